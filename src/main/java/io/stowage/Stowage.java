@@ -1,0 +1,22 @@
+package io.stowage;
+
+import io.stowage.cli.StowageCommand;
+import java.io.PrintWriter;
+
+/** The entry point: {@code java -jar stowage.jar [--config FILE] COMMAND [ARGS]}. */
+public final class Stowage {
+    private Stowage() {
+    }
+
+    public static void main(String[] args) {
+        int status = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        if (status != Integer.MIN_VALUE) {
+            System.exit(status);
+        }
+    }
+
+    /** Runs one command and returns its exit status; used by main and by tests, which capture the output. */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return StowageCommand.commandLine(out, err).execute(args);
+    }
+}

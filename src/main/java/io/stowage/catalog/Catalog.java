@@ -1,0 +1,86 @@
+package io.stowage.catalog;
+
+import io.stowage.StowageException;
+import io.stowage.repository.Repository;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The backups that exist, read from the repositories themselves: a backup is complete in a repository exactly when
+ * its {@code manifest.json} is there, so the catalog can never disagree with what a restore would find. A backup
+ * present in several repositories is one entry that names them all.
+ */
+public final class Catalog {
+    private final List<Repository> repositories;
+
+    public Catalog(List<Repository> repositories) {
+        this.repositories = List.copyOf(repositories);
+    }
+
+    public static String manifestKey(String job, String id) {
+        return job + "/" + id + "/" + Manifest.FILE_NAME;
+    }
+
+    public static String objectKey(String job, String id, String name) {
+        return job + "/" + id + "/" + name;
+    }
+
+    /**
+     * Complete backups, oldest first. A repository that cannot be read is reported to {@code warnings} and
+     * skipped, so one unreachable bucket does not hide the backups that are on local disk.
+     */
+    public List<CatalogEntry> list(String job, Consumer<String> warnings) {
+        Map<String, Manifest> manifests = new TreeMap<>();
+        Map<String, List<String>> holders = new LinkedHashMap<>();
+        for (Repository repository : repositories) {
+            try {
+                for (String key : repository.list(job == null ? "" : job + "/")) {
+                    String[] parts = key.split("/");
+                    if (parts.length != 3 || !parts[2].equals(Manifest.FILE_NAME) || !BackupId.isValid(parts[1])
+                            || (job != null && !parts[0].equals(job))) {
+                        continue;
+                    }
+                    String sortKey = parts[1] + "/" + parts[0];
+                    if (!manifests.containsKey(sortKey)) {
+                        manifests.put(sortKey, read(repository, key));
+                    }
+                    holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
+                }
+            } catch (IOException | StowageException e) {
+                warnings.accept("repository '" + repository.name() + "' skipped: " + e.getMessage());
+            }
+        }
+        List<CatalogEntry> entries = new ArrayList<>();
+        manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)))));
+        return entries;
+    }
+
+    /** The backup {@code id} of {@code job}, or its newest when id is null or {@code latest}. */
+    public CatalogEntry find(String job, String id, Consumer<String> warnings) {
+        List<CatalogEntry> entries = list(job, warnings);
+        if (entries.isEmpty()) {
+            throw new StowageException("job '" + job + "' has no complete backup; HINT: run 'stowage backup " + job + "'");
+        }
+        if (id == null || id.equals("latest")) {
+            return entries.get(entries.size() - 1);
+        }
+        if (!BackupId.isValid(id)) {
+            throw StowageException.usage("'" + id + "' is not a backup id (like 20261121T020000Z-F) or 'latest'");
+        }
+        return entries.stream().filter(e -> e.id().equals(id)).findFirst()
+                .orElseThrow(() -> new StowageException("backup '" + id + "' of job '" + job
+                        + "' not found; HINT: 'stowage list " + job + "' shows the complete backups"));
+    }
+
+    private static Manifest read(Repository repository, String key) throws IOException {
+        try (InputStream in = repository.open(key)) {
+            return ManifestCodec.read(in, "'" + key + "' in repository '" + repository.name() + "'");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.stowage.catalog;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a backup is and how to read it back: written last, as {@code manifest.json}, into every repository that holds
+ * a complete copy. The format is documented in docs/repository-format.md; {@link #FORMAT_VERSION} changes whenever a
+ * reader of the previous version could misread a new manifest.
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+@JsonPropertyOrder({"formatVersion", "id", "job", "engine", "type", "method", "parent", "started", "finished",
+        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database"})
+public record Manifest(
+        int formatVersion,
+        String id,
+        String job,
+        String engine,
+        BackupType type,
+        String method,
+        String parent,
+        Instant started,
+        Instant finished,
+        long sizeBytes,
+        long storedBytes,
+        Compression compression,
+        Encryption encryption,
+        List<StoredObject> objects,
+        Tool tool,
+        Server server,
+        String database) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final String FILE_NAME = "manifest.json";
+
+    /** The codec every object of the backup is compressed with. */
+    public record Compression(String codec, int level) {
+    }
+
+    /** Null when the backup is not encrypted. */
+    public record Encryption(String format, List<String> recipients) {
+    }
+
+    /** One stored object: its name inside the backup's directory, sizes, and SHA-256 of the stored bytes. */
+    public record StoredObject(String name, long sizeBytes, long storedBytes, String sha256) {
+    }
+
+    /** The tool that produced the data, for example pg_dump and its version. */
+    public record Tool(String name, String version) {
+    }
+
+    /** The database server the backup was taken from. */
+    public record Server(String version, Map<String, String> details) {
+    }
+
+    public boolean encrypted() {
+        return encryption != null;
+    }
+}

@@ -1,0 +1,30 @@
+package io.stowage.cli;
+
+import io.stowage.runtime.StowageRuntime;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ParentCommand;
+
+/** What every subcommand shares: the global options, output, and starting the runtime. */
+abstract class BaseCommand implements Callable<Integer> {
+    @ParentCommand
+    StowageCommand top;
+
+    PrintWriter out() {
+        return top.out();
+    }
+
+    PrintWriter err() {
+        return top.err();
+    }
+
+    void warn(String message) {
+        err().println("warning: " + io.stowage.Secrets.mask(message));
+        err().flush();
+    }
+
+    StowageRuntime startRuntime(boolean service) {
+        top.configureLogging(service);
+        return StowageRuntime.start(top.config);
+    }
+}

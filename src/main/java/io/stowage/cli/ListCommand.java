@@ -1,0 +1,91 @@
+package io.stowage.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.catalog.Manifest;
+import io.stowage.catalog.ManifestCodec;
+import io.stowage.runtime.StowageRuntime;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code list [JOB] [--json]}: complete backups, oldest first. */
+@Command(name = "list", description = "List complete backups, oldest first.")
+final class ListCommand extends BaseCommand {
+    @Parameters(paramLabel = "JOB", arity = "0..1", description = "Only this job's backups.")
+    String job;
+
+    @Option(names = "--json", description = "Print a JSON array (the format is part of the contract).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (StowageRuntime runtime = startRuntime(false)) {
+            List<CatalogEntry> entries = runtime.services().catalog().list(job, this::warn);
+            if (json) {
+                out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries)));
+            } else {
+                printTable(entries);
+            }
+            out().flush();
+            return 0;
+        }
+    }
+
+    static ArrayNode toJson(List<CatalogEntry> entries) {
+        ArrayNode array = ManifestCodec.JSON.createArrayNode();
+        for (CatalogEntry entry : entries) {
+            Manifest m = entry.manifest();
+            ObjectNode node = array.addObject();
+            node.put("id", m.id());
+            node.put("job", m.job());
+            node.put("engine", m.engine());
+            node.put("type", m.type().id());
+            node.put("method", m.method());
+            node.put("parent", m.parent());
+            node.put("started", m.started().toString());
+            node.put("finished", m.finished().toString());
+            node.put("sizeBytes", m.sizeBytes());
+            node.put("storedBytes", m.storedBytes());
+            node.put("compression", m.compression().codec());
+            node.put("encrypted", m.encrypted());
+            ArrayNode repositories = node.putArray("repositories");
+            entry.repositories().forEach(repositories::add);
+            node.putNull("verified");
+            node.put("database", m.database());
+            node.put("serverVersion", m.server() == null ? null : m.server().version());
+        }
+        return array;
+    }
+
+    private void printTable(List<CatalogEntry> entries) {
+        if (entries.isEmpty()) {
+            out().println(job == null ? "no backups" : "no backups of job " + job);
+            return;
+        }
+        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %s%n";
+        out().printf(format, "ID", "JOB", "TYPE", "METHOD", "FINISHED", "SIZE", "STORED", "REPOSITORIES");
+        for (CatalogEntry entry : entries) {
+            Manifest m = entry.manifest();
+            out().printf(format, m.id(), m.job(), m.type().id(), m.method(), m.finished().truncatedTo(
+                    java.time.temporal.ChronoUnit.SECONDS), human(m.sizeBytes()), human(m.storedBytes()),
+                    String.join(",", entry.repositories()));
+        }
+    }
+
+    static String human(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
+    }
+}

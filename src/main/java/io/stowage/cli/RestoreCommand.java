@@ -1,0 +1,57 @@
+package io.stowage.cli;
+
+import io.stowage.StowageException;
+import io.stowage.job.Job;
+import io.stowage.restore.LogicalRestore;
+import io.stowage.runtime.StowageRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code restore JOB [--backup ID|latest] --target-database NAME [--force]}. */
+@Command(name = "restore", description = "Restore a backup of JOB into a new target; refuses an existing target "
+        + "unless --force.")
+final class RestoreCommand extends BaseCommand {
+    @Parameters(paramLabel = "JOB", description = "The job whose backup to restore.")
+    String jobName;
+
+    @Option(names = "--backup", paramLabel = "ID", defaultValue = "latest", description = "A backup id, or latest "
+            + "(default).")
+    String backup;
+
+    @Option(names = "--target-database", paramLabel = "NAME", description = "Database to create and restore into.")
+    String targetDatabase;
+
+    @Option(names = "--target-datadir", paramLabel = "DIR", description = "Data directory to restore into "
+            + "(physical backups).")
+    String targetDatadir;
+
+    @Option(names = "--time", paramLabel = "TIMESTAMP", description = "Point in time to recover to (physical backups).")
+    String time;
+
+    @Option(names = "--table", paramLabel = "NAME", description = "Restore one table only.")
+    String table;
+
+    @Option(names = "--force", description = "Replace an existing target.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        if (time != null || targetDatadir != null || table != null) {
+            throw StowageException.usage("--time, --target-datadir and --table need physical or table-level restore, "
+                    + "which this version does not have yet; restore a whole logical backup with --target-database");
+        }
+        if (targetDatabase == null) {
+            throw StowageException.usage("restore needs --target-database NAME");
+        }
+        try (StowageRuntime runtime = startRuntime(false)) {
+            Job job = runtime.services().jobs().get(jobName);
+            LogicalRestore.Result result = new LogicalRestore(runtime.services(), this::warn)
+                    .restore(job, backup, targetDatabase, force);
+            out().printf("restored backup %s of job %s from repository %s into database %s (%d s)%n",
+                    result.backup().id(), job.name(), result.repository(), result.target(), result.seconds());
+            out().flush();
+            return 0;
+        }
+    }
+}

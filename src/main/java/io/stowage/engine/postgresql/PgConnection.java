@@ -1,0 +1,116 @@
+package io.stowage.engine.postgresql;
+
+import io.stowage.Secrets;
+import io.stowage.StowageException;
+import io.stowage.job.Job;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+/**
+ * How to reach a job's PostgreSQL server, as libpq understands it: host, port, user, password, database. The same
+ * settings reach the JDBC driver (for catalog queries) and the client tools, which get them as libpq environment
+ * variables, never as arguments, so no password shows in a process list.
+ */
+public record PgConnection(String host, int port, String user, String password, String database, String binDir) {
+    /** Database names we create or pass to tools: plain identifiers, so they cannot be read as connection strings. */
+    private static final Pattern DATABASE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$-]{0,62}");
+
+    public PgConnection {
+        Secrets.register(password);
+    }
+
+    public static PgConnection of(Job job) {
+        String portText = job.parameter("port", "5432");
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw StowageException.usage("job '" + job.name() + "': port '" + portText + "' is not a number");
+        }
+        String database = checkDatabaseName(job.parameter("database", "postgres"), "job '" + job.name() + "' database");
+        return new PgConnection(job.parameter("host", "localhost"), port,
+                job.parameter("user", System.getProperty("user.name")), job.parameter("password", null), database,
+                job.parameter("pgBin", null));
+    }
+
+    public static String checkDatabaseName(String name, String what) {
+        if (name == null || !DATABASE.matcher(name).matches()) {
+            throw StowageException.usage(what + " '" + name + "' is not a plain database name (letters, digits, '_', "
+                    + "'$', '-'; at most 63; not starting with a digit)");
+        }
+        return name;
+    }
+
+    /** The libpq environment for a tool that works on {@code db}. */
+    public Map<String, String> environment(String db) {
+        Map<String, String> env = new HashMap<>();
+        env.put("PGHOST", host);
+        env.put("PGPORT", Integer.toString(port));
+        env.put("PGUSER", user);
+        env.put("PGDATABASE", db);
+        env.put("PGAPPNAME", "stowage");
+        env.put("PGCONNECT_TIMEOUT", "10");
+        if (password != null) {
+            env.put("PGPASSWORD", password);
+        }
+        return env;
+    }
+
+    /** The path of a client tool: in the job's {@code pgBin} directory when set, else found on PATH. */
+    public String tool(String name) {
+        return binDir == null ? name : binDir + "/" + name;
+    }
+
+    /** Opens a JDBC connection to {@code db}, turning the driver's failure into one line the operator can act on. */
+    public Connection open(String db) {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("ApplicationName", "stowage");
+        String url = "jdbc:postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + db;
+        try {
+            return DriverManager.getConnection(url, props);
+        } catch (SQLException e) {
+            throw connectionFailure(db, e);
+        }
+    }
+
+    StowageException connectionFailure(String db, SQLException e) {
+        String where = "PostgreSQL at " + host + ":" + port + " (database '" + db + "', user '" + user + "')";
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        String reason = firstLine(e.getMessage());
+        String hint;
+        if (state.equals("28P01") || state.equals("28000")) {
+            hint = "check the job's password (PGPASSWORD) and the server's pg_hba.conf";
+        } else if (state.startsWith("08")) {
+            hint = "is the server running, and are PGHOST and PGPORT right?";
+        } else if (state.equals("3D000")) {
+            hint = "check the job's database (PGDATABASE)";
+        } else {
+            hint = null;
+        }
+        return new StowageException("cannot connect to " + where + ": " + Secrets.mask(reason)
+                + (hint == null ? "" : "; HINT: " + hint), e);
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "unknown error";
+        }
+        String line = message.strip().split("\\R", 2)[0];
+        return line.isEmpty() ? "unknown error" : line;
+    }
+
+    @Override
+    public String toString() {
+        return "PgConnection[" + user + "@" + host + ":" + port + "/" + database + "]";
+    }
+}

@@ -1,0 +1,37 @@
+package io.stowage.job;
+
+import io.stowage.StowageException;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A backup job: one templated route in routes/, with the parameters the operator gave it (merged over the
+ * template's defaults, placeholders resolved). Engine code reads its settings here, so that a restore, a check or a
+ * verification uses exactly the connection the backup route uses.
+ */
+public record Job(String name, String engine, String method, String routeId, Map<String, String> parameters) {
+
+    public Job {
+        parameters = java.util.Collections.unmodifiableMap(new TreeMap<>(parameters));
+    }
+
+    /** A parameter, or {@code fallback} when it is absent or blank. */
+    public String parameter(String key, String fallback) {
+        String value = parameters.get(key);
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    /** A parameter the job cannot run without. */
+    public String required(String key) {
+        String value = parameter(key, null);
+        if (value == null) {
+            throw StowageException.usage("job '" + name + "' has no '" + key + "' parameter; HINT: set it in the job's"
+                    + " templatedRoute in routes/");
+        }
+        return value;
+    }
+
+    public String describe() {
+        return name + " (" + engine + " " + method + ")";
+    }
+}

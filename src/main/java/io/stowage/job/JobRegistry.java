@@ -1,0 +1,82 @@
+package io.stowage.job;
+
+import io.stowage.StowageException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.apache.camel.CamelContext;
+import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.RouteDefinition;
+
+/**
+ * The jobs the loaded routes define. A job is a route instantiated from a template that declares a {@code job}
+ * parameter; its route id is {@code backup-<job>} and its trigger {@code direct:backup-<job>}.
+ */
+public final class JobRegistry {
+    /** Job names become route ids, directory names and metric labels: keep them plain. */
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+
+    private final Map<String, Job> jobs;
+
+    private JobRegistry(Map<String, Job> jobs) {
+        this.jobs = jobs;
+    }
+
+    public static JobRegistry of(Map<String, Job> jobs) {
+        return new JobRegistry(new TreeMap<>(jobs));
+    }
+
+    public static JobRegistry from(CamelContext context) {
+        Map<String, Job> jobs = new TreeMap<>();
+        for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
+            Map<String, String> parameters = new HashMap<>();
+            merge(context, parameters, route.getTemplateDefaultParameters());
+            merge(context, parameters, route.getTemplateParameters());
+            String name = parameters.get("job");
+            if (name == null) {
+                continue;
+            }
+            String where = "templated route '" + route.getRouteId() + "'";
+            if (!NAME.matcher(name).matches()) {
+                throw StowageException.usage("job name '" + name + "' in " + where + " is invalid: use lowercase "
+                        + "letters, digits, '-' and '_' (at most 63)");
+            }
+            String engine = parameters.get("engine");
+            String method = parameters.get("method");
+            if (engine == null || method == null) {
+                throw StowageException.usage(where + " declares no 'engine' or 'method' parameter");
+            }
+            if (jobs.containsKey(name)) {
+                throw StowageException.usage("job '" + name + "' is defined twice (second in " + where + ")");
+            }
+            jobs.put(name, new Job(name, engine, method, route.getRouteId(), parameters));
+        }
+        return new JobRegistry(jobs);
+    }
+
+    private static void merge(CamelContext context, Map<String, String> into, Map<String, Object> from) {
+        if (from == null) {
+            return;
+        }
+        from.forEach((key, value) -> {
+            if (value != null) {
+                into.put(key, context.resolvePropertyPlaceholders(value.toString()));
+            }
+        });
+    }
+
+    public Collection<Job> all() {
+        return jobs.values();
+    }
+
+    public Job get(String name) {
+        Job job = jobs.get(name);
+        if (job == null) {
+            throw StowageException.usage("unknown job '" + name + "'; jobs defined in routes/: "
+                    + (jobs.isEmpty() ? "none" : String.join(", ", jobs.keySet())));
+        }
+        return job;
+    }
+}

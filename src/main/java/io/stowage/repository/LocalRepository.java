@@ -1,0 +1,225 @@
+package io.stowage.repository;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A repository in a local directory. Objects are files under the root; a write goes to a hidden temporary file in
+ * the same directory ({@code .NAME.tmp-RANDOM}), is fsynced, renamed over the final name, and the directory is
+ * fsynced, so a crash leaves either the old state or the new one. Directories are created 0700 and files 0600:
+ * a backup is the whole database.
+ */
+public final class LocalRepository implements Repository {
+    private static final String TMP_MARK = ".tmp-";
+    /** A temporary file untouched this long belongs to a write that died. */
+    private static final Duration STALE = Duration.ofHours(1);
+
+    private final String name;
+    private final Path root;
+
+    public LocalRepository(String name, Path root) {
+        this.name = name;
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String location() {
+        return root.toString();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The file that holds {@code key}; for steps that hand a stored file to another component. */
+    public Path file(String key) {
+        return root.resolve(Keys.check(key));
+    }
+
+    @Override
+    public long write(String key, ObjectWriter writer) throws IOException {
+        Path target = file(key);
+        Path dir = target.getParent();
+        createDirectories(dir);
+        Path tmp = dir.resolve("." + target.getFileName() + TMP_MARK + UUID.randomUUID());
+        try {
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 OutputStream out = new BufferedOutputStream(
+                         java.nio.channels.Channels.newOutputStream(channel), 1 << 20) {
+                     @Override
+                     public void close() throws IOException {
+                         // Flush, then make the bytes durable before the rename publishes them.
+                         flush();
+                         channel.force(true);
+                     }
+                 }) {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+                writer.writeTo(out);
+            }
+            long size = Files.size(tmp);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            fsyncDirectory(dir);
+            return size;
+        } catch (AccessDeniedException e) {
+            throw new RepositoryException("cannot write '" + key + "' in repository '" + name + "': permission denied on "
+                    + e.getFile() + "; HINT: make " + root + " writable by this user", e);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    @Override
+    public void upload(String key, Path file) throws IOException {
+        write(key, out -> Files.copy(file, out));
+    }
+
+    @Override
+    public InputStream open(String key) throws IOException {
+        try {
+            return Files.newInputStream(file(key));
+        } catch (NoSuchFileException e) {
+            throw new ObjectNotFoundException(name, key);
+        }
+    }
+
+    @Override
+    public boolean exists(String key) {
+        return Files.isRegularFile(file(key));
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        Keys.checkPrefix(prefix);
+        // Walk from the deepest directory the prefix names completely, then filter by the full prefix.
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(start)) {
+            return List.of();
+        }
+        List<String> keys = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(start)) {
+            files.filter(Files::isRegularFile).forEach(path -> {
+                String key = root.relativize(path).toString().replace('\\', '/');
+                if (key.startsWith(prefix) && isKey(key)) {
+                    keys.add(key);
+                }
+            });
+        }
+        keys.sort(null);
+        return keys;
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Path file = file(key);
+        Files.deleteIfExists(file);
+        // Drop directories the delete emptied, up to (not including) the root.
+        Path dir = file.getParent();
+        while (dir != null && !dir.equals(root) && dir.startsWith(root)) {
+            try {
+                Files.delete(dir);
+            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                break;
+            }
+            dir = dir.getParent();
+        }
+    }
+
+    @Override
+    public void cleanUpInterruptedWrites(String prefix) throws IOException {
+        Path start = prefix.isEmpty() ? root : root.resolve(Keys.checkPrefix(prefix));
+        if (!Files.isDirectory(start)) {
+            return;
+        }
+        Instant cutoff = Instant.now().minus(STALE);
+        try (Stream<Path> files = Files.walk(start)) {
+            for (Path path : (Iterable<Path>) files::iterator) {
+                String fileName = path.getFileName().toString();
+                if (fileName.startsWith(".") && fileName.contains(TMP_MARK)) {
+                    FileTime modified = Files.getLastModifiedTime(path);
+                    if (modified.toInstant().isBefore(cutoff)) {
+                        Files.deleteIfExists(path);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void check() throws IOException {
+        createDirectories(root);
+        // Probe with a real write: permission bits alone say nothing for root or on a read-only mount.
+        Path probe = root.resolve(".check" + TMP_MARK + UUID.randomUUID());
+        try {
+            Files.newOutputStream(probe, StandardOpenOption.CREATE_NEW).close();
+        } catch (IOException e) {
+            throw new RepositoryException("repository directory " + root + " is not writable: " + e.getClass()
+                    .getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT)
+                    + "; HINT: fix its owner or permissions, or point STOWAGE_REPOSITORY elsewhere", e);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+    }
+
+    private void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            createDirectories(parent);
+        }
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException e) {
+            // created by a concurrent writer: fine
+        } catch (AccessDeniedException e) {
+            throw new RepositoryException("cannot create directory " + dir + " in repository '" + name
+                    + "': permission denied; HINT: make " + root + " writable by this user", e);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new RepositoryException("cannot create directory " + dir + " in repository '" + name + "': "
+                    + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason().toLowerCase(java.util.Locale.ROOT)), e);
+        }
+    }
+
+    private static void fsyncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some file systems cannot fsync a directory; the rename itself is still atomic.
+        }
+    }
+
+    private static boolean isKey(String key) {
+        for (String segment : key.split("/")) {
+            if (segment.startsWith(".")) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,152 @@
+package io.stowage.restore;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.Catalog;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.catalog.Manifest;
+import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.engine.postgresql.PgRestore;
+import io.stowage.engine.postgresql.PostgresServer;
+import io.stowage.job.Job;
+import io.stowage.pipeline.Codec;
+import io.stowage.repository.LocalRepository;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.commons.io.FileUtils;
+
+/**
+ * Restores a PostgreSQL logical backup into a new database. Every object is checked against the SHA-256 in the
+ * manifest before anything is written to the server: a local copy is hashed where it lies, a copy in S3 is
+ * downloaded (still compressed) and hashed on the way. Only then is the target created and the dump streamed
+ * through the codec into pg_restore.
+ */
+public final class LogicalRestore {
+    private final StowageServices services;
+    private final Consumer<String> warnings;
+
+    public LogicalRestore(StowageServices services, Consumer<String> warnings) {
+        this.services = services;
+        this.warnings = warnings;
+    }
+
+    public record Result(CatalogEntry backup, String repository, String target, long seconds) {
+    }
+
+    public Result restore(Job job, String backupId, String target, boolean force) throws IOException {
+        if (!"postgresql".equals(job.engine()) || !"logical".equals(job.method())) {
+            throw StowageException.usage("job '" + job.name() + "' is " + job.engine() + " " + job.method()
+                    + ": --target-database restores PostgreSQL logical backups");
+        }
+        PgConnection.checkDatabaseName(target, "target database");
+        CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
+        Manifest manifest = entry.manifest();
+        if (manifest.encrypted()) {
+            throw new StowageException("backup " + manifest.id() + " is encrypted, and this Stowage cannot decrypt");
+        }
+        Codec codec = Codec.of(manifest.compression().codec());
+        PgConnection connection = PgConnection.of(job);
+        // Never connect to the database we may have to drop.
+        PgConnection maintenance = target.equals(connection.database())
+                ? new PgConnection(connection.host(), connection.port(), connection.user(), connection.password(),
+                        "postgres", connection.binDir())
+                : connection;
+        PostgresServer server = new PostgresServer(maintenance);
+        boolean exists = server.databaseExists(target);
+        if (exists && !force) {
+            throw new StowageException("target database '" + target + "' already exists; HINT: choose another "
+                    + "--target-database, or add --force to replace it");
+        }
+        long started = System.nanoTime();
+        Repository source = chooseSource(entry);
+        Path scratch = null;
+        try {
+            Manifest.StoredObject dump = manifest.objects().get(0);
+            String key = Catalog.objectKey(manifest.job(), manifest.id(), dump.name());
+            Path file;
+            if (source instanceof LocalRepository local) {
+                file = local.file(key);
+                verify(Files.newInputStream(file), OutputStream.nullOutputStream(), dump, key, source);
+            } else {
+                scratch = createScratch();
+                file = scratch.resolve(dump.name());
+                try (OutputStream out = Files.newOutputStream(file)) {
+                    verify(source.open(key), out, dump, key, source);
+                }
+            }
+            if (exists) {
+                server.dropDatabase(target);
+            }
+            server.createDatabase(target);
+            try (InputStream in = codec.decompress(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+                new PgRestore(connection).restore(in, target);
+            } catch (IOException | RuntimeException e) {
+                String dropped;
+                try {
+                    server.dropDatabase(target);
+                    dropped = "; the partial database '" + target + "' was dropped";
+                } catch (RuntimeException dropFailure) {
+                    dropped = "; the partial database '" + target + "' could not be dropped: " + dropFailure.getMessage();
+                }
+                throw new StowageException("restore of backup " + manifest.id() + " into '" + target + "' failed: "
+                        + e.getMessage() + dropped, e);
+            }
+        } finally {
+            if (scratch != null) {
+                FileUtils.deleteQuietly(scratch.toFile());
+            }
+        }
+        return new Result(entry, source.name(), target, (System.nanoTime() - started) / 1_000_000_000L);
+    }
+
+    /** The first repository, in order of preference, that holds a complete copy. */
+    private Repository chooseSource(CatalogEntry entry) {
+        for (Repository repository : services.repositories().all()) {
+            if (entry.repositories().contains(repository.name())) {
+                return repository;
+            }
+        }
+        throw new StowageException("backup " + entry.id() + " is held by " + entry.repositories()
+                + ", none of which is configured here");
+    }
+
+    private Path createScratch() throws IOException {
+        Path root = services.repositories().local().root();
+        Files.createDirectories(root);
+        return Files.createDirectory(root.resolve(".restore-" + UUID.randomUUID()),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    /** Copies {@code in} to {@code out} while hashing; fails, naming the object, on any difference. */
+    private static void verify(InputStream in, OutputStream out, Manifest.StoredObject object, String key,
+                               Repository repository) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long size;
+        try (InputStream source = in; DigestOutputStream digest = new DigestOutputStream(out, sha)) {
+            size = source.transferTo(digest);
+        }
+        String actual = HexFormat.of().formatHex(sha.digest());
+        if (size != object.storedBytes() || !actual.equals(object.sha256())) {
+            throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
+                    + "SHA-256 " + actual + " (" + size + " bytes), the manifest says " + object.sha256() + " ("
+                    + object.storedBytes() + " bytes); nothing was restored");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.stowage.route;
+
+import io.stowage.catalog.BackupType;
+import io.stowage.catalog.Manifest;
+import io.stowage.job.Job;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state of one backup while its route runs, kept as the exchange property {@value #PROPERTY}: what the steps
+ * learned (tool and server versions, stored objects, which repositories hold a complete copy) and what the catalog
+ * step turns into the manifest.
+ */
+public final class BackupRun {
+    public static final String PROPERTY = "StowageBackup";
+    /** Header that asks for a backup type on the trigger: full, diff or incr. */
+    public static final String TYPE_HEADER = "StowageBackupType";
+
+    final Job job;
+    final BackupType type;
+    final String id;
+    final Instant started;
+    String toolName;
+    String toolVersion;
+    String serverVersion;
+    String database;
+    Manifest.Compression compression = new Manifest.Compression("none", 0);
+    final List<Manifest.StoredObject> objects = new ArrayList<>();
+    long sizeBytes;
+    long storedBytes;
+    final List<String> completeIn = new ArrayList<>();
+    final Map<String, String> copyFailures = new LinkedHashMap<>();
+    /** The object the last store step wrote, as a repository key: what a copy step copies. */
+    String lastObjectKey;
+
+    BackupRun(Job job, BackupType type, String id, Instant started) {
+        this.job = job;
+        this.type = type;
+        this.id = id;
+        this.started = started;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Job job() {
+        return job;
+    }
+
+    public List<String> completeIn() {
+        return List.copyOf(completeIn);
+    }
+
+    public Map<String, String> copyFailures() {
+        return Map.copyOf(copyFailures);
+    }
+
+    String prefix() {
+        return job.name() + "/" + id + "/";
+    }
+}

@@ -1,0 +1,101 @@
+package io.stowage.route;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.BackupId;
+import io.stowage.catalog.BackupType;
+import io.stowage.catalog.Manifest;
+import io.stowage.job.Job;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code stowage:begin?job=NAME}: starts a backup. Takes the job's lock (no two backups of a job overlap), checks
+ * the requested type against what the job supports, removes what interrupted backups of this job left behind (no
+ * manifest means incomplete, and nothing else can be writing under the lock), and allocates the backup id.
+ */
+final class BeginStep implements Step {
+    private static final Logger LOG = LoggerFactory.getLogger(BeginStep.class);
+
+    private final String jobName;
+
+    BeginStep(Map<String, String> parameters) {
+        this.jobName = Steps.required(parameters, "job", "begin");
+    }
+
+    @Override
+    public void process(Exchange exchange, StowageServices services) throws Exception {
+        Job job = services.jobs().get(jobName);
+        BackupType type = BackupType.of(exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full", String.class));
+        List<BackupType> supported = supportedTypes(job);
+        if (!supported.contains(type)) {
+            throw StowageException.usage("job '" + job.name() + "' (" + job.engine() + " " + job.method()
+                    + ") supports " + supported.stream().map(BackupType::id).toList() + " backups, not '" + type + "'");
+        }
+        JobLock lock = JobLock.acquire(services.repositories().local().root(), job.name());
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                lock.close();
+            }
+        });
+        for (Repository repository : services.repositories().all()) {
+            removeIncomplete(repository, job.name());
+        }
+        Instant started = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        String id = BackupId.of(started, type);
+        while (Files.exists(services.repositories().local().root().resolve(job.name()).resolve(id))) {
+            started = started.plusSeconds(1);
+            id = BackupId.of(started, type);
+        }
+        exchange.setProperty(BackupRun.PROPERTY, new BackupRun(job, type, id, started));
+        LOG.info("backup {} of job {} started", id, job.name());
+    }
+
+    static List<BackupType> supportedTypes(Job job) {
+        // Logical dumps are always whole; incremental types arrive with the physical methods.
+        return List.of(BackupType.FULL);
+    }
+
+    /** Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest. */
+    private static void removeIncomplete(Repository repository, String job) {
+        try {
+            repository.cleanUpInterruptedWrites(job + "/");
+            Map<String, List<String>> byBackup = new TreeMap<>();
+            Set<String> complete = new HashSet<>();
+            for (String key : repository.list(job + "/")) {
+                String[] parts = key.split("/");
+                if (parts.length < 3 || !BackupId.isValid(parts[1])) {
+                    continue;
+                }
+                byBackup.computeIfAbsent(parts[1], k -> new java.util.ArrayList<>()).add(key);
+                if (parts.length == 3 && parts[2].equals(Manifest.FILE_NAME)) {
+                    complete.add(parts[1]);
+                }
+            }
+            for (Map.Entry<String, List<String>> backup : byBackup.entrySet()) {
+                if (!complete.contains(backup.getKey())) {
+                    LOG.warn("removing incomplete backup {} of job {} from repository {}", backup.getKey(), job,
+                            repository.name());
+                    for (String key : backup.getValue()) {
+                        repository.delete(key);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot clean up incomplete backups of job {} in repository {}: {}", job, repository.name(),
+                    e.getMessage());
+        }
+    }
+}

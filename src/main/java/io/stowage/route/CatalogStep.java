@@ -1,0 +1,65 @@
+package io.stowage.route;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.Catalog;
+import io.stowage.catalog.Manifest;
+import io.stowage.catalog.ManifestCodec;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code stowage:catalog}: the last step. Writes the manifest, last and atomically, into every repository that holds
+ * a complete copy: from that moment the backup exists there. The body becomes the backup id. If a copy failed, the
+ * backup is still listed where it is complete, and the run then fails with the copy's error.
+ */
+final class CatalogStep implements Step {
+    private static final Logger LOG = LoggerFactory.getLogger(CatalogStep.class);
+
+    CatalogStep(Map<String, String> parameters) {
+        Steps.noParameters(parameters, "catalog");
+    }
+
+    @Override
+    public void process(Exchange exchange, StowageServices services) throws Exception {
+        BackupRun run = Step.run(exchange);
+        if (run.objects.isEmpty() || run.completeIn.isEmpty()) {
+            throw StowageException.usage("route '" + exchange.getFromRouteId() + "' reached stowage:catalog without a "
+                    + "store step: nothing was stored");
+        }
+        Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
+                run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), run.sizeBytes, run.storedBytes, run.compression,
+                null, List.copyOf(run.objects), new Manifest.Tool(run.toolName, run.toolVersion),
+                new Manifest.Server(run.serverVersion, Map.of()), run.database);
+        byte[] json = ManifestCodec.write(manifest);
+        String key = Catalog.manifestKey(run.job.name(), run.id);
+        for (String name : List.copyOf(run.completeIn)) {
+            Repository repository = services.repositories().get(name);
+            try {
+                repository.write(key, out -> out.write(json));
+            } catch (RuntimeException | java.io.IOException e) {
+                if (name.equals(run.completeIn.get(0))) {
+                    throw e;
+                }
+                run.completeIn.remove(name);
+                run.copyFailures.put(name, e.getMessage());
+            }
+        }
+        LOG.info("backup {} of job {} complete in {}", run.id, run.job.name(), run.completeIn);
+        exchange.getIn().setBody(run.id);
+        if (!run.copyFailures.isEmpty()) {
+            Map.Entry<String, String> failure = run.copyFailures.entrySet().iterator().next();
+            throw new StowageException("backup " + run.id + " is complete in " + quoted(run.completeIn)
+                    + " but its copy to '" + failure.getKey() + "' failed: " + failure.getValue());
+        }
+    }
+
+    private static String quoted(List<String> names) {
+        return names.stream().map(n -> "'" + n + "'").reduce((a, b) -> a + ", " + b).orElse("none");
+    }
+}

@@ -1,0 +1,60 @@
+package io.stowage.route;
+
+import io.stowage.StowageException;
+import java.util.Map;
+import java.util.function.Function;
+
+/** The steps {@code stowage:} offers, by name, and the parameter checks they share. */
+final class Steps {
+    private static final Map<String, Function<Map<String, String>, Step>> STEPS = Map.of(
+            "begin", BeginStep::new,
+            "pg-dump", PgDumpStep::new,
+            "compress", FilterSteps.Compress::new,
+            "checksum", FilterSteps.Checksum::new,
+            "store", StoreStep::new,
+            "s3-object", CopySteps.S3Object::new,
+            "copied", CopySteps.Copied::new,
+            "copy-failed", CopySteps.CopyFailed::new,
+            "catalog", CatalogStep::new);
+
+    private Steps() {
+    }
+
+    static Step create(String name, Map<String, String> parameters) {
+        Function<Map<String, String>, Step> factory = STEPS.get(name);
+        if (factory == null) {
+            throw StowageException.usage("unknown step 'stowage:" + name + "'; steps: "
+                    + String.join(", ", new java.util.TreeSet<>(STEPS.keySet())));
+        }
+        return factory.apply(parameters);
+    }
+
+    static String required(Map<String, String> parameters, String key, String step) {
+        String value = parameters.remove(key);
+        if (value == null || value.isBlank()) {
+            throw StowageException.usage("stowage:" + step + " needs the parameter '" + key + "'");
+        }
+        return value;
+    }
+
+    static void noParameters(Map<String, String> parameters, String step) {
+        if (!parameters.isEmpty()) {
+            throw StowageException.usage("stowage:" + step + " has no parameter " + parameters.keySet());
+        }
+    }
+
+    static int integer(String value, String name, int min, int max, int fallback) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw StowageException.usage("parameter " + name + "=" + value + " must be a number from " + min + " to " + max);
+    }
+}
