@@ -13,10 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -30,8 +27,6 @@ import java.util.stream.Stream;
  */
 public final class LocalRepository implements Repository {
     private static final String TMP_MARK = ".tmp-";
-    /** A temporary file untouched this long belongs to a write that died. */
-    private static final Duration STALE = Duration.ofHours(1);
 
     private final String name;
     private final Path root;
@@ -137,8 +132,12 @@ public final class LocalRepository implements Repository {
     public void delete(String key) throws IOException {
         Path file = file(key);
         Files.deleteIfExists(file);
-        // Drop directories the delete emptied, up to (not including) the root.
-        Path dir = file.getParent();
+        deleteEmptyParents(file.getParent());
+    }
+
+    /** Drops directories a delete emptied, up to (not including) the root. */
+    private void deleteEmptyParents(Path start) throws IOException {
+        Path dir = start;
         while (dir != null && !dir.equals(root) && dir.startsWith(root)) {
             try {
                 Files.delete(dir);
@@ -155,17 +154,16 @@ public final class LocalRepository implements Repository {
         if (!Files.isDirectory(start)) {
             return;
         }
-        Instant cutoff = Instant.now().minus(STALE);
+        List<Path> leftovers;
         try (Stream<Path> files = Files.walk(start)) {
-            for (Path path : (Iterable<Path>) files::iterator) {
+            leftovers = files.filter(path -> {
                 String fileName = path.getFileName().toString();
-                if (fileName.startsWith(".") && fileName.contains(TMP_MARK)) {
-                    FileTime modified = Files.getLastModifiedTime(path);
-                    if (modified.toInstant().isBefore(cutoff)) {
-                        Files.deleteIfExists(path);
-                    }
-                }
-            }
+                return fileName.startsWith(".") && fileName.contains(TMP_MARK) && Files.isRegularFile(path);
+            }).toList();
+        }
+        for (Path path : leftovers) {
+            Files.deleteIfExists(path);
+            deleteEmptyParents(path.getParent());
         }
     }
 

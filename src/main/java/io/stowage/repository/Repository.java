@@ -48,8 +48,8 @@ public interface Repository {
     void delete(String key) throws IOException;
 
     /**
-     * Removes what interrupted writes left behind (temporary objects older than a write could take). Best effort:
-     * called at the start of a backup.
+     * Removes what interrupted writes left under {@code prefix} (temporary objects). The caller guarantees that no
+     * write under the prefix is in progress: a backup calls it for its job's prefix while holding the job's lock.
      */
     default void cleanUpInterruptedWrites(String prefix) throws IOException {
     }

@@ -1,0 +1,184 @@
+package io.stowage.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real PostgreSQL cluster for the test JVM, made with the installed server binaries (initdb, pg_ctl) in a
+ * temporary directory on a free port, with password authentication (scram-sha-256) so that a wrong password is
+ * really refused. When the tests run as root the server runs as the 'postgres' user, as PostgreSQL requires.
+ */
+public final class ThrowawayPostgres {
+    public static final String USER = "stowage_admin";
+    public static final String PASSWORD = "Tr0ub4dor-test-pw";
+
+    private static ThrowawayPostgres shared;
+
+    private final Path binDir;
+    private final Path dataDir;
+    private final int port;
+
+    private ThrowawayPostgres(Path binDir, Path dataDir, int port) {
+        this.binDir = binDir;
+        this.dataDir = dataDir;
+        this.port = port;
+    }
+
+    /** The cluster shared by every test of this JVM; started on first use, stopped when the JVM exits. */
+    public static synchronized ThrowawayPostgres get() {
+        if (shared == null) {
+            shared = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));
+        }
+        return shared;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    /** Directory of the server's client tools (pg_dump, pg_restore of the same major version). */
+    public Path binDir() {
+        return binDir;
+    }
+
+    public Connection connect(String database) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", USER);
+        props.setProperty("password", PASSWORD);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
+    }
+
+    /** Runs statements in {@code database}, one by one. */
+    public void execute(String database, String... statements) {
+        try (Connection c = connect(database); var s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public boolean databaseExists(String name) {
+        try (Connection c = connect("postgres");
+             var s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            s.setString(1, name);
+            try (var rs = s.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public void dropDatabase(String name) {
+        execute("postgres", "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
+    }
+
+    private static ThrowawayPostgres start() {
+        try {
+            Path bin = findBinDir();
+            boolean root = "root".equals(System.getProperty("user.name"));
+            Path base = Files.createTempDirectory(Path.of("/tmp"), "stowage-pg-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path data = base.resolve("data");
+            Path pwfile = base.resolve("pwfile");
+            Files.writeString(pwfile, PASSWORD + "\n");
+            if (root) {
+                UserPrincipal postgres = base.getFileSystem().getUserPrincipalLookupService()
+                        .lookupPrincipalByName("postgres");
+                Files.setOwner(base, postgres);
+                Files.setOwner(pwfile, postgres);
+            }
+            int port = freePort();
+            run(root, List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", USER,
+                    "--auth=scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C", "--no-sync"));
+            Files.writeString(data.resolve("postgresql.conf"), "\nlisten_addresses = '127.0.0.1'\nport = " + port
+                    + "\nunix_socket_directories = '" + base + "'\nfsync = off\nmax_connections = 50\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            run(root, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
+                    base.resolve("server.log").toString(), "-w", "-t", "60", "start"));
+            return new ThrowawayPostgres(bin, data, port);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a throwaway PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    public void stop() {
+        try {
+            run("root".equals(System.getProperty("user.name")), List.of(binDir.resolve("pg_ctl").toString(), "-D",
+                    dataDir.toString(), "-m", "immediate", "-w", "stop"));
+        } catch (RuntimeException | IOException ignored) {
+            // the JVM is exiting
+        }
+        deleteTree(dataDir.getParent());
+    }
+
+    private static void run(boolean asPostgres, List<String> command) throws IOException {
+        List<String> full = new ArrayList<>();
+        if (asPostgres) {
+            full.addAll(List.of("runuser", "-u", "postgres", "--"));
+        }
+        full.addAll(command);
+        Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The newest installed PostgreSQL server: /usr/lib/postgresql/N/bin on Debian. */
+    static Path findBinDir() {
+        Path lib = Path.of("/usr/lib/postgresql");
+        try (Stream<Path> versions = Files.list(lib)) {
+            return versions.map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("initdb")))
+                    .max(Comparator.comparingInt(b -> Integer.parseInt(b.getParent().getFileName().toString())))
+                    .orElseThrow();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("no PostgreSQL server binaries under /usr/lib/postgresql: install them "
+                    + "(apt-get install postgresql) or run bin/test, which does", e);
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

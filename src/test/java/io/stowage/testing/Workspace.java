@@ -1,0 +1,115 @@
+package io.stowage.testing;
+
+import io.stowage.Stowage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A working directory as an operator has it: application.properties, the project's own routes/ (the shipped
+ * pipeline, unchanged), and a jobs file pointing at the throwaway PostgreSQL. Commands run in-process through
+ * {@link Stowage#execute}, with their output captured.
+ */
+public final class Workspace {
+    private final Path dir;
+    private final Path repository;
+    private final StringBuilder properties = new StringBuilder();
+
+    public Workspace(Path dir) throws IOException {
+        this.dir = dir;
+        this.repository = dir.resolve("backups");
+        Path routes = Files.createDirectories(dir.resolve("routes"));
+        try (Stream<Path> shipped = Files.list(Path.of("routes"))) {
+            for (Path file : shipped.toList()) {
+                Files.copy(file, routes.resolve(file.getFileName()));
+            }
+        }
+        property("stowage.repository.local.path", repository.toString());
+        property("camel.main.stream-caching-enabled", "false");
+        property("camel.main.jmx-enabled", "false");
+        property("stowage.repository.s3.part-size", Integer.toString(5 * 1024 * 1024));
+        job("postgres", "postgres");
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path repository() {
+        return repository;
+    }
+
+    public Workspace property(String key, String value) {
+        properties.append(key).append(" = ").append(value).append('\n');
+        return this;
+    }
+
+    /** Uses an S3 bucket of the in-JVM S3 server as the second repository. */
+    public Workspace s3(String bucket, String prefix) {
+        return s3(bucket, prefix, S3TestServer.get().endpoint());
+    }
+
+    public Workspace s3(String bucket, String prefix, String endpoint) {
+        S3TestServer.get();
+        property("stowage.repository.s3.bucket", bucket);
+        property("stowage.repository.s3.prefix", prefix);
+        property("stowage.repository.s3.endpoint", endpoint);
+        property("stowage.repository.s3.region", "us-east-1");
+        return this;
+    }
+
+    /** Replaces routes/jobs.camel.yaml with one job on {@code database} of the throwaway cluster. */
+    public Workspace job(String job, String database, String... extra) throws IOException {
+        ThrowawayPostgres pg = ThrowawayPostgres.get();
+        List<String> params = new ArrayList<>(List.of("job", job, "host", pg.host(), "port",
+                Integer.toString(pg.port()), "user", ThrowawayPostgres.USER, "password", ThrowawayPostgres.PASSWORD,
+                "database", database, "pgBin", pg.binDir().toString()));
+        for (int i = 0; i < extra.length; i += 2) {
+            int existing = params.indexOf(extra[i]);
+            if (existing >= 0 && existing % 2 == 0) {
+                params.set(existing + 1, extra[i + 1]);
+            } else {
+                params.add(extra[i]);
+                params.add(extra[i + 1]);
+            }
+        }
+        StringBuilder yaml = new StringBuilder("- templatedRoute:\n    routeTemplateRef: postgresql-logical\n"
+                + "    routeId: backup-" + job + "\n    parameters:\n");
+        for (int i = 0; i < params.size(); i += 2) {
+            yaml.append("      - name: ").append(params.get(i)).append("\n        value: \"")
+                    .append(params.get(i + 1)).append("\"\n");
+        }
+        Files.writeString(dir.resolve("routes/jobs.camel.yaml"), yaml);
+        return this;
+    }
+
+    /** Runs {@code stowage --config <dir>/application.properties ARGS}. */
+    public Result run(String... args) throws IOException {
+        Files.writeString(dir.resolve("application.properties"), properties);
+        List<String> all = new ArrayList<>(List.of("--config", dir.resolve("application.properties").toString()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Stowage.execute(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    /** What a command printed and returned. */
+    public record Result(int status, String out, String err) {
+        /** The last line on stdout: for backup, the new backup's id. */
+        public String lastLine() {
+            String[] lines = out.strip().split("\\R");
+            return lines[lines.length - 1];
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + status + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+}
