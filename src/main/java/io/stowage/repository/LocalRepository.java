@@ -82,8 +82,10 @@ public final class LocalRepository implements Repository {
         } catch (AccessDeniedException e) {
             throw new RepositoryException("cannot write '" + key + "' in repository '" + name + "': permission denied on "
                     + e.getFile() + "; HINT: make " + root + " writable by this user", e);
-        } finally {
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
+            deleteEmptyParents(dir);
+            throw e;
         }
     }
 
