@@ -59,7 +59,11 @@ public final class LocalRepository implements Repository {
     public long write(String key, ObjectWriter writer) throws IOException {
         Path target = file(key);
         Path dir = target.getParent();
-        createDirectories(dir);
+        try {
+            createDirectories(dir);
+        } catch (RepositoryException e) {
+            throw new RepositoryException("cannot write '" + key + "' in repository '" + name + "': " + e.getMessage(), e);
+        }
         Path tmp = dir.resolve("." + target.getFileName() + TMP_MARK + UUID.randomUUID());
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -85,8 +89,17 @@ public final class LocalRepository implements Repository {
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             deleteEmptyParents(dir);
+            if (e instanceof java.nio.file.FileSystemException fse) {
+                throw new RepositoryException("cannot write '" + key + "' in repository '" + name + "': "
+                        + describe(fse), e);
+            }
             throw e;
         }
+    }
+
+    private static String describe(java.nio.file.FileSystemException e) {
+        String reason = e.getReason() == null ? e.getClass().getSimpleName() : e.getReason();
+        return reason.toLowerCase(java.util.Locale.ROOT) + (e.getFile() == null ? "" : " (" + e.getFile() + ")");
     }
 
     @Override
@@ -96,10 +109,16 @@ public final class LocalRepository implements Repository {
 
     @Override
     public InputStream open(String key) throws IOException {
+        Path file = file(key);
+        if (Files.isDirectory(file)) {
+            throw new ObjectNotFoundException(name, key);
+        }
         try {
-            return Files.newInputStream(file(key));
+            return Files.newInputStream(file);
         } catch (NoSuchFileException e) {
             throw new ObjectNotFoundException(name, key);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new RepositoryException("cannot read '" + key + "' in repository '" + name + "': " + describe(e), e);
         }
     }
 
@@ -171,7 +190,11 @@ public final class LocalRepository implements Repository {
 
     @Override
     public void check() throws IOException {
-        createDirectories(root);
+        try {
+            createDirectories(root);
+        } catch (RepositoryException e) {
+            throw new RepositoryException("repository '" + name + "' at " + root + " is not usable: " + e.getMessage(), e);
+        }
         // Probe with a real write: permission bits alone say nothing for root or on a read-only mount.
         Path probe = root.resolve(".check" + TMP_MARK + UUID.randomUUID());
         try {
@@ -196,13 +219,15 @@ public final class LocalRepository implements Repository {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (FileAlreadyExistsException e) {
-            // created by a concurrent writer: fine
+            if (!Files.isDirectory(dir)) {
+                throw new RepositoryException("cannot create directory " + dir + ": a file of that name is in the way", e);
+            }
+            // else created by a concurrent writer: fine
         } catch (AccessDeniedException e) {
-            throw new RepositoryException("cannot create directory " + dir + " in repository '" + name
-                    + "': permission denied; HINT: make " + root + " writable by this user", e);
+            throw new RepositoryException("cannot create directory " + dir + ": permission denied; HINT: make " + root
+                    + " writable by this user", e);
         } catch (java.nio.file.FileSystemException e) {
-            throw new RepositoryException("cannot create directory " + dir + " in repository '" + name + "': "
-                    + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason().toLowerCase(java.util.Locale.ROOT)), e);
+            throw new RepositoryException("cannot create directory " + dir + ": " + describe(e), e);
         }
     }
 

@@ -5,22 +5,24 @@ import io.stowage.StowageException;
 
 /** Turns a failure while loading the configuration and routes into the one line an operator needs. */
 final class ConfigurationErrors {
+    /** How Camel's YAML loader names the place of an error: {@code in file:/path/x.camel.yaml, line 4, column 5}. */
+    private static final java.util.regex.Pattern LOCATION =
+            java.util.regex.Pattern.compile("file:([^,\\s]+)(?:, line (\\d+))?");
+
     private ConfigurationErrors() {
     }
 
     static StowageException describe(Throwable failure) {
         StowageException own = null;
         Throwable deepest = failure;
-        StringBuilder where = new StringBuilder();
+        String where = null;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof StowageException s && own == null) {
                 own = s;
             }
-            String message = t.getMessage();
-            if (message != null && where.isEmpty() && message.contains("file:")) {
-                int start = message.indexOf("file:");
-                int end = message.indexOf(' ', start);
-                where.append(message, start + 5, end < 0 ? message.length() : end);
+            java.util.regex.Matcher location = t.getMessage() == null ? null : LOCATION.matcher(t.getMessage());
+            if (where == null && location != null && location.find()) {
+                where = location.group(1) + (location.group(2) == null ? "" : ", line " + location.group(2));
             }
             deepest = t;
             if (t.getCause() == t) {
@@ -28,7 +30,7 @@ final class ConfigurationErrors {
             }
         }
         String message = own != null ? own.getMessage() : firstLine(deepest.getMessage(), deepest);
-        String location = where.isEmpty() ? "" : " (in " + where + ")";
+        String location = where == null ? "" : " (in " + where + ")";
         return StowageException.usage("invalid configuration: " + Secrets.mask(message) + location);
     }
 
