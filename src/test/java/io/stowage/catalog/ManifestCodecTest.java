@@ -1,0 +1,59 @@
+package io.stowage.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.stowage.StowageException;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Manifests round-trip, and a manifest of an unknown format version is refused, never guessed at. */
+class ManifestCodecTest {
+    private static Manifest sample() {
+        return new Manifest(Manifest.FORMAT_VERSION, "20261121T020000Z-F", "postgres", "postgresql", BackupType.FULL,
+                "logical", null, Instant.parse("2026-11-21T02:00:00.123Z"), Instant.parse("2026-11-21T02:01:00Z"),
+                1000, 300, new Manifest.Compression("zstd", 1), null,
+                List.of(new Manifest.StoredObject("dump.pgfc.zst", 1000, 300, "ab".repeat(32))),
+                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres");
+    }
+
+    @Test
+    void should_read_back_what_it_wrote() throws Exception {
+        byte[] json = ManifestCodec.write(sample());
+        String text = new String(json, StandardCharsets.UTF_8);
+        assertThat(text).contains("\"formatVersion\" : 1").contains("\"type\" : \"full\"")
+                .contains("\"started\" : \"2026-11-21T02:00:00.123Z\"");
+        assertThat(ManifestCodec.read(new ByteArrayInputStream(json), "test")).isEqualTo(sample());
+    }
+
+    @Test
+    void should_refuse_a_format_version_it_does_not_know() {
+        String future = new String(ManifestCodec.write(sample()), StandardCharsets.UTF_8)
+                .replace("\"formatVersion\" : 1", "\"formatVersion\" : 2");
+        assertThatThrownBy(() -> ManifestCodec.read(new ByteArrayInputStream(future.getBytes()), "'m.json'"))
+                .isInstanceOf(StowageException.class).hasMessageContaining("format version 2")
+                .hasMessageContaining("'m.json'");
+    }
+
+    @Test
+    void should_refuse_a_manifest_that_is_not_json() {
+        assertThatThrownBy(() -> ManifestCodec.read(new ByteArrayInputStream("{not json".getBytes()), "'m.json'"))
+                .isInstanceOf(StowageException.class).hasMessageContaining("not valid JSON");
+    }
+
+    @Test
+    void should_make_ids_that_sort_by_time_and_end_with_the_type() {
+        String early = BackupId.of(Instant.parse("2026-11-21T02:00:00.999Z"), BackupType.FULL);
+        String late = BackupId.of(Instant.parse("2026-11-21T02:00:01Z"), BackupType.DIFF);
+        assertThat(early).isEqualTo("20261121T020000Z-F");
+        assertThat(late).isEqualTo("20261121T020001Z-D");
+        assertThat(early.compareTo(late)).isNegative();
+        assertThat(BackupId.isValid(early)).isTrue();
+        assertThat(BackupId.isValid("20261121T020000Z-X")).isFalse();
+        assertThat(BackupId.isValid("../etc")).isFalse();
+    }
+}
