@@ -48,7 +48,7 @@ final class RestoreCommand extends BaseCommand {
             Job job = runtime.services().jobs().get(jobName);
             LogicalRestore.Result result = new LogicalRestore(runtime.services(), this::warn)
                     .restore(job, backup, targetDatabase, force);
-            out().printf("restored backup %s of job %s from repository %s into database %s (%d s)%n",
+            out().printf("restored backup %s of job %s from repository %s into database %s (%.1f s)%n",
                     result.backup().id(), job.name(), result.repository(), result.target(), result.seconds());
             out().flush();
             return 0;

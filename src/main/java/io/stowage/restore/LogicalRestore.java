@@ -42,7 +42,7 @@ public final class LogicalRestore {
         this.warnings = warnings;
     }
 
-    public record Result(CatalogEntry backup, String repository, String target, long seconds) {
+    public record Result(CatalogEntry backup, String repository, String target, double seconds) {
     }
 
     public Result restore(Job job, String backupId, String target, boolean force) throws IOException {
@@ -108,7 +108,7 @@ public final class LogicalRestore {
                 FileUtils.deleteQuietly(scratch.toFile());
             }
         }
-        return new Result(entry, source.name(), target, (System.nanoTime() - started) / 1_000_000_000L);
+        return new Result(entry, source.name(), target, (System.nanoTime() - started) / 1e9);
     }
 
     /** The first repository, in order of preference, that holds a complete copy. */
