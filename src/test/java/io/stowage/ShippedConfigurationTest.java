@@ -107,4 +107,23 @@ class ShippedConfigurationTest {
                 .containsPattern("jobs.camel.yaml, line [45]\\)");
         assertThat(result.err().strip().lines()).hasSize(1);
     }
+
+    @Test
+    void should_run_as_a_service_and_stop_cleanly_on_sigterm() throws Exception {
+        ThrowawayPostgres pg = ThrowawayPostgres.get();
+        copyShippedConfiguration();
+        Path log = dir.resolve("service.log");
+        Process service = StowageProcess.builder(dir, environment(pg, "postgres"), "run")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (!Files.readString(log).contains("stowage started") && service.isAlive()
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(Files.readString(log)).contains("stowage started with jobs [postgres]");
+        service.destroy(); // SIGTERM
+        assertThat(service.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(log)).contains("stopping").doesNotContain("Exception");
+        assertThat(service.exitValue()).isIn(0, 143);
+    }
 }
