@@ -5,6 +5,7 @@ import io.stowage.catalog.BackupType;
 import io.stowage.job.Job;
 import io.stowage.route.BackupRun;
 import io.stowage.runtime.StowageRuntime;
+import io.stowage.runtime.StowageServices;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import picocli.CommandLine.Command;
@@ -27,16 +28,23 @@ final class BackupCommand extends BaseCommand {
             Job job = runtime.services().jobs().get(jobName);
             ProducerTemplate producer = runtime.context().createProducerTemplate();
             long started = System.nanoTime();
-            Exchange exchange = producer.send("direct:backup-" + job.name(),
-                    e -> e.getIn().setHeader(BackupRun.TYPE_HEADER, backupType.id()));
+            // Through run-backup, as the scheduler does: the outcome is recorded, audited and alerted the same way;
+            // a command is never retried.
+            Exchange exchange = producer.send("direct:run-backup", e -> {
+                e.getIn().setHeader("StowageJob", job.name());
+                e.getIn().setHeader(BackupRun.TYPE_HEADER, backupType.id());
+                e.getIn().setHeader(StowageServices.TRIGGER_HEADER, "command");
+            });
             BackupRun run = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
-            if (exchange.getException() != null) {
+            Throwable failure = exchange.getException() != null ? exchange.getException()
+                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+            if (failure != null) {
                 // A backup complete somewhere still gets its id printed: the operator needs it.
-                if (run != null && exchange.getIn().getBody() instanceof String id && id.equals(run.id())) {
-                    out().println(id);
+                if (run != null && !run.completeIn().isEmpty()) {
+                    out().println(run.id());
                     out().flush();
                 }
-                throw wrap(exchange.getException(), job);
+                throw wrap(failure, job);
             }
             if (run == null) {
                 throw StowageException.usage("route 'backup-" + job.name() + "' did not run stowage:begin");
@@ -49,23 +57,11 @@ final class BackupCommand extends BaseCommand {
         }
     }
 
-    private static RuntimeException wrap(Exception e, Job job) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof StowageException s) {
-                if (s.exitCode() == StowageException.USAGE) {
-                    return s;
-                }
-                return new StowageException("backup of job '" + job.name() + "' failed: " + s.getMessage(), s);
-            }
+    private static RuntimeException wrap(Throwable e, Job job) {
+        StowageException known = io.stowage.Failures.known(e);
+        if (known != null && known.exitCode() == StowageException.USAGE) {
+            return known;
         }
-        return new StowageException("backup of job '" + job.name() + "' failed: " + rootMessage(e), e);
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return new StowageException("backup of job '" + job.name() + "' failed: " + io.stowage.Failures.describe(e), e);
     }
 }

@@ -25,6 +25,6 @@ abstract class BaseCommand implements Callable<Integer> {
 
     StowageRuntime startRuntime(boolean service) {
         top.configureLogging(service);
-        return StowageRuntime.start(top.config);
+        return StowageRuntime.start(top.config, service);
     }
 }

@@ -46,8 +46,18 @@ final class RestoreCommand extends BaseCommand {
         }
         try (StowageRuntime runtime = startRuntime(false)) {
             Job job = runtime.services().jobs().get(jobName);
-            LogicalRestore.Result result = new LogicalRestore(runtime.services(), this::warn)
-                    .restore(job, backup, targetDatabase, force);
+            long started = System.nanoTime();
+            LogicalRestore.Result result;
+            try {
+                result = new LogicalRestore(runtime.services(), this::warn).restore(job, backup, targetDatabase, force);
+            } catch (RuntimeException | java.io.IOException e) {
+                runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
+                        "failure", java.time.Duration.ofNanos(System.nanoTime() - started),
+                        io.stowage.Failures.describe(e)));
+                throw e;
+            }
+            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
+                    result.backup().id(), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
             out().printf("restored backup %s of job %s from repository %s into database %s (%.1f s)%n",
                     result.backup().id(), job.name(), result.repository(), result.target(), result.seconds());
             out().flush();

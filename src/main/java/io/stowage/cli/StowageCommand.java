@@ -75,30 +75,14 @@ public final class StowageCommand implements Runnable {
 
     /** Prints one {@code error: } line (and the stack trace with --verbose); returns the exit status. */
     static int report(Throwable exception, PrintWriter err, boolean verbose) {
-        StowageException known = null;
-        for (Throwable t = exception; t != null && known == null; t = t.getCause()) {
-            if (t instanceof StowageException s) {
-                known = s;
-            }
-        }
-        String message;
-        if (known != null) {
-            message = known.getMessage();
-        } else {
-            Throwable root = exception;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
-        }
-        err.println("error: " + Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " ")));
+        err.println("error: " + io.stowage.Failures.describe(exception));
         if (verbose) {
             java.io.StringWriter trace = new java.io.StringWriter();
             exception.printStackTrace(new PrintWriter(trace));
             err.print(Secrets.mask(trace.toString()));
         }
         err.flush();
-        return known != null ? known.exitCode() : StowageException.FAILED;
+        return io.stowage.Failures.exitCode(exception);
     }
 
     private static String lowerFirst(String message) {

@@ -35,10 +35,13 @@ public final class JobRegistry {
             merge(context, parameters, route.getTemplateDefaultParameters());
             merge(context, parameters, route.getTemplateParameters());
             String name = parameters.get("job");
-            if (name == null) {
-                continue;
+            if (name == null || parameters.containsKey("cron")) {
+                continue; // not a job: a schedule of one
             }
             String where = "templated route '" + route.getRouteId() + "'";
+            if (name.equals("audit")) {
+                throw StowageException.usage("job name 'audit' in " + where + " is reserved for the audit log");
+            }
             if (!NAME.matcher(name).matches()) {
                 throw StowageException.usage("job name '" + name + "' in " + where + " is invalid: use lowercase "
                         + "letters, digits, '-' and '_' (at most 63)");

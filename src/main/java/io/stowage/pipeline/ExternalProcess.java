@@ -81,8 +81,22 @@ public final class ExternalProcess implements AutoCloseable {
             throw new StowageException(tool + " was interrupted");
         }
         if (status != 0) {
-            throw new StowageException(tool + " failed (exit status " + status + "): " + lastError());
+            String error = lastError();
+            String message = tool + " failed (exit status " + status + "): " + error;
+            throw lostConnection(stderr()) ? StowageException.transientFailure(message, null)
+                    : new StowageException(message);
         }
+    }
+
+    /** Whether the tool's errors say it lost its server, which a later attempt may find again. */
+    static boolean lostConnection(String stderr) {
+        String text = stderr.toLowerCase(java.util.Locale.ROOT);
+        if (text.contains("authentication failed") || text.contains("permission denied")) {
+            return false;
+        }
+        return text.contains("server closed the connection") || text.contains("could not connect")
+                || text.contains("connection refused") || text.contains("terminating connection")
+                || text.contains("timeout") || text.contains("timed out") || text.contains("connection to server");
     }
 
     /** The most telling line the tool wrote to stderr: the last one that says "error" or "fatal", else the last. */

@@ -182,8 +182,10 @@ public final class S3Repository implements Repository {
             reason = rootMessage(e);
         }
         String what = key == null ? "" : " '" + key + "'";
+        boolean transientFailure = e instanceof SdkClientException
+                || (e instanceof AwsServiceException ase && (ase.statusCode() >= 500 || ase.statusCode() == 429));
         return new RepositoryException("cannot " + operation + what + " in repository '" + name + "' ("
-                + location() + "): " + reason, e);
+                + location() + "): " + reason, e, transientFailure);
     }
 
     private static String errorCode(AwsServiceException e) {

@@ -33,6 +33,8 @@ public final class BackupRun {
     long storedBytes;
     final List<String> completeIn = new ArrayList<>();
     final Map<String, String> copyFailures = new LinkedHashMap<>();
+    /** The job's lock, released when the exchange completes or a retry begins. */
+    JobLock lock;
     /** The object the last store step wrote, as a repository key: what a copy step copies. */
     String lastObjectKey;
 

@@ -43,7 +43,12 @@ final class BeginStep implements Step {
             throw StowageException.usage("job '" + job.name() + "' (" + job.engine() + " " + job.method()
                     + ") supports " + supported.stream().map(BackupType::id).toList() + " backups, not '" + type + "'");
         }
-        JobLock lock = JobLock.acquire(services.repositories().local().root(), job.name());
+        // A retry of the same exchange first lets go of the lock its failed attempt held.
+        BackupRun previous = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
+        if (previous != null && previous.lock != null) {
+            previous.lock.close();
+        }
+        JobLock lock = acquire(services, job, exchange);
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
@@ -59,8 +64,32 @@ final class BeginStep implements Step {
             started = started.plusSeconds(1);
             id = BackupId.of(started, type);
         }
-        exchange.setProperty(BackupRun.PROPERTY, new BackupRun(job, type, id, started));
+        BackupRun run = new BackupRun(job, type, id, started);
+        run.lock = lock;
+        exchange.setProperty(BackupRun.PROPERTY, run);
         LOG.info("backup {} of job {} started", id, job.name());
+    }
+
+    /**
+     * The job's lock. A scheduled backup that finds another backup of its job running waits for it (up to
+     * {@code stowage.schedule.lock-wait-seconds}); a command fails at once, telling the operator.
+     */
+    private static JobLock acquire(StowageServices services, Job job, Exchange exchange) throws Exception {
+        boolean wait = !"command".equals(exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command",
+                String.class));
+        long waitSeconds = Long.parseLong(exchange.getContext().getPropertiesComponent()
+                .resolveProperty("stowage.schedule.lock-wait-seconds").orElse("3600"));
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+        while (true) {
+            try {
+                return JobLock.acquire(services.repositories().local().root(), job.name());
+            } catch (StowageException busy) {
+                if (!wait || !busy.isTransient() || System.nanoTime() > deadline) {
+                    throw busy;
+                }
+                Thread.sleep(1000);
+            }
+        }
     }
 
     static List<BackupType> supportedTypes(Job job) {

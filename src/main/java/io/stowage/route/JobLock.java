@@ -39,7 +39,8 @@ final class JobLock implements AutoCloseable {
         }
         if (lock == null) {
             channel.close();
-            throw new StowageException("a backup of job '" + job + "' is already running; HINT: wait for it to finish");
+            throw StowageException.transientFailure("a backup of job '" + job + "' is already running; HINT: wait for it "
+                    + "to finish", null);
         }
         return new JobLock(channel, lock);
     }

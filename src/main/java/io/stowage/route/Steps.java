@@ -6,16 +6,22 @@ import java.util.function.Function;
 
 /** The steps {@code stowage:} offers, by name, and the parameter checks they share. */
 final class Steps {
-    private static final Map<String, Function<Map<String, String>, Step>> STEPS = Map.of(
-            "begin", BeginStep::new,
-            "pg-dump", PgDumpStep::new,
-            "compress", FilterSteps.Compress::new,
-            "checksum", FilterSteps.Checksum::new,
-            "store", StoreStep::new,
-            "s3-object", CopySteps.S3Object::new,
-            "copied", CopySteps.Copied::new,
-            "copy-failed", CopySteps.CopyFailed::new,
-            "catalog", CatalogStep::new);
+    private static final Map<String, Function<Map<String, String>, Step>> STEPS = Map.ofEntries(
+            Map.entry("begin", BeginStep::new),
+            Map.entry("pg-dump", PgDumpStep::new),
+            Map.entry("compress", FilterSteps.Compress::new),
+            Map.entry("checksum", FilterSteps.Checksum::new),
+            Map.entry("store", StoreStep::new),
+            Map.entry("s3-object", CopySteps.S3Object::new),
+            Map.entry("copied", CopySteps.Copied::new),
+            Map.entry("copy-failed", CopySteps.CopyFailed::new),
+            Map.entry("catalog", CatalogStep::new),
+            Map.entry("outcome", ServiceSteps.Outcome::new),
+            Map.entry("alert-plan", ServiceSteps.AlertPlan::new),
+            Map.entry("slack-message", ServiceSteps.SlackMessage::new),
+            Map.entry("pagerduty-event", ServiceSteps.PagerDutyEvent::new),
+            Map.entry("alert-failed", ServiceSteps.AlertFailed::new),
+            Map.entry("staleness", ServiceSteps.Staleness::new));
 
     private Steps() {
     }

@@ -1,5 +1,6 @@
 package io.stowage.route;
 
+import io.stowage.StowageException;
 import io.stowage.catalog.Manifest;
 import io.stowage.pipeline.BackupStream;
 import io.stowage.repository.LocalRepository;
@@ -22,6 +23,9 @@ final class StoreStep implements Step {
 
     StoreStep(Map<String, String> parameters) {
         repositoryName = parameters.getOrDefault("repository", "local");
+        if (!repositoryName.equals("local") && !repositoryName.equals("s3")) {
+            throw StowageException.usage("stowage:store: unknown repository '" + repositoryName + "': use local or s3");
+        }
         parameters.remove("repository");
         Steps.noParameters(parameters, "store");
     }

@@ -27,8 +27,17 @@ public final class StowageRuntime implements AutoCloseable {
         this.services = services;
     }
 
-    /** Starts Camel with the given configuration file and the routes beside it. */
+    /** Starts Camel for a command: no schedules, no management server. */
     public static StowageRuntime start(Path configFile) {
+        return start(configFile, false);
+    }
+
+    /**
+     * Starts Camel with the given configuration file and the routes beside it. With {@code service} (the run
+     * command) the schedule and staleness routes start and the management server listens; otherwise they stay off,
+     * so a command never fires a schedule or takes the service's port.
+     */
+    public static StowageRuntime start(Path configFile, boolean service) {
         Path config = configFile.toAbsolutePath().normalize();
         if (!Files.isRegularFile(config)) {
             throw StowageException.usage("configuration file " + config + " not found; HINT: run from the directory that"
@@ -40,6 +49,11 @@ public final class StowageRuntime implements AutoCloseable {
         }
         Main main = new Main();
         main.setPropertyPlaceholderLocations("file:" + config);
+        main.addOverrideProperty("stowage.service", Boolean.toString(service));
+        if (!service) {
+            main.addOverrideProperty("camel.management.enabled", "false");
+            main.addOverrideProperty("camel.metrics.enabled", "false");
+        }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
         ServicesConfiguration configuration = new ServicesConfiguration();
         main.configure().addConfiguration(configuration);
@@ -52,6 +66,17 @@ public final class StowageRuntime implements AutoCloseable {
         StowageServices services = configuration.services;
         try {
             services.jobs(JobRegistry.from(main.getCamelContext()));
+            if (service) {
+                io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
+                        .findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
+                services.metrics(new io.stowage.metrics.BackupMetrics(registry));
+                io.stowage.schedule.ScheduleService schedules = new io.stowage.schedule.ScheduleService(services,
+                        io.stowage.schedule.Schedules.from(main.getCamelContext()), java.time.Duration.ofSeconds(
+                                Long.parseLong(ServicesConfiguration.property(main.getCamelContext()
+                                        .getPropertiesComponent(), "stowage.staleness.margin-seconds").orElse("3600"))));
+                services.schedules(schedules);
+                schedules.loadLastSuccesses();
+            }
         } catch (RuntimeException e) {
             stopQuietly(main);
             throw e;
@@ -102,11 +127,17 @@ public final class StowageRuntime implements AutoCloseable {
                 s3 = new S3Repository(Repositories.S3, client, s3Settings.bucket().trim(), s3Settings.prefix(),
                         s3Settings.partSize());
             }
-            services = new StowageServices(new Repositories(local, s3));
+            io.stowage.alert.AlertSettings alerts = new io.stowage.alert.AlertSettings(
+                    property(properties, "stowage.alert.slack.webhook-url").orElse(null),
+                    Boolean.parseBoolean(property(properties, "stowage.alert.slack.notify-success").orElse("false")),
+                    property(properties, "stowage.alert.pagerduty.routing-key").orElse(null),
+                    property(properties, "stowage.alert.pagerduty.url").orElse("https://events.pagerduty.com/v2/enqueue"));
+            int attempts = Integer.parseInt(property(properties, "stowage.retry.attempts").orElse("3"));
+            services = new StowageServices(new Repositories(local, s3), alerts, attempts);
             context.getRegistry().bind(StowageServices.BEAN, services);
         }
 
-        private static Optional<String> property(PropertiesComponent properties, String key) {
+        static Optional<String> property(PropertiesComponent properties, String key) {
             return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty());
         }
     }

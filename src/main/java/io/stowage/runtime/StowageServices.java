@@ -1,23 +1,47 @@
 package io.stowage.runtime;
 
+import io.stowage.Failures;
+import io.stowage.alert.AlertSettings;
+import io.stowage.alert.AlertState;
+import io.stowage.audit.AuditLog;
 import io.stowage.catalog.Catalog;
 import io.stowage.job.JobRegistry;
+import io.stowage.metrics.BackupMetrics;
 import io.stowage.repository.Repositories;
+import io.stowage.schedule.ScheduleService;
+import org.apache.camel.Exchange;
 
 /**
  * What route steps and commands share, bound in Camel's registry as {@value #BEAN}: the jobs the routes define,
- * the repositories, and the catalog over them.
+ * the repositories, the catalog over them, metrics, the audit log and alerting.
  */
 public final class StowageServices {
     public static final String BEAN = "stowage";
+    /** Header naming what started a backup: {@code command}, {@code schedule} or {@code catch-up}. */
+    public static final String TRIGGER_HEADER = "StowageTrigger";
 
     private final Repositories repositories;
     private final Catalog catalog;
+    private final AuditLog audit;
+    private final AlertSettings alertSettings;
+    private final AlertState alertState;
+    private final int retryAttempts;
+    private volatile BackupMetrics metrics = new BackupMetrics(null);
     private volatile JobRegistry jobs;
+    private volatile ScheduleService schedules;
 
     public StowageServices(Repositories repositories) {
+        this(repositories, new AlertSettings(null, false, null, null), 1);
+    }
+
+    public StowageServices(Repositories repositories, AlertSettings alertSettings, int retryAttempts) {
         this.repositories = repositories;
         this.catalog = new Catalog(repositories.all());
+        this.audit = new AuditLog(repositories.local().root(),
+                repositories.all().stream().filter(r -> r != repositories.local()).toList());
+        this.alertSettings = alertSettings;
+        this.alertState = new AlertState(repositories.local().root().resolve(".alerts.json"));
+        this.retryAttempts = Math.max(1, retryAttempts);
     }
 
     public Repositories repositories() {
@@ -26,6 +50,26 @@ public final class StowageServices {
 
     public Catalog catalog() {
         return catalog;
+    }
+
+    public AuditLog audit() {
+        return audit;
+    }
+
+    public AlertSettings alertSettings() {
+        return alertSettings;
+    }
+
+    public AlertState alertState() {
+        return alertState;
+    }
+
+    public BackupMetrics metrics() {
+        return metrics;
+    }
+
+    void metrics(BackupMetrics metrics) {
+        this.metrics = metrics;
     }
 
     public JobRegistry jobs() {
@@ -39,8 +83,31 @@ public final class StowageServices {
         this.jobs = jobs;
     }
 
+    public ScheduleService schedules() {
+        return schedules;
+    }
+
+    void schedules(ScheduleService schedules) {
+        this.schedules = schedules;
+    }
+
     /** For route filters: {@code ${bean:stowage?method=isConfigured('s3')}}. */
     public boolean isConfigured(String repository) {
         return repositories.isConfigured(repository);
+    }
+
+    /**
+     * The retry policy of the run-backup route ({@code retryWhile}): scheduled backups are tried up to
+     * {@code stowage.retry.attempts} times when the failure may pass; a backup run from the command line, and a
+     * failure that stays (a wrong password, bad configuration), is not retried.
+     */
+    public boolean shouldRetry(Exchange exchange) {
+        Throwable failure = exchange.getException() != null ? exchange.getException()
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (failure == null || "command".equals(exchange.getIn().getHeader(TRIGGER_HEADER, String.class))) {
+            return false;
+        }
+        int redeliveries = exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
+        return Failures.isTransient(failure) && redeliveries + 1 < retryAttempts;
     }
 }

@@ -97,8 +97,10 @@ public record PgConnection(String host, int port, String user, String password, 
         } else {
             hint = null;
         }
-        return new StowageException("cannot connect to " + where + ": " + Secrets.mask(reason)
-                + (hint == null ? "" : "; HINT: " + hint), e);
+        String message = "cannot connect to " + where + ": " + Secrets.mask(reason) + (hint == null ? "" : "; HINT: " + hint);
+        // A server that is down or restarting may be back soon; a refused password stays refused.
+        boolean transientFailure = state.startsWith("08") || state.startsWith("57P");
+        return transientFailure ? StowageException.transientFailure(message, e) : new StowageException(message, e);
     }
 
     static String firstLine(String message) {

@@ -1,0 +1,96 @@
+package io.stowage.audit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stowage.Secrets;
+import io.stowage.catalog.ManifestCodec;
+import io.stowage.repository.Repository;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit trail: every operation (backup, restore, start and stop of the service) as one JSON line with time, OS
+ * user, host, command, job, backup id, result and duration. Lines are appended to
+ * {@code <local repository>/audit/YYYYMMDD.jsonl}, and each event is also stored as one object under
+ * {@code audit/YYYYMMDD/} in every other repository, where appending is not possible. Writing the trail never fails
+ * the operation it records: a failure to write it is logged.
+ */
+public final class AuditLog {
+    private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HHmmss.SSS").withZone(ZoneOffset.UTC);
+
+    private final Path localRoot;
+    private final List<Repository> others;
+
+    public AuditLog(Path localRoot, List<Repository> others) {
+        this.localRoot = localRoot;
+        this.others = List.copyOf(others);
+    }
+
+    /** One audited operation. Null fields are written as null. */
+    public record Entry(String command, String job, String backupId, String result, Duration duration, String error) {
+    }
+
+    public void record(Entry entry) {
+        Instant now = Instant.now();
+        ObjectNode line = ManifestCodec.JSON.createObjectNode();
+        line.put("time", now.toString());
+        line.put("user", System.getProperty("user.name"));
+        line.put("host", host());
+        line.put("command", entry.command());
+        line.put("job", entry.job());
+        line.put("backupId", entry.backupId());
+        line.put("result", entry.result());
+        if (entry.duration() == null) {
+            line.putNull("durationSeconds");
+        } else {
+            line.put("durationSeconds", entry.duration().toMillis() / 1000.0);
+        }
+        line.put("error", entry.error() == null ? null : Secrets.mask(entry.error()));
+        String json = line.toString();
+        try {
+            Path dir = localRoot.resolve("audit");
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            Path file = dir.resolve(DAY.format(now) + ".jsonl");
+            if (!Files.exists(file)) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            Files.writeString(file, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot write the audit log in {}: {}", localRoot, e.getMessage());
+        }
+        String key = "audit/" + DAY.format(now) + "/" + TIME.format(now) + "-" + entry.command() + "-"
+                + UUID.randomUUID() + ".json";
+        byte[] bytes = (json + "\n").getBytes(StandardCharsets.UTF_8);
+        for (Repository repository : others) {
+            try {
+                repository.write(key, out -> out.write(bytes));
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("cannot write the audit log to repository {}: {}", repository.name(), e.getMessage());
+            }
+        }
+    }
+
+    public static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

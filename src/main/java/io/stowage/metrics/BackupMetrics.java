@@ -1,0 +1,105 @@
+package io.stowage.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.stowage.alert.BackupEvent;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Stowage's own Prometheus metrics, next to Camel's route metrics on the management server's /observe/metrics:
+ * <ul>
+ *   <li>{@code stowage_backup_duration_seconds{job,type}} (count, sum, max)</li>
+ *   <li>{@code stowage_backup_size_bytes{job,type}} and {@code stowage_backup_stored_bytes{job,type}}, of the last
+ *       success</li>
+ *   <li>{@code stowage_backup_last_success_timestamp_seconds{job,type}}</li>
+ *   <li>{@code stowage_backup_failures_total{job,type}}</li>
+ *   <li>{@code stowage_backup_stale{job,type}}: 1 while the last success is older than the schedule allows</li>
+ * </ul>
+ * The last success of each job and type is also what staleness checks read.
+ */
+public final class BackupMetrics {
+    private final MeterRegistry registry;
+    private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> size = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> stored = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> stale = new ConcurrentHashMap<>();
+
+    public BackupMetrics(MeterRegistry registry) {
+        this.registry = registry == null ? new SimpleMeterRegistry() : registry;
+    }
+
+    private static String key(String job, String type) {
+        return job + "\u0000" + type;
+    }
+
+    private AtomicLong gauge(Map<String, AtomicLong> map, String name, String unit, String help, String job, String type) {
+        return map.computeIfAbsent(key(job, type), k -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder(name, value, AtomicLong::doubleValue).baseUnit(unit).description(help)
+                    .tag("job", job).tag("type", type).register(registry);
+            return value;
+        });
+    }
+
+    /** Registers a job's series so they exist (at 0) before its first backup. */
+    public void declare(String job, String type) {
+        gauge(lastSuccess, "stowage.backup.last.success.timestamp", "seconds",
+                "Unix time of the last successful backup", job, type);
+        failures(job, type);
+    }
+
+    private Counter failures(String job, String type) {
+        return Counter.builder("stowage.backup.failures").description("Backups that failed after all attempts")
+                .tag("job", job).tag("type", type).register(registry);
+    }
+
+    /** Sets the last success from the catalog, at start-up. */
+    public void lastSuccess(String job, String type, Instant finished) {
+        AtomicLong value = gauge(lastSuccess, "stowage.backup.last.success.timestamp", "seconds",
+                "Unix time of the last successful backup", job, type);
+        value.accumulateAndGet(finished.getEpochSecond(), Math::max);
+    }
+
+    public Optional<Instant> lastSuccess(String job, String type) {
+        AtomicLong value = lastSuccess.get(key(job, type));
+        return value == null || value.get() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(value.get()));
+    }
+
+    public void record(BackupEvent event) {
+        switch (event.kind()) {
+            case SUCCESS -> {
+                Timer.builder("stowage.backup.duration").description("Time a backup took")
+                        .tag("job", event.job()).tag("type", event.type()).register(registry).record(event.duration());
+                gauge(size, "stowage.backup.size", "bytes", "Bytes the last backup read from the database",
+                        event.job(), event.type()).set(event.sizeBytes());
+                gauge(stored, "stowage.backup.stored", "bytes", "Bytes the last backup stored", event.job(),
+                        event.type()).set(event.storedBytes());
+                lastSuccess(event.job(), event.type(), event.at());
+                failures(event.job(), event.type());
+            }
+            case FAILURE -> failures(event.job(), event.type()).increment();
+            case STALE -> gauge(stale, "stowage.backup.stale", null, "1 while the job's last success is too old",
+                    event.job(), event.type()).set(1);
+            case FRESH -> gauge(stale, "stowage.backup.stale", null, "1 while the job's last success is too old",
+                    event.job(), event.type()).set(0);
+            default -> {
+            }
+        }
+    }
+
+    public void restoreDuration(String job, java.time.Duration duration) {
+        Timer.builder("stowage.restore.duration").description("Time a restore took").tag("job", job)
+                .register(registry).record(duration);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+}

@@ -1,0 +1,169 @@
+package io.stowage.route;
+
+import io.stowage.Failures;
+import io.stowage.StowageException;
+import io.stowage.alert.AlertSettings;
+import io.stowage.alert.BackupEvent;
+import io.stowage.alert.PagerDutyEvents;
+import io.stowage.alert.SlackMessages;
+import io.stowage.audit.AuditLog;
+import io.stowage.job.Job;
+import io.stowage.runtime.StowageServices;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Steps of the service routes: outcome of a backup, alert planning and message building, staleness. */
+final class ServiceSteps {
+    static final String EVENT = "StowageEvent";
+    static final String SEND_SLACK = "StowageSendSlack";
+    static final String SEND_PAGERDUTY = "StowageSendPagerDuty";
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceSteps.class);
+
+    private ServiceSteps() {
+    }
+
+    /**
+     * {@code stowage:outcome?result=success|failure}: turns the finished (or finally failed) backup into an event,
+     * records it in the metrics and the audit log, and makes it the body for the notify route.
+     */
+    static final class Outcome implements Step {
+        private final boolean success;
+
+        Outcome(Map<String, String> parameters) {
+            String result = Steps.required(parameters, "result", "outcome");
+            if (!result.equals("success") && !result.equals("failure")) {
+                throw StowageException.usage("stowage:outcome result must be success or failure, not '" + result + "'");
+            }
+            success = result.equals("success");
+            Steps.noParameters(parameters, "outcome");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            BackupRun run = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
+            String jobName = run != null ? run.job.name() : exchange.getIn().getHeader("StowageJob", "unknown", String.class);
+            String type = run != null ? run.type.id()
+                    : exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full", String.class);
+            Job job = services.jobs().all().stream().filter(j -> j.name().equals(jobName)).findFirst().orElse(null);
+            Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+            Instant now = Instant.now();
+            Instant started = run != null ? run.started
+                    : exchange.getProperty("StowageStarted", now, Instant.class);
+            int attempts = 1 + exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
+            String backupId = run == null ? null : (success || !run.completeIn.isEmpty() ? run.id : null);
+            BackupEvent event = new BackupEvent(success ? BackupEvent.Kind.SUCCESS : BackupEvent.Kind.FAILURE, jobName,
+                    job == null ? "unknown" : job.engine(), type, backupId,
+                    exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command", String.class), now,
+                    Duration.between(started, now), run == null ? 0 : run.sizeBytes, run == null ? 0 : run.storedBytes,
+                    success || failure == null ? null : Failures.describe(failure), attempts,
+                    AlertSettings.severity(job == null ? null : job.parameter("severity", null)), AuditLog.host());
+            services.metrics().record(event);
+            services.audit().record(new io.stowage.audit.AuditLog.Entry("backup", jobName, backupId,
+                    success ? "success" : "failure", event.duration(), event.error()));
+            if (!success) {
+                LOG.error("backup of job {} ({}) failed after {} attempt(s): {}", jobName, type, attempts, event.error());
+            }
+            exchange.setProperty(EVENT, event);
+            exchange.getIn().setBody(event);
+        }
+    }
+
+    /**
+     * {@code stowage:alert-plan}: decides where the event in the body goes. Failures and staleness always go to
+     * Slack and open a PagerDuty incident; a success goes to Slack when notify-success is on (globally or for the
+     * job) or when it ends an open alert, and resolves the PagerDuty incident only if one is open.
+     */
+    static final class AlertPlan implements Step {
+        AlertPlan(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "alert-plan");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) throws Exception {
+            BackupEvent event = exchange.getIn().getMandatoryBody(BackupEvent.class);
+            exchange.setProperty(EVENT, event);
+            AlertSettings settings = services.alertSettings();
+            boolean wasOpen = services.alertState().isOpen(event.dedupKey());
+            boolean slack;
+            boolean pagerDuty;
+            if (event.kind().bad()) {
+                slack = settings.slack();
+                pagerDuty = settings.pagerDuty();
+                services.alertState().set(event.dedupKey(), true);
+            } else {
+                boolean notifySuccess = settings.slackNotifySuccess() || services.jobs().all().stream()
+                        .anyMatch(j -> j.name().equals(event.job()) && "true".equals(j.parameter("notifySuccess", "")));
+                slack = settings.slack() && (wasOpen || (notifySuccess && event.kind() == BackupEvent.Kind.SUCCESS));
+                pagerDuty = settings.pagerDuty() && wasOpen;
+                services.alertState().set(event.dedupKey(), false);
+            }
+            exchange.getIn().setHeader(SEND_SLACK, slack);
+            exchange.getIn().setHeader(SEND_PAGERDUTY, pagerDuty);
+        }
+    }
+
+    /** {@code stowage:slack-message}: the event as a Block Kit message, for camel-slack's webhook producer. */
+    static final class SlackMessage implements Step {
+        SlackMessage(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "slack-message");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            exchange.getIn().setBody(SlackMessages.of(exchange.getProperty(EVENT, BackupEvent.class)));
+        }
+    }
+
+    /** {@code stowage:pagerduty-event}: the event as an Events API v2 JSON body, with the headers of a POST. */
+    static final class PagerDutyEvent implements Step {
+        PagerDutyEvent(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "pagerduty-event");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            BackupEvent event = exchange.getProperty(EVENT, BackupEvent.class);
+            exchange.getIn().removeHeaders("*");
+            exchange.getIn().setHeader(Exchange.HTTP_METHOD, "POST");
+            exchange.getIn().setHeader(Exchange.CONTENT_TYPE, "application/json");
+            exchange.getIn().setBody(PagerDutyEvents.of(event, services.alertSettings().pagerDutyRoutingKey()));
+        }
+    }
+
+    /** {@code stowage:staleness}: the staleness transitions since the last check, as a list body to split. */
+    static final class Staleness implements Step {
+        Staleness(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "staleness");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            List<BackupEvent> events = services.schedules() == null ? List.of()
+                    : services.schedules().checkStaleness(Instant.now());
+            exchange.getIn().setBody(events);
+        }
+    }
+
+    /** {@code stowage:alert-failed?channel=slack}: an alert that could not be sent is logged, never fatal. */
+    static final class AlertFailed implements Step {
+        private final String channel;
+
+        AlertFailed(Map<String, String> parameters) {
+            channel = Steps.required(parameters, "channel", "alert-failed");
+            Steps.noParameters(parameters, "alert-failed");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+            BackupEvent event = exchange.getProperty(EVENT, BackupEvent.class);
+            LOG.error("cannot send the {} alert for job {}: {}", channel, event == null ? "?" : event.job(),
+                    failure == null ? "unknown error" : Failures.describe(failure));
+        }
+    }
+}

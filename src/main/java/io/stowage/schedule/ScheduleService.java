@@ -1,0 +1,135 @@
+package io.stowage.schedule;
+
+import io.stowage.alert.AlertSettings;
+import io.stowage.alert.BackupEvent;
+import io.stowage.audit.AuditLog;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.job.Job;
+import io.stowage.metrics.BackupMetrics;
+import io.stowage.runtime.StowageServices;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.ProducerTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the schedules need beyond Quartz: the last success of each job and type (read from the catalog at start,
+ * kept by the metrics afterwards), one catch-up run for a schedule that fired while the service was down (never a
+ * burst: one run, however many fires were missed), and the staleness check that a timer route calls.
+ */
+public final class ScheduleService {
+    private static final Logger LOG = LoggerFactory.getLogger(ScheduleService.class);
+
+    private final StowageServices services;
+    private final List<Schedule> schedules;
+    private final Duration margin;
+    private final Instant started = Instant.now();
+    private final Set<String> stale = ConcurrentHashMap.newKeySet();
+
+    public ScheduleService(StowageServices services, List<Schedule> schedules, Duration margin) {
+        this.services = services;
+        this.schedules = List.copyOf(schedules);
+        this.margin = margin;
+    }
+
+    public List<Schedule> schedules() {
+        return schedules;
+    }
+
+    /** Reads each job's last successes from the catalog into the metrics. */
+    public void loadLastSuccesses() {
+        BackupMetrics metrics = services.metrics();
+        for (Job job : services.jobs().all()) {
+            metrics.declare(job.name(), "full");
+        }
+        for (Schedule schedule : schedules) {
+            metrics.declare(schedule.job(), schedule.type());
+        }
+        for (CatalogEntry entry : services.catalog().list(null, warning -> LOG.warn("{}", warning))) {
+            metrics.lastSuccess(entry.job(), entry.manifest().type().id(), entry.manifest().finished());
+        }
+    }
+
+    /** Schedules that should have fired since their job's last success of that type: each runs once, now. */
+    public List<Schedule> missed(Instant now) {
+        List<Schedule> missed = new ArrayList<>();
+        for (Schedule schedule : schedules) {
+            services.metrics().lastSuccess(schedule.job(), schedule.type()).ifPresent(last -> {
+                if (schedule.nextAfter(last).isBefore(now)) {
+                    missed.add(schedule);
+                }
+            });
+        }
+        return missed;
+    }
+
+    /** Starts the catch-up runs on a thread of their own, one after the other. */
+    public void catchUp(ProducerTemplate producer) {
+        List<Schedule> missed = missed(Instant.now());
+        if (missed.isEmpty()) {
+            return;
+        }
+        Thread thread = new Thread(() -> {
+            for (Schedule schedule : missed) {
+                LOG.info("schedule {} fired while the service was down: running job {} ({}) once now",
+                        schedule.routeId(), schedule.job(), schedule.type());
+                producer.send("direct:run-backup", exchange -> {
+                    exchange.getIn().setHeader("StowageJob", schedule.job());
+                    exchange.getIn().setHeader("StowageBackupType", schedule.type());
+                    exchange.getIn().setHeader("StowageTrigger", "catch-up");
+                });
+            }
+        }, "stowage-catch-up");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Staleness transitions since the last check: a STALE event when a job's last success (or, if it never had one,
+     * the service's start) is older than its schedule's longest interval plus the margin, a FRESH event when that
+     * passes.
+     */
+    public List<BackupEvent> checkStaleness(Instant now) {
+        List<BackupEvent> events = new ArrayList<>();
+        for (Schedule schedule : schedules) {
+            Duration allowed = schedule.longestInterval(now).plus(margin);
+            Instant last = services.metrics().lastSuccess(schedule.job(), schedule.type()).orElse(null);
+            Instant since = last == null ? started : last;
+            boolean isStale = Duration.between(since, now).compareTo(allowed) > 0;
+            String key = schedule.job() + "/" + schedule.type();
+            if (isStale && stale.add(key)) {
+                String error = last == null
+                        ? "no successful " + schedule.type() + " backup since the service started " + started
+                                + "; expected one every " + human(allowed.minus(margin))
+                        : "last successful " + schedule.type() + " backup finished " + last + ", more than "
+                                + human(allowed) + " ago";
+                events.add(event(BackupEvent.Kind.STALE, schedule, now, error));
+            } else if (!isStale && stale.remove(key)) {
+                events.add(event(BackupEvent.Kind.FRESH, schedule, now, null));
+            }
+        }
+        for (BackupEvent event : events) {
+            services.metrics().record(event);
+            LOG.warn("job {} ({}) is {}{}", event.job(), event.type(), event.kind().name().toLowerCase(),
+                    event.error() == null ? "" : ": " + event.error());
+        }
+        return events;
+    }
+
+    private BackupEvent event(BackupEvent.Kind kind, Schedule schedule, Instant now, String error) {
+        Job job = services.jobs().all().stream().filter(j -> j.name().equals(schedule.job())).findFirst().orElse(null);
+        return new BackupEvent(kind, schedule.job(), job == null ? "unknown" : job.engine(), schedule.type(), null,
+                "staleness", now, null, 0, 0, error, 0, AlertSettings.severity("medium"), AuditLog.host());
+    }
+
+    static String human(Duration duration) {
+        long hours = duration.toHours();
+        long minutes = duration.toMinutesPart();
+        return hours > 0 ? hours + " h" + (minutes > 0 ? " " + minutes + " min" : "") : duration.toMinutes() + " min";
+    }
+}
