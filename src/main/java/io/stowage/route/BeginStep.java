@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
 final class BeginStep implements Step {
     private static final Logger LOG = LoggerFactory.getLogger(BeginStep.class);
 
+    /** Exchange property: how many times this exchange has begun a backup (1, then 2 on the first retry, ...). */
+    static final String ATTEMPTS = "StowageAttempts";
+
     private final String jobName;
 
     BeginStep(Map<String, String> parameters) {
@@ -43,6 +46,7 @@ final class BeginStep implements Step {
             throw StowageException.usage("job '" + job.name() + "' (" + job.engine() + " " + job.method()
                     + ") supports " + supported.stream().map(BackupType::id).toList() + " backups, not '" + type + "'");
         }
+        exchange.setProperty(ATTEMPTS, exchange.getProperty(ATTEMPTS, 0, Integer.class) + 1);
         // A retry of the same exchange first lets go of the lock its failed attempt held.
         BackupRun previous = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
         if (previous != null && previous.lock != null) {

@@ -54,7 +54,7 @@ final class ServiceSteps {
             Instant now = Instant.now();
             Instant started = run != null ? run.started
                     : exchange.getProperty("StowageStarted", now, Instant.class);
-            int attempts = 1 + exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
+            int attempts = Math.max(1, exchange.getProperty(BeginStep.ATTEMPTS, 1, Integer.class));
             String backupId = run == null ? null : (success || !run.completeIn.isEmpty() ? run.id : null);
             BackupEvent event = new BackupEvent(success ? BackupEvent.Kind.SUCCESS : BackupEvent.Kind.FAILURE, jobName,
                     job == null ? "unknown" : job.engine(), type, backupId,
@@ -144,7 +144,7 @@ final class ServiceSteps {
         @Override
         public void process(Exchange exchange, StowageServices services) {
             List<BackupEvent> events = services.schedules() == null ? List.of()
-                    : services.schedules().checkStaleness(Instant.now());
+                    : services.schedules().checkStaleness(services.schedules().now());
             exchange.getIn().setBody(events);
         }
     }

@@ -87,7 +87,8 @@ public final class StowageServices {
         return schedules;
     }
 
-    void schedules(ScheduleService schedules) {
+    /** Replaces the schedule service (tests give it a clock they control). */
+    public void schedules(ScheduleService schedules) {
         this.schedules = schedules;
     }
 
@@ -107,7 +108,8 @@ public final class StowageServices {
         if (failure == null || "command".equals(exchange.getIn().getHeader(TRIGGER_HEADER, String.class))) {
             return false;
         }
-        int redeliveries = exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
-        return Failures.isTransient(failure) && redeliveries + 1 < retryAttempts;
+        // Attempts so far, as counted by stowage:begin (a failure before begin counts as one attempt).
+        int attempts = Math.max(1, exchange.getProperty("StowageAttempts", 1, Integer.class));
+        return Failures.isTransient(failure) && attempts < retryAttempts;
     }
 }

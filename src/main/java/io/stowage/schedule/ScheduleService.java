@@ -28,13 +28,26 @@ public final class ScheduleService {
     private final StowageServices services;
     private final List<Schedule> schedules;
     private final Duration margin;
-    private final Instant started = Instant.now();
+    private final java.util.function.Supplier<Instant> clock;
+    private final Instant started;
     private final Set<String> stale = ConcurrentHashMap.newKeySet();
 
     public ScheduleService(StowageServices services, List<Schedule> schedules, Duration margin) {
+        this(services, schedules, margin, Instant::now);
+    }
+
+    /** With a clock of its own, so that tests can move time instead of waiting for it. */
+    public ScheduleService(StowageServices services, List<Schedule> schedules, Duration margin,
+                           java.util.function.Supplier<Instant> clock) {
         this.services = services;
         this.schedules = List.copyOf(schedules);
         this.margin = margin;
+        this.clock = clock;
+        this.started = clock.get();
+    }
+
+    public Instant now() {
+        return clock.get();
     }
 
     public List<Schedule> schedules() {
@@ -70,7 +83,7 @@ public final class ScheduleService {
 
     /** Starts the catch-up runs on a thread of their own, one after the other. */
     public void catchUp(ProducerTemplate producer) {
-        List<Schedule> missed = missed(Instant.now());
+        List<Schedule> missed = missed(now());
         if (missed.isEmpty()) {
             return;
         }

@@ -41,6 +41,20 @@ public final class FlakyTcpProxy implements AutoCloseable {
         return cut.get();
     }
 
+    /** Cuts every connection now and refuses new ones (a server gone), or, with false, forwards again. */
+    public void down(boolean down) {
+        if (down) {
+            cutAll();
+        } else {
+            sent.set(0);
+            cut.set(false);
+        }
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {

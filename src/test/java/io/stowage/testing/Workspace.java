@@ -19,6 +19,8 @@ public final class Workspace {
     private final Path dir;
     private final Path repository;
     private final StringBuilder properties = new StringBuilder();
+    private final java.util.Map<String, String> jobs = new java.util.LinkedHashMap<>();
+    private final java.util.Map<String, String> schedules = new java.util.LinkedHashMap<>();
 
     public Workspace(Path dir) throws IOException {
         this.dir = dir;
@@ -84,13 +86,37 @@ public final class Workspace {
             yaml.append("      - name: ").append(params.get(i)).append("\n        value: \"")
                     .append(params.get(i + 1)).append("\"\n");
         }
-        Files.writeString(dir.resolve("routes/jobs.camel.yaml"), yaml);
+        jobs.put(job, yaml.toString());
         return this;
+    }
+
+    /** Starts the service in this JVM, as {@code stowage run} does, with this workspace's configuration. */
+    public io.stowage.runtime.StowageService service() throws IOException {
+        return io.stowage.runtime.StowageService.start(writeConfiguration());
+    }
+
+    /** Adds (or replaces) a schedule for {@code job} in routes/jobs.camel.yaml. */
+    public Workspace schedule(String job, String type, String cron) {
+        schedules.put(job + "-" + type, "- templatedRoute:\n    routeTemplateRef: schedule\n"
+                + "    routeId: schedule-" + job + "-" + type + "\n    parameters:\n"
+                + "      - name: job\n        value: \"" + job + "\"\n"
+                + "      - name: type\n        value: \"" + type + "\"\n"
+                + "      - name: cron\n        value: \"" + cron + "\"\n");
+        return this;
+    }
+
+    /** Writes application.properties and routes/jobs.camel.yaml as the workspace now has them. */
+    public Path writeConfiguration() throws IOException {
+        Files.writeString(dir.resolve("routes/jobs.camel.yaml"),
+                String.join("", jobs.values()) + String.join("", schedules.values()));
+        Path config = dir.resolve("application.properties");
+        Files.writeString(config, properties);
+        return config;
     }
 
     /** Runs {@code stowage --config <dir>/application.properties ARGS}. */
     public Result run(String... args) throws IOException {
-        Files.writeString(dir.resolve("application.properties"), properties);
+        writeConfiguration();
         List<String> all = new ArrayList<>(List.of("--config", dir.resolve("application.properties").toString()));
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();

@@ -1,0 +1,62 @@
+package io.stowage.runtime;
+
+import io.stowage.audit.AuditLog;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running service ({@code stowage run}): the runtime with schedules, staleness checks, the management server
+ * (health and metrics) and the repositories' health check; audited at start and stop; schedules missed while it was
+ * down run once at start.
+ */
+public final class StowageService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StowageService.class);
+
+    private final StowageRuntime runtime;
+    private final long started = System.nanoTime();
+    private final RepositoriesHealthCheck health;
+
+    private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health) {
+        this.runtime = runtime;
+        this.health = health;
+    }
+
+    public static StowageService start(Path config) {
+        StowageRuntime runtime = StowageRuntime.start(config, true);
+        RepositoriesHealthCheck health = new RepositoriesHealthCheck(runtime.services(), runtime.context());
+        org.apache.camel.health.HealthCheckRegistry registry =
+                org.apache.camel.health.HealthCheckRegistry.get(runtime.context());
+        if (registry != null) {
+            registry.register(health);
+        }
+        StowageService service = new StowageService(runtime, health);
+        runtime.services().audit().record(new AuditLog.Entry("service-start", null, null, "success", null, null));
+        LOG.info("stowage started with jobs {} and schedules {}",
+                runtime.services().jobs().all().stream().map(j -> j.name()).toList(),
+                runtime.services().schedules().schedules().stream().map(s -> s.routeId() + " '" + s.cron() + "' "
+                        + s.timeZone()).toList());
+        runtime.services().schedules().catchUp(runtime.context().createProducerTemplate());
+        return service;
+    }
+
+    public StowageRuntime runtime() {
+        return runtime;
+    }
+
+    public RepositoriesHealthCheck health() {
+        return health;
+    }
+
+    /** Stops the routes; an in-flight backup gets camel.main.shutdown-timeout seconds to finish. */
+    @Override
+    public void close() {
+        LOG.info("stopping: in-flight backups get up to {} s to finish",
+                runtime.context().getShutdownStrategy().getTimeout());
+        runtime.close();
+        runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null, "success",
+                Duration.ofNanos(System.nanoTime() - started), null));
+        LOG.info("stopped");
+    }
+}

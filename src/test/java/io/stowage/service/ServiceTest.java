@@ -1,0 +1,342 @@
+package io.stowage.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stowage.catalog.ManifestCodec;
+import io.stowage.runtime.StowageService;
+import io.stowage.schedule.ScheduleService;
+import io.stowage.testing.FlakyTcpProxy;
+import io.stowage.testing.HttpReceiver;
+import io.stowage.testing.SampleDatabase;
+import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.Workspace;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.camel.ProducerTemplate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The service: scheduled backups retried, alerted once to real Slack and PagerDuty receivers and resolved after a
+ * success; staleness firing and clearing; catch-up after downtime; metrics scraped and health read over HTTP.
+ * Triggers are sent the way the schedule route sends them, and time is moved, never waited for.
+ */
+class ServiceTest {
+    private static final String SOURCE = "service_source";
+    private static final String ROUTING_KEY = "R0UTING-KEY-0123456789abcdef";
+    private static ThrowawayPostgres pg;
+
+    @TempDir
+    Path dir;
+
+    private HttpReceiver receiver;
+    private FlakyTcpProxy database;
+    private int managementPort;
+    private StowageService service;
+
+    @BeforeAll
+    static void createSource() throws Exception {
+        pg = ThrowawayPostgres.get();
+        SampleDatabase.createManyTypes(pg, SOURCE);
+    }
+
+    @BeforeEach
+    void peers() throws Exception {
+        receiver = new HttpReceiver();
+        // The job reaches PostgreSQL through a proxy the test can take down and bring back.
+        database = new FlakyTcpProxy(pg.port(), Long.MAX_VALUE);
+        managementPort = ThrowawayPostgres.freePort();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (service != null) {
+            service.close();
+        }
+        receiver.close();
+        database.close();
+    }
+
+    private Workspace workspace() throws Exception {
+        return workspace(dir);
+    }
+
+    private Workspace workspace(Path where) throws Exception {
+        return new Workspace(where)
+                .job("postgres", SOURCE, "port", Integer.toString(database.port()), "severity", "critical")
+                .schedule("postgres", "full", "0 0 1 ? * SUN")
+                .property("stowage.alert.slack.webhook-url", receiver.url("/slack/T000/B000/XXXX"))
+                .property("stowage.alert.slack.channel", "#db-backups")
+                .property("camel.component.slack.webhook-url", receiver.url("/slack/T000/B000/XXXX"))
+                .property("stowage.alert.pagerduty.routing-key", ROUTING_KEY)
+                .property("stowage.alert.pagerduty.url", receiver.url("/v2/enqueue"))
+                .property("stowage.retry.attempts", "3")
+                .property("stowage.retry.delay-ms", "20")
+                .property("stowage.retry.max-delay-ms", "50")
+                .property("stowage.staleness.first-check-ms", "3600000")
+                .property("camel.management.enabled", "true")
+                .property("camel.management.port", Integer.toString(managementPort))
+                .property("camel.management.health-check-enabled", "true")
+                .property("camel.management.metrics-enabled", "true")
+                .property("camel.metrics.enabled", "true");
+    }
+
+    private void scheduledBackup(String job) {
+        ProducerTemplate producer = service.runtime().context().createProducerTemplate();
+        producer.send("direct:run-backup", exchange -> {
+            exchange.getIn().setHeader("StowageJob", job);
+            exchange.getIn().setHeader("StowageBackupType", "full");
+            exchange.getIn().setHeader("StowageTrigger", "schedule");
+        });
+    }
+
+    private static JsonNode json(String body) throws Exception {
+        return ManifestCodec.JSON.readTree(body);
+    }
+
+    private String get(String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + managementPort + path)).build(), HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
+    @Test
+    void should_retry_a_transient_failure_alert_once_and_resolve_after_the_next_success() throws Exception {
+        service = workspace().service();
+        database.down(true);
+        scheduledBackup("postgres");
+
+        List<HttpReceiver.Request> slack = receiver.requests("/slack/T000/B000/XXXX");
+        List<HttpReceiver.Request> pagerDuty = receiver.requests("/v2/enqueue");
+        assertThat(slack).hasSize(1);
+        assertThat(pagerDuty).hasSize(1);
+
+        JsonNode trigger = json(pagerDuty.get(0).body());
+        assertThat(pagerDuty.get(0).contentType()).startsWith("application/json");
+        assertThat(trigger.get("routing_key").asText()).isEqualTo(ROUTING_KEY);
+        assertThat(trigger.get("event_action").asText()).isEqualTo("trigger");
+        assertThat(trigger.get("dedup_key").asText()).isEqualTo("stowage/postgres/full");
+        JsonNode payload = trigger.get("payload");
+        assertThat(payload.get("severity").asText()).isEqualTo("critical");
+        assertThat(payload.get("summary").asText()).startsWith("Backup failed: postgres (full): cannot connect to "
+                + "PostgreSQL at 127.0.0.1:" + database.port());
+        assertThat(payload.get("component").asText()).isEqualTo("postgres");
+        assertThat(payload.get("group").asText()).isEqualTo("postgresql");
+        assertThat(payload.get("class").asText()).isEqualTo("backup-failure");
+        assertThat(payload.get("custom_details").get("attempts").asInt()).isEqualTo(3);
+        assertThat(payload.get("custom_details").get("trigger").asText()).isEqualTo("schedule");
+        assertThat(Instant.parse(payload.get("timestamp").asText())).isBefore(Instant.now().plusSeconds(1));
+
+        JsonNode message = json(slack.get(0).body());
+        assertThat(message.get("channel").asText()).isEqualTo("#db-backups");
+        assertThat(message.get("text").asText()).startsWith(":rotating_light: Backup failed: postgres (full): "
+                + "cannot connect to PostgreSQL");
+        JsonNode blocks = message.get("blocks");
+        assertThat(blocks).hasSize(3);
+        assertThat(blocks.get(0).get("type").asText()).isEqualTo("header");
+        assertThat(blocks.get(0).get("text").get("text").asText()).isEqualTo(":rotating_light: Backup failed: postgres (full)");
+        assertThat(blocks.get(1).get("type").asText()).isEqualTo("section");
+        assertThat(blocks.get(1).get("fields").toString()).contains("*Job*\\npostgres").contains("*Type*\\nfull")
+                .contains("*Attempts*\\n3").contains("*Duration*");
+        assertThat(blocks.get(2).get("text").get("type").asText()).isEqualTo("mrkdwn");
+        assertThat(blocks.get(2).get("text").get("text").asText()).startsWith("```cannot connect to PostgreSQL");
+
+        // The next success resolves the incident with the same key, and Slack hears of the recovery.
+        receiver.clear();
+        database.down(false);
+        scheduledBackup("postgres");
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+        JsonNode resolve = json(receiver.requests("/v2/enqueue").get(0).body());
+        assertThat(resolve.get("event_action").asText()).isEqualTo("resolve");
+        assertThat(resolve.get("dedup_key").asText()).isEqualTo("stowage/postgres/full");
+        assertThat(resolve.get("routing_key").asText()).isEqualTo(ROUTING_KEY);
+        assertThat(receiver.requests("/slack/T000/B000/XXXX")).hasSize(1);
+        JsonNode recovered = json(receiver.requests("/slack/T000/B000/XXXX").get(0).body());
+        assertThat(recovered.get("text").asText()).startsWith(":white_check_mark: Backup succeeded: postgres (full)");
+        assertThat(recovered.get("blocks").get(1).get("fields").toString()).contains("*Backup*\\n`2");
+
+        // Another success after that sends nothing: nothing is open.
+        receiver.clear();
+        scheduledBackup("postgres");
+        assertThat(receiver.requests("/v2/enqueue")).isEmpty();
+        assertThat(receiver.requests("/slack/T000/B000/XXXX")).isEmpty();
+
+        // Metrics: scraped over HTTP, in Prometheus text format.
+        String metrics = get("/observe/metrics");
+        assertThat(metrics).startsWith("200 ");
+        assertThat(sample(metrics, "stowage_backup_failures_total{job=\"postgres\",type=\"full\"}")).isEqualTo(1.0);
+        assertThat(sample(metrics, "stowage_backup_duration_seconds_count{job=\"postgres\",type=\"full\"}")).isEqualTo(2.0);
+        assertThat(sample(metrics, "stowage_backup_last_success_timestamp_seconds{job=\"postgres\",type=\"full\"}"))
+                .isGreaterThan(Instant.now().minusSeconds(60).getEpochSecond());
+        assertThat(sample(metrics, "stowage_backup_size_bytes{job=\"postgres\",type=\"full\"}")).isPositive();
+        assertThat(metrics).contains("camel_exchanges_total");
+
+        // The audit log has one line per backup: the failure, then the successes.
+        Path audit;
+        try (Stream<Path> files = Files.list(dir.resolve("backups/audit"))) {
+            audit = files.findFirst().orElseThrow();
+        }
+        List<JsonNode> lines = Files.readAllLines(audit).stream().map(l -> {
+            try {
+                return json(l);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+        assertThat(lines.stream().map(l -> l.get("command").asText() + ":" + l.get("result").asText()).toList())
+                .containsExactly("service-start:success", "backup:failure", "backup:success", "backup:success");
+        assertThat(lines.get(1).get("job").asText()).isEqualTo("postgres");
+        assertThat(lines.get(1).get("user").asText()).isEqualTo(System.getProperty("user.name"));
+        assertThat(lines.get(2).get("backupId").asText()).matches("\\d{8}T\\d{6}Z-F");
+        assertThat(String.join("\n", Files.readAllLines(audit))).doesNotContain(ThrowawayPostgres.PASSWORD);
+    }
+
+    @Test
+    void should_not_retry_a_wrong_password() throws Exception {
+        service = new Workspace(dir)
+                .job("postgres", SOURCE, "password", "wrong-password", "severity", "low")
+                .property("stowage.alert.pagerduty.routing-key", ROUTING_KEY)
+                .property("stowage.alert.pagerduty.url", receiver.url("/v2/enqueue"))
+                .property("stowage.retry.attempts", "3")
+                .property("stowage.retry.delay-ms", "2000")
+                .property("camel.management.port", Integer.toString(managementPort))
+                .service();
+        long started = System.nanoTime();
+        scheduledBackup("postgres");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+        JsonNode trigger = json(receiver.requests("/v2/enqueue").get(0).body());
+        assertThat(trigger.get("payload").get("custom_details").get("attempts").asInt()).isEqualTo(1);
+        assertThat(trigger.get("payload").get("severity").asText()).isEqualTo("info");
+        assertThat(trigger.get("payload").get("summary").asText()).contains("password authentication failed")
+                .doesNotContain("wrong-password");
+    }
+
+    @Test
+    void should_alert_when_a_job_goes_stale_and_clear_when_it_is_fresh_again() throws Exception {
+        service = workspace().service();
+        scheduledBackup("postgres");
+        receiver.clear();
+        AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+        ScheduleService schedules = new ScheduleService(service.runtime().services(),
+                service.runtime().services().schedules().schedules(), Duration.ofHours(1), now::get);
+        service.runtime().services().schedules(schedules);
+        ProducerTemplate producer = service.runtime().context().createProducerTemplate();
+
+        producer.sendBody("direct:check-staleness", null);
+        assertThat(receiver.requests("/v2/enqueue")).isEmpty();
+
+        // Eight days on, a weekly schedule's last success is more than 7 days + 1 hour old.
+        now.set(now.get().plus(Duration.ofDays(8)));
+        producer.sendBody("direct:check-staleness", null);
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+        JsonNode trigger = json(receiver.requests("/v2/enqueue").get(0).body());
+        assertThat(trigger.get("event_action").asText()).isEqualTo("trigger");
+        assertThat(trigger.get("dedup_key").asText()).isEqualTo("stowage/postgres/full/stale");
+        assertThat(trigger.get("payload").get("class").asText()).isEqualTo("stale-backup");
+        assertThat(trigger.get("payload").get("severity").asText()).isEqualTo("warning");
+        assertThat(trigger.get("payload").get("summary").asText()).startsWith("Stale backup: postgres (full): last "
+                + "successful full backup finished");
+        assertThat(json(receiver.requests("/slack/T000/B000/XXXX").get(0).body()).get("text").asText())
+                .startsWith(":warning: Backup stale: postgres (full)");
+        assertThat(sample(get("/observe/metrics"), "stowage_backup_stale{job=\"postgres\",type=\"full\"}")).isEqualTo(1.0);
+
+        // Checking again while still stale sends nothing more.
+        producer.sendBody("direct:check-staleness", null);
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+
+        // A fresh success (as far as this clock is concerned) clears it.
+        service.runtime().services().metrics().lastSuccess("postgres", "full", now.get().minusSeconds(60));
+        producer.sendBody("direct:check-staleness", null);
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(2);
+        JsonNode resolve = json(receiver.requests("/v2/enqueue").get(1).body());
+        assertThat(resolve.get("event_action").asText()).isEqualTo("resolve");
+        assertThat(resolve.get("dedup_key").asText()).isEqualTo("stowage/postgres/full/stale");
+        assertThat(sample(get("/observe/metrics"), "stowage_backup_stale{job=\"postgres\",type=\"full\"}")).isEqualTo(0.0);
+    }
+
+    @Test
+    void should_alert_when_a_schedule_never_fired_at_all() throws Exception {
+        service = workspace().service();
+        AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+        ScheduleService schedules = new ScheduleService(service.runtime().services(),
+                service.runtime().services().schedules().schedules(), Duration.ofHours(1), now::get);
+        service.runtime().services().schedules(schedules);
+        now.set(now.get().plus(Duration.ofDays(9)));
+        service.runtime().context().createProducerTemplate().sendBody("direct:check-staleness", null);
+        JsonNode trigger = json(receiver.requests("/v2/enqueue").get(0).body());
+        assertThat(trigger.get("payload").get("summary").asText()).contains("no successful full backup since the service started");
+    }
+
+    @Test
+    void should_run_a_missed_schedule_once_after_downtime() throws Exception {
+        Workspace ws = workspace();
+        String old = ws.run("backup", "postgres").lastLine();
+        // Pretend that backup finished 20 days ago: two Sunday fires were missed while the service was down.
+        Path manifest = ws.repository().resolve("postgres").resolve(old).resolve("manifest.json");
+        String twentyDaysAgo = Instant.now().minus(Duration.ofDays(20)).toString();
+        Files.writeString(manifest, Files.readString(manifest).replaceFirst("\"finished\" : \"[^\"]+\"",
+                "\"finished\" : \"" + twentyDaysAgo + "\""));
+        service = ws.service();
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (list(ws).size() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(1500); // a burst would have started a third backup by now
+        assertThat(list(ws)).hasSize(2);
+    }
+
+    @Test
+    void should_report_health_down_when_a_repository_is_unreachable() throws Exception {
+        service = workspace().service();
+        assertThat(get("/observe/health")).startsWith("200 ").contains("UP");
+        service.close();
+        service = workspace(Files.createDirectories(dir.resolve("second")))
+                .s3("health-bucket", "", "http://127.0.0.1:" + ThrowawayPostgres.freePort())
+                .property("camel.management.port", Integer.toString(managementPort = ThrowawayPostgres.freePort()))
+                .service();
+        String health = get("/observe/health");
+        assertThat(health).startsWith("503 ").contains("DOWN");
+    }
+
+    @Test
+    void should_keep_backing_up_when_the_alert_receiver_fails() throws Exception {
+        service = workspace().service();
+        receiver.status(500);
+        database.down(true);
+        scheduledBackup("postgres");
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+        database.down(false);
+        scheduledBackup("postgres");
+        Workspace ws = new Workspace(dir.resolve("reader").toFile().mkdirs() ? dir.resolve("reader") : dir)
+                .property("stowage.repository.local.path", dir.resolve("backups").toString());
+        assertThat(list(ws)).hasSize(1);
+    }
+
+    private static JsonNode list(Workspace ws) throws Exception {
+        return ManifestCodec.JSON.readTree(ws.run("list", "--json").out());
+    }
+
+    /** The value of one Prometheus sample, by its exact name and labels. */
+    static double sample(String exposition, String series) {
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim().split(" ")[0]);
+            }
+        }
+        throw new AssertionError("no sample " + series + " in:\n" + exposition.lines()
+                .filter(l -> l.startsWith("stowage_")).reduce("", (a, b) -> a + b + "\n"));
+    }
+}
