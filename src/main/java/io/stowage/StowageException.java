@@ -48,6 +48,11 @@ public class StowageException extends RuntimeException {
         return new StowageException(message, USAGE, null, false);
     }
 
+    /** Bad usage or configuration, keeping what caused it for --verbose. */
+    public static StowageException usage(String message, Throwable cause) {
+        return new StowageException(message, USAGE, cause, false);
+    }
+
     /** A failure that may pass: the service retries it with backoff. */
     public static StowageException transientFailure(String message, Throwable cause) {
         return new StowageException(message, FAILED, cause, true);

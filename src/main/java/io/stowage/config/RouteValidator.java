@@ -31,6 +31,8 @@ public final class RouteValidator {
             // Placeholders resolve to their defaults: routes must be valid whatever the environment says.
             context.getPropertiesComponent().addInitialProperty("stowage.repository.s3.bucket", "validation");
             context.getPropertiesComponent().addInitialProperty("stowage.repository.s3.part-size", "16777216");
+            context.getPropertiesComponent().addInitialProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY,
+                    dir.toAbsolutePath().toString());
             context.getRegistry().bind(io.stowage.runtime.StowageServices.BEAN, new io.stowage.runtime.StowageServices(
                     new io.stowage.repository.Repositories(new io.stowage.repository.LocalRepository("local",
                             Path.of(System.getProperty("java.io.tmpdir"), "stowage-route-validation")), null)));

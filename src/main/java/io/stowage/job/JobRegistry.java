@@ -18,6 +18,9 @@ public final class JobRegistry {
     /** Job names become route ids, directory names and metric labels: keep them plain. */
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
+    /** The engines this release can back up. */
+    public static final java.util.List<String> ENGINES = java.util.List.of("postgresql");
+
     private final Map<String, Job> jobs;
 
     private JobRegistry(Map<String, Job> jobs) {
@@ -38,7 +41,7 @@ public final class JobRegistry {
             if (name == null || parameters.containsKey("cron")) {
                 continue; // not a job: a schedule of one
             }
-            String where = "templated route '" + route.getRouteId() + "'";
+            String where = "templated route '" + route.getRouteId() + "'" + location(context, route);
             if (name.equals("audit")) {
                 throw StowageException.usage("job name 'audit' in " + where + " is reserved for the audit log");
             }
@@ -51,12 +54,28 @@ public final class JobRegistry {
             if (engine == null || method == null) {
                 throw StowageException.usage(where + " declares no 'engine' or 'method' parameter");
             }
+            if (!ENGINES.contains(engine)) {
+                throw StowageException.usage("unknown engine '" + engine + "' in " + where + ": this Stowage backs up "
+                        + String.join(", ", ENGINES));
+            }
             if (jobs.containsKey(name)) {
                 throw StowageException.usage("job '" + name + "' is defined twice (second in " + where + ")");
             }
             jobs.put(name, new Job(name, engine, method, route.getRouteId(), parameters));
         }
         return new JobRegistry(jobs);
+    }
+
+    /** Where a route was defined, for messages: {@code (routes/jobs.camel.yaml, line 3)}. */
+    public static String location(CamelContext context, RouteDefinition route) {
+        String location = route.getLocation();
+        if (location == null || location.isBlank()) {
+            return context.getPropertiesComponent().resolveProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY)
+                    .flatMap(dir -> io.stowage.runtime.RouteSources.locate(java.nio.file.Path.of(dir), route.getRouteId()))
+                    .map(found -> " (" + found + ")").orElse("");
+        }
+        location = location.replaceFirst("^file:", "");
+        return " (" + location + (route.getLineNumber() > 0 ? ", line " + route.getLineNumber() : "") + ")";
     }
 
     private static void merge(CamelContext context, Map<String, String> into, Map<String, Object> from) {

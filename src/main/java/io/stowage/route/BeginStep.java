@@ -97,8 +97,7 @@ final class BeginStep implements Step {
     }
 
     static List<BackupType> supportedTypes(Job job) {
-        // Logical dumps are always whole; incremental types arrive with the physical methods.
-        return List.of(BackupType.FULL);
+        return BackupTypes.supported(job);
     }
 
     /** Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest. */

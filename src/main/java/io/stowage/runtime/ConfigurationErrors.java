@@ -2,42 +2,79 @@ package io.stowage.runtime;
 
 import io.stowage.Secrets;
 import io.stowage.StowageException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Turns a failure while loading the configuration and routes into the one line an operator needs. */
 final class ConfigurationErrors {
-    /** How Camel's YAML loader names the place of an error: {@code in file:/path/x.camel.yaml, line 4, column 5}. */
-    private static final java.util.regex.Pattern LOCATION =
-            java.util.regex.Pattern.compile("file:([^,\\s]+)(?:, line (\\d+))?");
+    /** How the YAML parser names the place of an error: {@code in file:/path/x.camel.yaml, line 4, column 5}. */
+    private static final Pattern LOCATION = Pattern.compile("file:([^,\\s]+), line (\\d+)");
+    /** How Camel names the route that failed. */
+    private static final Pattern ROUTE = Pattern.compile("Failed to (?:start|create) route:? ([^\\s]+)");
 
     private ConfigurationErrors() {
     }
 
-    static StowageException describe(Throwable failure) {
+    static StowageException describe(Throwable failure, Path routesDirectory) {
         StowageException own = null;
-        Throwable deepest = failure;
+        List<String> messages = new ArrayList<>();
         String where = null;
-        for (Throwable t = failure; t != null; t = t.getCause()) {
+        String route = null;
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof StowageException s && own == null) {
                 own = s;
             }
-            java.util.regex.Matcher location = t.getMessage() == null ? null : LOCATION.matcher(t.getMessage());
-            if (where == null && location != null && location.find()) {
-                where = location.group(1) + (location.group(2) == null ? "" : ", line " + location.group(2));
+            String text = t.getMessage();
+            if (text == null) {
+                continue;
             }
-            deepest = t;
-            if (t.getCause() == t) {
-                break;
+            messages.add(text);
+            Matcher location = LOCATION.matcher(text);
+            while (location.find()) {
+                where = location.group(1) + ", line " + location.group(2); // the last mark is where the parser stopped
+            }
+            Matcher failed = ROUTE.matcher(text);
+            if (route == null && failed.find()) {
+                route = failed.group(1);
             }
         }
-        String message = own != null ? own.getMessage() : firstLine(deepest.getMessage(), deepest);
-        String location = where == null ? "" : " (in " + where + ")";
-        return StowageException.usage("invalid configuration: " + Secrets.mask(message) + location);
+        if (where == null && route != null) {
+            where = RouteSources.locate(routesDirectory, route).orElse(null);
+        }
+        String message;
+        if (own != null) {
+            message = own.getMessage();
+        } else if (messages.isEmpty()) {
+            message = failure.getClass().getSimpleName();
+        } else {
+            message = summary(messages.get(messages.size() - 1));
+            if (messages.size() >= 2) {
+                // The wrapper just above the root cause often names the value at fault ("CronExpression 'x' is invalid.").
+                String above = messages.get(messages.size() - 2).strip();
+                if (above.length() < 200 && !above.contains("Failed to") && !above.contains("file:")
+                        && !above.contains("\n") && !above.endsWith(message) && !message.contains(above)) {
+                    message = above.replaceAll("[.:]+$", "") + ": " + message;
+                }
+            }
+            if (route != null) {
+                message = "route '" + route + "': " + message;
+            }
+        }
+        String location = where == null || message.contains(where) ? "" : " (in " + where + ")";
+        return StowageException.usage("invalid configuration: " + Secrets.mask(message) + location, failure);
     }
 
-    private static String firstLine(String message, Throwable t) {
-        if (message == null || message.isBlank()) {
-            return t.getClass().getSimpleName();
+    /** The lines of a parser message that say what is wrong, without its excerpts and marks. */
+    private static String summary(String message) {
+        List<String> parts = new ArrayList<>();
+        for (String line : message.split("\\R")) {
+            if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
+                parts.add(line.strip());
+            }
         }
-        return message.strip().split("\\R", 2)[0];
+        return parts.isEmpty() ? message.strip() : String.join("; ", parts);
     }
 }

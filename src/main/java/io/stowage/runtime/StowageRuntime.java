@@ -50,6 +50,7 @@ public final class StowageRuntime implements AutoCloseable {
         Main main = new Main();
         main.setPropertyPlaceholderLocations("file:" + config);
         main.addOverrideProperty("stowage.service", Boolean.toString(service));
+        main.addInitialProperty(RouteSources.DIRECTORY_PROPERTY, routes.toString());
         if (!service) {
             main.addOverrideProperty("camel.management.enabled", "false");
             main.addOverrideProperty("camel.metrics.enabled", "false");
@@ -61,17 +62,19 @@ public final class StowageRuntime implements AutoCloseable {
             main.start();
         } catch (Exception e) {
             stopQuietly(main);
-            throw ConfigurationErrors.describe(e);
+            throw ConfigurationErrors.describe(e, routes);
         }
         StowageServices services = configuration.services;
         try {
             services.jobs(JobRegistry.from(main.getCamelContext()));
+            java.util.List<io.stowage.schedule.Schedule> scheduleList =
+                    io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs());
             if (service) {
                 io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
                         .findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
                 services.metrics(new io.stowage.metrics.BackupMetrics(registry));
                 io.stowage.schedule.ScheduleService schedules = new io.stowage.schedule.ScheduleService(services,
-                        io.stowage.schedule.Schedules.from(main.getCamelContext()), java.time.Duration.ofSeconds(
+                        scheduleList, java.time.Duration.ofSeconds(
                                 Long.parseLong(ServicesConfiguration.property(main.getCamelContext()
                                         .getPropertiesComponent(), "stowage.staleness.margin-seconds").orElse("3600"))));
                 services.schedules(schedules);

@@ -13,6 +13,25 @@ public final class Schedules {
     private Schedules() {
     }
 
+    /**
+     * Reads and checks every schedule: a bad cron expression or time zone is a configuration error (exit 2), and
+     * a schedule of a job that does not exist or of a type the job does not support is one too.
+     */
+    public static List<Schedule> from(CamelContext context, io.stowage.job.JobRegistry jobs) {
+        List<Schedule> schedules = from(context);
+        for (Schedule schedule : schedules) {
+            io.stowage.job.Job job = jobs.get(schedule.job());
+            io.stowage.catalog.BackupType type = io.stowage.catalog.BackupType.of(schedule.type());
+            if (!io.stowage.route.BackupTypes.supported(job).contains(type)) {
+                throw io.stowage.StowageException.usage("schedule '" + schedule.routeId() + "': job '" + job.name()
+                        + "' (" + job.engine() + " " + job.method() + ") supports " + io.stowage.route.BackupTypes
+                        .supported(job).stream().map(io.stowage.catalog.BackupType::id).toList()
+                        + " backups, not '" + type + "'");
+            }
+        }
+        return schedules;
+    }
+
     public static List<Schedule> from(CamelContext context) {
         List<Schedule> schedules = new ArrayList<>();
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
@@ -27,7 +46,16 @@ public final class Schedules {
             if (parameters.get("cron") != null && parameters.get("job") != null && parameters.get("type") != null) {
                 Schedule schedule = new Schedule(parameters.get("job"), parameters.get("type"), parameters.get("cron"),
                         parameters.getOrDefault("timeZone", "UTC"), route.getRouteId());
-                schedule.expression();
+                String where = io.stowage.job.JobRegistry.location(context, route);
+                try {
+                    schedule.expression();
+                } catch (io.stowage.StowageException e) {
+                    throw io.stowage.StowageException.usage(e.getMessage() + where);
+                }
+                if (!java.util.Set.of(java.util.TimeZone.getAvailableIDs()).contains(schedule.timeZone())) {
+                    throw io.stowage.StowageException.usage("schedule '" + route.getRouteId() + "': unknown time zone '"
+                            + schedule.timeZone() + "'" + where);
+                }
                 schedules.add(schedule);
             }
         }

@@ -1,0 +1,42 @@
+package io.stowage.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Finds where a route is declared in routes/, for error messages: Camel knows the file and line of a route
+ * template, but a templated route (a job, a schedule) is declared by its {@code routeId:} line, found here.
+ */
+public final class RouteSources {
+    /** The initial property that carries the routes directory to code that only has the CamelContext. */
+    public static final String DIRECTORY_PROPERTY = "stowage.routes.dir";
+
+    private RouteSources() {
+    }
+
+    /** {@code /path/routes/jobs.camel.yaml, line 3}, or empty when no file declares the route. */
+    public static Optional<String> locate(Path directory, String routeId) {
+        if (directory == null || routeId == null || !Files.isDirectory(directory)) {
+            return Optional.empty();
+        }
+        Pattern declaration = Pattern.compile("^\\s*(?:-\\s*)?(?:routeId|id):\\s*\"?" + Pattern.quote(routeId) + "\"?\\s*$");
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {
+                List<String> lines = Files.readAllLines(file);
+                for (int i = 0; i < lines.size(); i++) {
+                    if (declaration.matcher(lines.get(i)).matches()) {
+                        return Optional.of(file + ", line " + (i + 1));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,102 @@
+package io.stowage.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stowage.testing.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad configuration stops check and run at once: one line naming the file (and line where Camel knows it), exit 2. */
+class ConfigurationErrorTest {
+    @TempDir
+    Path dir;
+
+    private Workspace.Result checkWith(String jobsYaml) throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(dir.resolve("routes/jobs.camel.yaml"), jobsYaml);
+        return checkWithoutRewrite(ws);
+    }
+
+    private Workspace.Result checkWithoutRewrite(Workspace ws) throws Exception {
+        var out = new java.io.StringWriter();
+        var err = new java.io.StringWriter();
+        int status = io.stowage.Stowage.execute(new String[] {"--config", dir.resolve("application.properties").toString(),
+                "check"}, new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        return new Workspace.Result(status, out.toString(), err.toString());
+    }
+
+    private static void assertUsageError(Workspace.Result result, String... fragments) {
+        assertThat(result.status()).as(result.toString()).isEqualTo(2);
+        assertThat(result.err()).startsWith("error: ");
+        assertThat(result.err().strip().lines()).hasSize(1);
+        for (String fragment : fragments) {
+            assertThat(result.err()).contains(fragment);
+        }
+    }
+
+    private static String job(String extra) {
+        return "- templatedRoute:\n    routeTemplateRef: postgresql-logical\n    routeId: backup-shop\n    parameters:\n"
+                + "      - name: job\n        value: shop\n" + extra;
+    }
+
+    @Test
+    void should_reject_malformed_yaml_naming_file_and_line() throws Exception {
+        assertUsageError(checkWith(job("      - name: codec\n      value: zstd\n   - broken: [\n")),
+                "jobs.camel.yaml", "line ");
+    }
+
+    @Test
+    void should_reject_a_bad_cron_expression_naming_the_schedule_and_file() throws Exception {
+        assertUsageError(checkWith(job("") + "- templatedRoute:\n    routeTemplateRef: schedule\n"
+                        + "    routeId: schedule-shop-full\n    parameters:\n      - name: job\n        value: shop\n"
+                        + "      - name: type\n        value: full\n      - name: cron\n        value: \"0 0 25 * * ?\"\n"),
+                "route 'schedule-shop-full'", "'0 0 25 * * ?' is invalid", "Hour values must be between 0 and 23",
+                "jobs.camel.yaml, line 9");
+    }
+
+    @Test
+    void should_reject_a_schedule_for_a_type_the_job_does_not_support() throws Exception {
+        assertUsageError(checkWith(job("") + "- templatedRoute:\n    routeTemplateRef: schedule\n"
+                        + "    routeId: schedule-shop-diff\n    parameters:\n      - name: job\n        value: shop\n"
+                        + "      - name: type\n        value: diff\n      - name: cron\n        value: \"0 0 2 ? * MON-SAT\"\n"),
+                "job 'shop' (postgresql logical) supports [full] backups, not 'diff'");
+    }
+
+    @Test
+    void should_reject_an_unknown_engine() throws Exception {
+        assertUsageError(checkWith(job("      - name: engine\n        value: oracle\n")),
+                "unknown engine 'oracle'", "backup-shop", "jobs.camel.yaml");
+    }
+
+    @Test
+    void should_reject_a_missing_template_parameter() throws Exception {
+        assertUsageError(checkWith("- templatedRoute:\n    routeTemplateRef: postgresql-logical\n    routeId: backup-x\n"),
+                "job");
+    }
+
+    @Test
+    void should_reject_an_unknown_codec() throws Exception {
+        assertUsageError(checkWith(job("      - name: codec\n        value: brotli\n")), "unknown codec 'brotli'");
+    }
+
+    @Test
+    void should_reject_an_unknown_repository_in_a_route() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Path template = dir.resolve("routes/postgresql-logical.camel.yaml");
+        Files.writeString(template, Files.readString(template).replace("stowage:store?repository=local",
+                "stowage:store?repository=tape"));
+        assertUsageError(checkWithoutRewrite(ws), "unknown repository 'tape'");
+    }
+
+    @Test
+    void should_reject_an_unknown_job_in_a_schedule() throws Exception {
+        assertUsageError(checkWith(job("") + "- templatedRoute:\n    routeTemplateRef: schedule\n"
+                        + "    routeId: schedule-nope-full\n    parameters:\n      - name: job\n        value: nope\n"
+                        + "      - name: type\n        value: full\n      - name: cron\n        value: \"0 0 1 ? * SUN\"\n"),
+                "unknown job 'nope'");
+    }
+}
