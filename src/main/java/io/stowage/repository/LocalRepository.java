@@ -186,6 +186,19 @@ public final class LocalRepository implements Repository {
             Files.deleteIfExists(path);
             deleteEmptyParents(path.getParent());
         }
+        // A write killed between creating its directory and its temporary file leaves an empty directory.
+        List<Path> directories;
+        try (Stream<Path> paths = Files.walk(start)) {
+            directories = paths.filter(Files::isDirectory).filter(d -> !d.equals(start))
+                    .sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        for (Path directory : directories) {
+            try (Stream<Path> entries = Files.list(directory)) {
+                if (entries.findAny().isEmpty()) {
+                    Files.deleteIfExists(directory);
+                }
+            }
+        }
     }
 
     @Override
