@@ -52,6 +52,7 @@ public final class BackupMetrics {
     public void declare(String job, String type) {
         gauge(lastSuccess, "stowage.backup.last.success.timestamp", "seconds",
                 "Unix time of the last successful backup", job, type);
+        gauge(stale, "stowage.backup.stale", null, "1 while the job's last success is too old", job, type);
         failures(job, type);
     }
 

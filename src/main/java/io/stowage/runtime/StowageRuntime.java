@@ -54,6 +54,9 @@ public final class StowageRuntime implements AutoCloseable {
         if (!service) {
             main.addOverrideProperty("camel.management.enabled", "false");
             main.addOverrideProperty("camel.metrics.enabled", "false");
+        } else {
+            // Bound before Camel starts, so that Camel's route metrics are registered through its naming filter.
+            main.bind(io.stowage.metrics.MetricsRegistry.BEAN, io.stowage.metrics.MetricsRegistry.create());
         }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
         ServicesConfiguration configuration = new ServicesConfiguration();

@@ -91,7 +91,8 @@ class ServiceTest {
                 .property("camel.management.port", Integer.toString(managementPort))
                 .property("camel.management.health-check-enabled", "true")
                 .property("camel.management.metrics-enabled", "true")
-                .property("camel.metrics.enabled", "true");
+                .property("camel.metrics.enabled", "true")
+                .property("camel.metrics.skip-camel-info", "true");
     }
 
     private void scheduledBackup(String job) {
@@ -338,5 +339,39 @@ class ServiceTest {
         }
         throw new AssertionError("no sample " + series + " in:\n" + exposition.lines()
                 .filter(l -> l.startsWith("stowage_")).reduce("", (a, b) -> a + b + "\n"));
+    }
+
+    @Test
+    void should_expose_metrics_and_ship_alert_rules_that_promtool_accepts() throws Exception {
+        service = workspace().service();
+        scheduledBackup("postgres");
+        String metrics = get("/observe/metrics").substring(4);
+        Process lint = new ProcessBuilder(promtool(), "check", "metrics").redirectErrorStream(true).start();
+        try (var in = lint.getOutputStream()) {
+            in.write(metrics.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String lintOutput = new String(lint.getInputStream().readAllBytes());
+        assertThat(lint.waitFor()).as(lintOutput).isZero();
+
+        Process rules = new ProcessBuilder(promtool(), "check", "rules", "docker/prometheus/alerts.yml")
+                .redirectErrorStream(true).start();
+        String rulesOutput = new String(rules.getInputStream().readAllBytes());
+        assertThat(rules.waitFor()).as(rulesOutput).isZero();
+        assertThat(rulesOutput).contains("SUCCESS: 5 rules found");
+        // Every metric the rules use exists in what Stowage exposes.
+        for (String name : List.of("stowage_backup_failures_total", "stowage_backup_stale",
+                "stowage_backup_last_success_timestamp_seconds", "stowage_backup_duration_seconds_max",
+                "stowage_backup_duration_seconds_sum", "stowage_backup_duration_seconds_count")) {
+            assertThat(Files.readString(Path.of("docker/prometheus/alerts.yml")) + "\n" + Files.readString(
+                    Path.of("docker/grafana/stowage.json"))).contains(name.replaceAll("_(max|sum|count)$", ""));
+            assertThat(metrics).as(name).containsPattern("(?m)^" + name + "\\{");
+        }
+    }
+
+    /** promtool, which bin/test installs (Debian's prometheus package) when it is missing. */
+    private static String promtool() {
+        Path path = Path.of("/usr/bin/promtool");
+        assertThat(path).as("promtool is needed: apt-get install prometheus, or run bin/test").isExecutable();
+        return path.toString();
     }
 }
