@@ -25,7 +25,7 @@ public record BackupEvent(
 
     /** What happened. */
     public enum Kind {
-        SUCCESS, FAILURE, STALE, FRESH;
+        STARTED, SUCCESS, FAILURE, STALE, FRESH;
 
         public boolean bad() {
             return this == FAILURE || this == STALE;

@@ -16,6 +16,7 @@ public final class SlackMessages {
 
     public static Message of(BackupEvent event) {
         String title = switch (event.kind()) {
+            case STARTED -> ":hourglass_flowing_sand: Backup started: " + event.job() + " (" + event.type() + ")";
             case SUCCESS -> ":white_check_mark: Backup succeeded: " + event.job() + " (" + event.type() + ")";
             case FAILURE -> ":rotating_light: Backup failed: " + event.job() + " (" + event.type() + ")";
             case STALE -> ":warning: Backup stale: " + event.job() + " (" + event.type() + ")";

@@ -91,19 +91,51 @@ final class ServiceSteps {
             boolean wasOpen = services.alertState().isOpen(event.dedupKey());
             boolean slack;
             boolean pagerDuty;
+            if (event.kind() == BackupEvent.Kind.STARTED) {
+                slack = settings.slack() && notifySuccess(services, settings, event);
+                exchange.getIn().setHeader(SEND_SLACK, slack);
+                exchange.getIn().setHeader(SEND_PAGERDUTY, false);
+                return;
+            }
             if (event.kind().bad()) {
                 slack = settings.slack();
                 pagerDuty = settings.pagerDuty();
                 services.alertState().set(event.dedupKey(), true);
             } else {
-                boolean notifySuccess = settings.slackNotifySuccess() || services.jobs().all().stream()
-                        .anyMatch(j -> j.name().equals(event.job()) && "true".equals(j.parameter("notifySuccess", "")));
-                slack = settings.slack() && (wasOpen || (notifySuccess && event.kind() == BackupEvent.Kind.SUCCESS));
+                slack = settings.slack() && (wasOpen
+                        || (notifySuccess(services, settings, event) && event.kind() == BackupEvent.Kind.SUCCESS));
                 pagerDuty = settings.pagerDuty() && wasOpen;
                 services.alertState().set(event.dedupKey(), false);
             }
             exchange.getIn().setHeader(SEND_SLACK, slack);
             exchange.getIn().setHeader(SEND_PAGERDUTY, pagerDuty);
+        }
+    }
+
+    /** Whether a job's successes (and starts) go to Slack: globally, or for that job (seed 004's notify_team). */
+    static boolean notifySuccess(StowageServices services, AlertSettings settings, BackupEvent event) {
+        return settings.slackNotifySuccess() || services.jobs().all().stream()
+                .anyMatch(j -> j.name().equals(event.job()) && "true".equals(j.parameter("notifySuccess", "")));
+    }
+
+    /**
+     * {@code stowage:started}: a STARTED event for the backup the headers ask for, as the body for the notify
+     * route (Slack hears of it when the job's successes are announced).
+     */
+    static final class Started implements Step {
+        Started(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "started");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            String jobName = exchange.getIn().getHeader("StowageJob", "unknown", String.class);
+            Job job = services.jobs().all().stream().filter(j -> j.name().equals(jobName)).findFirst().orElse(null);
+            exchange.setProperty("StowageStarted", Instant.now());
+            exchange.getIn().setBody(new BackupEvent(BackupEvent.Kind.STARTED, jobName,
+                    job == null ? "unknown" : job.engine(), exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full",
+                    String.class), null, exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command",
+                    String.class), Instant.now(), null, 0, 0, null, 0, null, AuditLog.host()));
         }
     }
 

@@ -16,6 +16,7 @@ final class Steps {
             Map.entry("copied", CopySteps.Copied::new),
             Map.entry("copy-failed", CopySteps.CopyFailed::new),
             Map.entry("catalog", CatalogStep::new),
+            Map.entry("started", ServiceSteps.Started::new),
             Map.entry("outcome", ServiceSteps.Outcome::new),
             Map.entry("alert-plan", ServiceSteps.AlertPlan::new),
             Map.entry("slack-message", ServiceSteps.SlackMessage::new),

@@ -206,6 +206,20 @@ class ServiceTest {
     }
 
     @Test
+    void should_announce_start_and_end_of_a_job_whose_successes_are_announced() throws Exception {
+        service = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "notifySuccess", "true")
+                .service();
+        scheduledBackup("postgres");
+        List<HttpReceiver.Request> slack = receiver.requests("/slack/T000/B000/XXXX");
+        assertThat(slack).hasSize(2);
+        assertThat(json(slack.get(0).body()).get("text").asText()).isEqualTo(":hourglass_flowing_sand: Backup started: postgres (full)");
+        JsonNode done = json(slack.get(1).body());
+        assertThat(done.get("text").asText()).isEqualTo(":white_check_mark: Backup succeeded: postgres (full)");
+        assertThat(done.get("blocks").get(1).get("fields").toString()).contains("*Size*").contains("stored)");
+        assertThat(receiver.requests("/v2/enqueue")).isEmpty();
+    }
+
+    @Test
     void should_not_retry_a_wrong_password() throws Exception {
         service = new Workspace(dir)
                 .job("postgres", SOURCE, "password", "wrong-password", "severity", "low")
@@ -303,6 +317,11 @@ class ServiceTest {
     void should_report_health_down_when_a_repository_is_unreachable() throws Exception {
         service = workspace().service();
         assertThat(get("/observe/health")).startsWith("200 ").contains("UP");
+        // The scheduler paused: the service cannot keep its schedules.
+        service.runtime().context().getComponent("quartz", org.apache.camel.component.quartz.QuartzComponent.class)
+                .getScheduler().standby();
+        service.health().refresh();
+        assertThat(get("/observe/health")).startsWith("503 ").contains("DOWN");
         service.close();
         service = workspace(Files.createDirectories(dir.resolve("second")))
                 .s3("health-bucket", "", "http://127.0.0.1:" + ThrowawayPostgres.freePort())
