@@ -32,7 +32,7 @@ public final class SlackMessages {
             fields.add(field("Duration", String.format(Locale.ROOT, "%.1f s", event.duration().toMillis() / 1000.0)));
         }
         if (event.kind() == BackupEvent.Kind.SUCCESS) {
-            fields.add(field("Size", human(event.sizeBytes()) + " (" + human(event.storedBytes()) + " stored)"));
+            fields.add(field("Size", io.stowage.Sizes.human(event.sizeBytes()) + " (" + io.stowage.Sizes.human(event.storedBytes()) + " stored)"));
         }
         if (event.attempts() > 1) {
             fields.add(field("Attempts", Integer.toString(event.attempts())));
@@ -54,19 +54,5 @@ public final class SlackMessages {
 
     private static TextObject field(String name, String value) {
         return MarkdownTextObject.builder().text("*" + name + "*\n" + value).build();
-    }
-
-    static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double value = bytes;
-        int unit = -1;
-        while (value >= 1024 && unit < units.length - 1) {
-            value /= 1024;
-            unit++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 }

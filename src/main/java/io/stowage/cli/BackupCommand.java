@@ -24,13 +24,16 @@ final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
         BackupType backupType = BackupType.of(type);
-        try (StowageRuntime runtime = startRuntime(false)) {
+        try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
             ProducerTemplate producer = runtime.context().createProducerTemplate();
             long started = System.nanoTime();
             // Through run-backup, as the scheduler does: the outcome is recorded, audited and alerted the same way;
             // a command is never retried.
-            Exchange exchange = producer.send("direct:run-backup", e -> {
+            // Routes from before the service release have no run-backup route: go to the job's pipeline directly.
+            String entry = runtime.context().getRoute("run-backup") != null ? "direct:run-backup"
+                    : "direct:backup-" + job.name();
+            Exchange exchange = producer.send(entry, e -> {
                 e.getIn().setHeader("StowageJob", job.name());
                 e.getIn().setHeader(BackupRun.TYPE_HEADER, backupType.id());
                 e.getIn().setHeader(StowageServices.TRIGGER_HEADER, "command");

@@ -27,4 +27,10 @@ abstract class BaseCommand implements Callable<Integer> {
         top.configureLogging(service);
         return StowageRuntime.start(top.config, service);
     }
+
+    /** For backup, list and restore: every route but the schedules, which only check and run need. */
+    StowageRuntime startLightRuntime() {
+        top.configureLogging(false);
+        return StowageRuntime.startLight(top.config);
+    }
 }

@@ -22,7 +22,7 @@ final class ListCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        try (StowageRuntime runtime = startRuntime(false)) {
+        try (StowageRuntime runtime = startLightRuntime()) {
             List<CatalogEntry> entries = runtime.services().catalog().list(job, this::warn);
             if (json) {
                 out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries)));
@@ -70,22 +70,8 @@ final class ListCommand extends BaseCommand {
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
             out().printf(format, m.id(), m.job(), m.type().id(), m.method(), m.finished().truncatedTo(
-                    java.time.temporal.ChronoUnit.SECONDS), human(m.sizeBytes()), human(m.storedBytes()),
+                    java.time.temporal.ChronoUnit.SECONDS), io.stowage.Sizes.human(m.sizeBytes()), io.stowage.Sizes.human(m.storedBytes()),
                     String.join(",", entry.repositories()));
         }
-    }
-
-    static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double value = bytes;
-        int unit = -1;
-        while (value >= 1024 && unit < units.length - 1) {
-            value /= 1024;
-            unit++;
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 }

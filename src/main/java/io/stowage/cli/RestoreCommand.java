@@ -44,7 +44,7 @@ final class RestoreCommand extends BaseCommand {
         if (targetDatabase == null) {
             throw StowageException.usage("restore needs --target-database NAME");
         }
-        try (StowageRuntime runtime = startRuntime(false)) {
+        try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
             long started = System.nanoTime();
             LogicalRestore.Result result;

@@ -72,7 +72,7 @@ public final class BackupStream {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             digest = sha;
-            stages.add(out -> new DigestingOutputStream(out, sha));
+            stages.add(out -> new java.security.DigestOutputStream(out, sha));
             checksumLast = true;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
@@ -128,27 +128,6 @@ public final class BackupStream {
 
     /** What one pass measured: bytes read from the tool, bytes stored, SHA-256 of the stored bytes. */
     public record Result(String objectName, long rawBytes, long storedBytes, String sha256) {
-    }
-
-    private static final class DigestingOutputStream extends FilterOutputStream {
-        private final MessageDigest digest;
-
-        DigestingOutputStream(OutputStream out, MessageDigest digest) {
-            super(out);
-            this.digest = digest;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            digest.update((byte) b);
-            out.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            digest.update(b, off, len);
-            out.write(b, off, len);
-        }
     }
 
     private static final class CountingOutputStream extends FilterOutputStream {

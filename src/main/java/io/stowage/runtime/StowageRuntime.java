@@ -33,11 +33,23 @@ public final class StowageRuntime implements AutoCloseable {
     }
 
     /**
+     * Starts Camel for a command that does not need the schedule routes (backup, list, restore): they are left out
+     * altogether, which spares the Quartz scheduler's start-up. {@code check} and {@code run} load every route.
+     */
+    public static StowageRuntime startLight(Path configFile) {
+        return start(configFile, false, true);
+    }
+
+    /**
      * Starts Camel with the given configuration file and the routes beside it. With {@code service} (the run
      * command) the schedule and staleness routes start and the management server listens; otherwise they stay off,
      * so a command never fires a schedule or takes the service's port.
      */
     public static StowageRuntime start(Path configFile, boolean service) {
+        return start(configFile, service, false);
+    }
+
+    private static StowageRuntime start(Path configFile, boolean service, boolean withoutSchedules) {
         Path config = configFile.toAbsolutePath().normalize();
         if (!Files.isRegularFile(config)) {
             throw StowageException.usage("configuration file " + config + " not found; HINT: run from the directory that"
@@ -51,6 +63,9 @@ public final class StowageRuntime implements AutoCloseable {
         main.setPropertyPlaceholderLocations("file:" + config);
         main.addOverrideProperty("stowage.service", Boolean.toString(service));
         main.addInitialProperty(RouteSources.DIRECTORY_PROPERTY, routes.toString());
+        if (withoutSchedules) {
+            main.addOverrideProperty("camel.main.route-filter-exclude-pattern", "schedule-*,staleness-timer");
+        }
         if (!service) {
             main.addOverrideProperty("camel.management.enabled", "false");
             main.addOverrideProperty("camel.metrics.enabled", "false");

@@ -126,7 +126,18 @@ class ServiceTest {
         assertThat(pagerDuty).hasSize(1);
 
         JsonNode trigger = json(pagerDuty.get(0).body());
+        assertThat(pagerDuty.get(0).method()).isEqualTo("POST");
         assertThat(pagerDuty.get(0).contentType()).startsWith("application/json");
+        // The whole event, exactly, but for the values that change from run to run.
+        com.fasterxml.jackson.databind.node.ObjectNode comparable = trigger.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) comparable.get("payload")).put("timestamp", "T")
+                .put("summary", "S").put("source", "H");
+        assertThat(comparable).isEqualTo(json("{\"routing_key\":\"" + ROUTING_KEY + "\",\"dedup_key\":"
+                + "\"stowage/postgres/full\",\"event_action\":\"trigger\",\"payload\":{\"summary\":\"S\","
+                + "\"source\":\"H\",\"severity\":\"critical\",\"timestamp\":\"T\",\"component\":\"postgres\","
+                + "\"group\":\"postgresql\",\"class\":\"backup-failure\",\"custom_details\":{\"job\":"
+                + "\"postgres\",\"type\":\"full\",\"trigger\":\"schedule\",\"attempts\":3,\"error\":"
+                + trigger.get("payload").get("custom_details").get("error").toString() + "}}}"));
         assertThat(trigger.get("routing_key").asText()).isEqualTo(ROUTING_KEY);
         assertThat(trigger.get("event_action").asText()).isEqualTo("trigger");
         assertThat(trigger.get("dedup_key").asText()).isEqualTo("stowage/postgres/full");
@@ -142,7 +153,14 @@ class ServiceTest {
         assertThat(Instant.parse(payload.get("timestamp").asText())).isBefore(Instant.now().plusSeconds(1));
 
         JsonNode message = json(slack.get(0).body());
+        assertThat(slack.get(0).method()).isEqualTo("POST");
         assertThat(message.get("channel").asText()).isEqualTo("#db-backups");
+        // Exactly these fields, in this order: what the on-call reads first.
+        List<String> fieldTitles = new java.util.ArrayList<>();
+        message.get("blocks").get(1).get("fields").forEach(f -> fieldTitles.add(f.get("text").asText().split("\n")[0]));
+        assertThat(fieldTitles).containsExactly("*Job*", "*Type*", "*Duration*", "*Attempts*", "*Host*");
+        assertThat(message.get("blocks").get(1).get("fields").get(0)).isEqualTo(json(
+                "{\"type\":\"mrkdwn\",\"text\":\"*Job*\\npostgres\"}"));
         assertThat(message.get("text").asText()).startsWith(":rotating_light: Backup failed: postgres (full): "
                 + "cannot connect to PostgreSQL");
         JsonNode blocks = message.get("blocks");
@@ -161,9 +179,8 @@ class ServiceTest {
         scheduledBackup("postgres");
         assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
         JsonNode resolve = json(receiver.requests("/v2/enqueue").get(0).body());
-        assertThat(resolve.get("event_action").asText()).isEqualTo("resolve");
-        assertThat(resolve.get("dedup_key").asText()).isEqualTo("stowage/postgres/full");
-        assertThat(resolve.get("routing_key").asText()).isEqualTo(ROUTING_KEY);
+        assertThat(resolve).isEqualTo(json("{\"routing_key\":\"" + ROUTING_KEY + "\",\"dedup_key\":"
+                + "\"stowage/postgres/full\",\"event_action\":\"resolve\"}"));
         assertThat(receiver.requests("/slack/T000/B000/XXXX")).hasSize(1);
         JsonNode recovered = json(receiver.requests("/slack/T000/B000/XXXX").get(0).body());
         assertThat(recovered.get("text").asText()).startsWith(":white_check_mark: Backup succeeded: postgres (full)");
