@@ -9,10 +9,7 @@ public final class Stowage {
     }
 
     public static void main(String[] args) {
-        int status = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
-        if (status != Integer.MIN_VALUE) {
-            System.exit(status);
-        }
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
     /** Runs one command and returns its exit status; used by main and by tests, which capture the output. */
