@@ -13,7 +13,7 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonPropertyOrder({"formatVersion", "id", "job", "engine", "type", "method", "parent", "started", "finished",
-        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database"})
+        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database", "wal"})
 public record Manifest(
         int formatVersion,
         String id,
@@ -31,7 +31,8 @@ public record Manifest(
         List<StoredObject> objects,
         Tool tool,
         Server server,
-        String database) {
+        String database,
+        Wal wal) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
@@ -54,6 +55,14 @@ public record Manifest(
 
     /** The database server the backup was taken from. */
     public record Server(String version, Map<String, String> details) {
+    }
+
+    /**
+     * For physical backups: the timeline, the WAL locations where the backup starts and stops, the segments that
+     * hold them (every segment from start to stop is needed to restore it) and the segment size. Null otherwise.
+     */
+    public record Wal(int timeline, String start, String stop, String startSegment, String stopSegment,
+                      long segmentSize) {
     }
 
     public boolean encrypted() {

@@ -56,6 +56,11 @@ final class ListCommand extends BaseCommand {
             node.putNull("verified");
             node.put("database", m.database());
             node.put("serverVersion", m.server() == null ? null : m.server().version());
+            if (m.wal() != null) {
+                node.put("walStart", m.wal().startSegment());
+                node.put("walStop", m.wal().stopSegment());
+                node.put("timeline", m.wal().timeline());
+            }
         }
         return array;
     }

@@ -38,8 +38,8 @@ public final class JobRegistry {
             merge(context, parameters, route.getTemplateDefaultParameters());
             merge(context, parameters, route.getTemplateParameters());
             String name = parameters.get("job");
-            if (name == null || parameters.containsKey("cron")) {
-                continue; // not a job: a schedule of one
+            if (name == null || !parameters.containsKey("engine")) {
+                continue; // not a job: a schedule of one, or its WAL archiving
             }
             String where = "templated route '" + route.getRouteId() + "'" + location(context, route);
             if (name.equals("audit")) {

@@ -30,6 +30,7 @@ public final class BackupMetrics {
     private final Map<String, AtomicLong> size = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> stored = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> stale = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lastArchive = new ConcurrentHashMap<>();
 
     public BackupMetrics(MeterRegistry registry) {
         this.registry = registry == null ? new SimpleMeterRegistry() : registry;
@@ -94,6 +95,17 @@ public final class BackupMetrics {
                 // STARTED is not measured
             }
         }
+    }
+
+    /** A WAL file is in every repository: counts it, and its time is the job's recovery point. */
+    public void walArchived(String job, long storedBytes) {
+        Counter.builder("stowage.archive.segments").description("WAL files archived to every repository")
+                .tag("job", job).register(registry).increment();
+        Counter.builder("stowage.archive.bytes").baseUnit("bytes").description("Bytes of archived WAL, as stored")
+                .tag("job", job).register(registry).increment(storedBytes);
+        gauge(lastArchive, "stowage.archive.last.success.timestamp", "seconds",
+                "Unix time the last WAL file was archived to every repository", job, "wal")
+                .set(Instant.now().getEpochSecond());
     }
 
     public void restoreDuration(String job, java.time.Duration duration) {

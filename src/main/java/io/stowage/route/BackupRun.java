@@ -27,6 +27,10 @@ public final class BackupRun {
     String toolVersion;
     String serverVersion;
     String database;
+    Map<String, String> serverDetails = Map.of();
+    /** For physical backups: where the WAL range comes from once the source has run. */
+    io.stowage.engine.postgresql.PgBaseBackup baseBackup;
+    long walSegmentSize;
     Manifest.Compression compression = new Manifest.Compression("none", 0);
     final List<Manifest.StoredObject> objects = new ArrayList<>();
     long sizeBytes;
@@ -59,6 +63,18 @@ public final class BackupRun {
 
     public Map<String, String> copyFailures() {
         return Map.copyOf(copyFailures);
+    }
+
+    Manifest.Wal wal() {
+        if (baseBackup == null) {
+            return null;
+        }
+        io.stowage.engine.postgresql.PgBaseBackup.WalRange range = baseBackup.walRange();
+        return new Manifest.Wal(range.timeline(), range.start(), range.stop(),
+                io.stowage.engine.postgresql.WalNames.segment(range.timeline(),
+                        io.stowage.engine.postgresql.WalNames.lsn(range.start()), walSegmentSize),
+                io.stowage.engine.postgresql.WalNames.segment(range.timeline(),
+                        io.stowage.engine.postgresql.WalNames.lsn(range.stop()), walSegmentSize), walSegmentSize);
     }
 
     String prefix() {

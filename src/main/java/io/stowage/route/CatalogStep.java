@@ -35,7 +35,7 @@ final class CatalogStep implements Step {
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
                 run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), run.sizeBytes, run.storedBytes, run.compression,
                 null, List.copyOf(run.objects), new Manifest.Tool(run.toolName, run.toolVersion),
-                new Manifest.Server(run.serverVersion, Map.of()), run.database);
+                new Manifest.Server(run.serverVersion, run.serverDetails), run.database, run.wal());
         byte[] json = ManifestCodec.write(manifest);
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {

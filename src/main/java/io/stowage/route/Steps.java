@@ -9,6 +9,8 @@ final class Steps {
     private static final Map<String, Function<Map<String, String>, Step>> STEPS = Map.ofEntries(
             Map.entry("begin", BeginStep::new),
             Map.entry("pg-dump", PgDumpStep::new),
+            Map.entry("pg-basebackup", PgBaseBackupStep::new),
+            Map.entry("wal-ship", WalShipStep::new),
             Map.entry("compress", FilterSteps.Compress::new),
             Map.entry("checksum", FilterSteps.Checksum::new),
             Map.entry("store", StoreStep::new),

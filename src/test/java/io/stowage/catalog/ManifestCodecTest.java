@@ -18,7 +18,7 @@ class ManifestCodecTest {
                 "logical", null, Instant.parse("2026-11-21T02:00:00.123Z"), Instant.parse("2026-11-21T02:01:00Z"),
                 1000, 300, new Manifest.Compression("zstd", 1), null,
                 List.of(new Manifest.StoredObject("dump.pgfc.zst", 1000, 300, "ab".repeat(32))),
-                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres");
+                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres", null);
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -95,6 +96,30 @@ public final class ThrowawayPostgres {
     }
 
     private static ThrowawayPostgres start() {
+        return start(Map.of());
+    }
+
+    /**
+     * A cluster of its own (not the shared one) with extra postgresql.conf settings, such as WAL archiving; the
+     * caller stops it. {@code spool}, when given, is created writable by the server's user.
+     */
+    public static ThrowawayPostgres startNew(Map<String, String> settings) {
+        return start(settings);
+    }
+
+    /** Makes a directory the server (running as 'postgres' when the tests run as root) can write. */
+    public static Path serverWritableDirectory(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        for (Path p = dir.getParent(); p != null && !p.equals(Path.of("/tmp")) && !p.equals(p.getRoot()); p = p.getParent()) {
+            var perms = new java.util.HashSet<>(Files.getPosixFilePermissions(p));
+            perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+            Files.setPosixFilePermissions(p, perms);
+        }
+        return dir;
+    }
+
+    private static ThrowawayPostgres start(Map<String, String> settings) {
         try {
             Path bin = findBinDir();
             boolean root = "root".equals(System.getProperty("user.name"));
@@ -113,7 +138,9 @@ public final class ThrowawayPostgres {
             run(root, List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", USER,
                     "--auth=scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C", "--no-sync"));
             Files.writeString(data.resolve("postgresql.conf"), "\nlisten_addresses = '127.0.0.1'\nport = " + port
-                    + "\nunix_socket_directories = '" + base + "'\nfsync = off\nmax_connections = 50\n",
+                    + "\nunix_socket_directories = '" + base + "'\nfsync = off\nmax_connections = 50\n"
+                    + settings.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue() + "\n")
+                            .collect(java.util.stream.Collectors.joining()),
                     java.nio.file.StandardOpenOption.APPEND);
             run(root, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
                     base.resolve("server.log").toString(), "-w", "-t", "60", "start"));
@@ -121,6 +148,10 @@ public final class ThrowawayPostgres {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start a throwaway PostgreSQL: " + e.getMessage(), e);
         }
+    }
+
+    public Path dataDir() {
+        return dataDir;
     }
 
     public void stop() {

@@ -95,6 +95,27 @@ public final class Workspace {
         return io.stowage.runtime.StowageService.start(writeConfiguration());
     }
 
+    /**
+     * Replaces the jobs with one physical job on {@code cluster} (all its databases), and its WAL archiving from
+     * {@code spool}.
+     */
+    public Workspace physicalJob(String job, ThrowawayPostgres cluster, Path spool) {
+        jobs.clear();
+        jobs.put(job, "- templatedRoute:\n    routeTemplateRef: postgresql-physical\n    routeId: backup-" + job
+                + "\n    parameters:\n"
+                + param("job", job) + param("host", cluster.host()) + param("port", Integer.toString(cluster.port()))
+                + param("user", ThrowawayPostgres.USER) + param("password", ThrowawayPostgres.PASSWORD)
+                + param("database", "postgres") + param("pgBin", cluster.binDir().toString())
+                + "- templatedRoute:\n    routeTemplateRef: postgresql-wal\n    routeId: wal-" + job
+                + "\n    parameters:\n" + param("job", job) + param("spool", spool.toString())
+                + param("pollDelay", "100"));
+        return this;
+    }
+
+    private static String param(String name, String value) {
+        return "      - name: " + name + "\n        value: \"" + value + "\"\n";
+    }
+
     /** Adds (or replaces) a schedule for {@code job} in routes/jobs.camel.yaml. */
     public Workspace schedule(String job, String type, String cron) {
         schedules.put(job + "-" + type, "- templatedRoute:\n    routeTemplateRef: schedule\n"

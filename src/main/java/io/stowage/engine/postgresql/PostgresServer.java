@@ -31,6 +31,21 @@ public final class PostgresServer {
         }
     }
 
+    /** The cluster's system identifier and WAL segment size, recorded with a physical backup. */
+    public java.util.Map<String, String> clusterDetails() {
+        try (Connection c = connection.open(connection.database());
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT (SELECT system_identifier FROM pg_control_system())::text,"
+                     + " (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'),"
+                     + " (SELECT setting FROM pg_settings WHERE name = 'archive_mode')")) {
+            rs.next();
+            return java.util.Map.of("systemIdentifier", rs.getString(1), "walSegmentSize", rs.getString(2),
+                    "archiveMode", rs.getString(3));
+        } catch (SQLException e) {
+            throw failure("read the cluster's identity", e);
+        }
+    }
+
     public boolean databaseExists(String name) {
         try (Connection c = connection.open(connection.database());
              PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {

@@ -1,0 +1,47 @@
+package io.stowage.route;
+
+import io.stowage.StowageException;
+import io.stowage.engine.postgresql.PgBaseBackup;
+import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.engine.postgresql.PostgresServer;
+import io.stowage.pipeline.BackupStream;
+import io.stowage.runtime.StowageServices;
+import java.util.Map;
+import org.apache.camel.Exchange;
+
+/**
+ * {@code stowage:pg-basebackup}: the source of a PostgreSQL physical backup. Checks that the server archives its WAL
+ * (a base backup without the WAL it needs cannot be restored), records the cluster's identity, and sets the body to
+ * a {@link BackupStream} of pg_basebackup's tar output.
+ */
+final class PgBaseBackupStep implements Step {
+    PgBaseBackupStep(Map<String, String> parameters) {
+        Steps.noParameters(parameters, "pg-basebackup");
+    }
+
+    @Override
+    public void process(Exchange exchange, StowageServices services) {
+        BackupRun run = Step.run(exchange);
+        if (!"postgresql".equals(run.job.engine())) {
+            throw StowageException.usage("job '" + run.job.name() + "' is a " + run.job.engine()
+                    + " job: stowage:pg-basebackup backs up PostgreSQL only");
+        }
+        PgConnection connection = PgConnection.of(run.job);
+        PostgresServer server = new PostgresServer(connection);
+        run.serverVersion = server.serverVersion();
+        Map<String, String> details = server.clusterDetails();
+        if ("off".equals(details.get("archiveMode"))) {
+            throw StowageException.usage("PostgreSQL at " + connection.host() + ":" + connection.port() + " does not "
+                    + "archive its WAL (archive_mode = off); HINT: set archive_mode = on and archive_command as "
+                    + "docs/postgresql.md shows, then restart the server");
+        }
+        run.serverDetails = Map.of("systemIdentifier", details.get("systemIdentifier"));
+        run.walSegmentSize = Long.parseLong(details.get("walSegmentSize"));
+        run.toolName = "pg_basebackup";
+        run.toolVersion = PgBaseBackup.toolVersion(connection);
+        run.database = connection.database();
+        PgBaseBackup source = new PgBaseBackup(connection, "stowage " + run.id);
+        run.baseBackup = source;
+        exchange.getIn().setBody(new BackupStream(source).stage(source.tap()));
+    }
+}

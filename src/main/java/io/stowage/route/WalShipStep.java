@@ -1,0 +1,95 @@
+package io.stowage.route;
+
+import io.stowage.StowageException;
+import io.stowage.engine.postgresql.WalNames;
+import io.stowage.pipeline.BackupStream;
+import io.stowage.pipeline.Codec;
+import io.stowage.repository.LocalRepository;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code stowage:wal-ship?job=NAME&codec=zstd&level=1}: stores one spooled WAL file (a segment or a timeline history
+ * file, the body) compressed under {@code <job>/wal/} in the local repository, then copies it to every other
+ * repository. It returns only when every copy is written; the file consumer deletes the spooled file after that,
+ * and leaves it for the next poll when anything failed, so no WAL is deleted before its copies are confirmed.
+ */
+final class WalShipStep implements Step {
+    private static final Logger LOG = LoggerFactory.getLogger(WalShipStep.class);
+
+    private final String job;
+    private final Codec codec;
+    private final int level;
+
+    WalShipStep(Map<String, String> parameters) {
+        job = Steps.required(parameters, "job", "wal-ship");
+        codec = Codec.of(parameters.getOrDefault("codec", "zstd"));
+        level = codec.level(parameters.remove("level"));
+        parameters.remove("codec");
+        Steps.noParameters(parameters, "wal-ship");
+    }
+
+    @Override
+    public void process(Exchange exchange, StowageServices services) throws Exception {
+        File file = exchange.getIn().getBody(File.class);
+        if (file == null) {
+            throw StowageException.usage("stowage:wal-ship needs a file body: use it after a file: consumer");
+        }
+        String name = file.getName();
+        if (!WalNames.isSegment(name) && !WalNames.isHistory(name) && !name.endsWith(".backup")) {
+            LOG.warn("ignoring {} in the WAL spool of job {}: not a WAL segment or history file", name, job);
+            return;
+        }
+        String key = job + "/wal/" + name + codec.extension();
+        LocalRepository local = services.repositories().local();
+        BackupStream stream = new BackupStream(new FileSource(file)).compress(codec, level, 0).checksum();
+        local.write(key, out -> stream.writeTo(out));
+        for (Repository repository : services.repositories().all()) {
+            if (repository != local) {
+                repository.upload(key, local.file(key));
+            }
+        }
+        services.metrics().walArchived(job, Files.size(local.file(key)));
+        LOG.debug("archived {} of job {}", name, job);
+    }
+
+    /** A spooled file as a backup stream source. */
+    private static final class FileSource implements BackupStream.Source {
+        private final File file;
+
+        FileSource(File file) {
+            this.file = file;
+        }
+
+        @Override
+        public InputStream open() {
+            try {
+                return Files.newInputStream(file.toPath());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void finish() {
+        }
+
+        @Override
+        public String objectName() {
+            return file.getName();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
