@@ -35,14 +35,48 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--force", description = "Replace an existing target.")
     boolean force;
 
+    @Option(names = "--start", description = "With --target-datadir: start PostgreSQL there and wait until recovery "
+            + "has finished.")
+    boolean start;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "5433", description = "Port for --start (default: "
+            + "${DEFAULT-VALUE}).")
+    int port;
+
+    private Integer restorePhysical() throws Exception {
+        try (StowageRuntime runtime = startLightRuntime()) {
+            Job job = runtime.services().jobs().get(jobName);
+            long started = System.nanoTime();
+            io.stowage.restore.PhysicalRestore.Result result = new io.stowage.restore.PhysicalRestore(
+                    runtime.services(), this::warn).restore(job, "latest".equals(backup) ? null : backup,
+                    io.stowage.restore.PhysicalRestore.Target.parse(time), java.nio.file.Path.of(targetDatadir), start,
+                    port);
+            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
+                    result.backup().id(), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
+            out().printf("restored backup %s of job %s into %s with %d WAL files%s (%.1f s)%n", result.backup().id(),
+                    job.name(), result.dataDirectory(), result.walFiles(), result.started()
+                            ? ", started on port " + port + ", recovery finished"
+                            : "; start it with: pg_ctl -D " + result.dataDirectory() + " start",
+                    (System.nanoTime() - started) / 1e9);
+            out().flush();
+            return 0;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (time != null || targetDatadir != null || table != null) {
-            throw StowageException.usage("--time, --target-datadir and --table need physical or table-level restore, "
-                    + "which this version does not have yet; restore a whole logical backup with --target-database");
+        if (table != null) {
+            throw StowageException.usage("--table (single-table restore) is not in this version yet; restore the whole "
+                    + "backup into a new database with --target-database and copy the table from there");
+        }
+        if (targetDatadir != null) {
+            return restorePhysical();
+        }
+        if (time != null) {
+            throw StowageException.usage("--time needs --target-datadir DIR (point-in-time restore of a physical backup)");
         }
         if (targetDatabase == null) {
-            throw StowageException.usage("restore needs --target-database NAME");
+            throw StowageException.usage("restore needs --target-database NAME (logical) or --target-datadir DIR (physical)");
         }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);

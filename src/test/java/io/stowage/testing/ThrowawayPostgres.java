@@ -150,6 +150,57 @@ public final class ThrowawayPostgres {
         }
     }
 
+    /**
+     * Starts a server on a data directory made by someone else (a restore), on a free port, waiting until it
+     * accepts connections; when the tests run as root the directory is handed to the 'postgres' user first.
+     */
+    public static ThrowawayPostgres startExisting(Path dataDir) {
+        try {
+            Path bin = findBinDir();
+            boolean root = "root".equals(System.getProperty("user.name"));
+            if (root) {
+                run(false, List.of("chown", "-R", "postgres", dataDir.toString()));
+                for (Path p = dataDir.getParent(); p != null && !p.equals(p.getRoot()); p = p.getParent()) {
+                    var perms = new java.util.HashSet<>(Files.getPosixFilePermissions(p));
+                    perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+                    Files.setPosixFilePermissions(p, perms);
+                }
+            }
+            int port = freePort();
+            run(root, List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l",
+                    dataDir.resolve("test-server.log").toString(), "-w", "-t", "120", "-o",
+                    "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dataDir
+                            + " -c archive_mode=off", "start"));
+            return new ThrowawayPostgres(bin, dataDir, port);
+        } catch (IOException | IllegalStateException e) {
+            String log = "";
+            try {
+                log = Files.readString(dataDir.resolve("test-server.log"));
+            } catch (IOException ignored) {
+                // no log
+            }
+            throw new IllegalStateException("cannot start PostgreSQL on " + dataDir + ": " + e.getMessage() + "\n" + log, e);
+        }
+    }
+
+    /** Waits until recovery has ended (the server promoted itself). */
+    public void awaitRecoveryEnd() throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            try (Connection c = connect("postgres"); var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return;
+                }
+            } catch (SQLException starting) {
+                // still starting
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("recovery did not end in " + dataDir);
+    }
+
     public Path dataDir() {
         return dataDir;
     }
@@ -161,7 +212,9 @@ public final class ThrowawayPostgres {
         } catch (RuntimeException | IOException ignored) {
             // the JVM is exiting
         }
-        deleteTree(dataDir.getParent());
+        if (dataDir.getParent().getFileName().toString().startsWith("stowage-pg-")) {
+            deleteTree(dataDir.getParent());
+        }
     }
 
     private static void run(boolean asPostgres, List<String> command) throws IOException {

@@ -8,6 +8,7 @@ import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
+import java.time.Instant;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -103,5 +104,98 @@ class PhysicalBackupTest {
         Workspace.Result result = ws.run("backup", "postgres", "--type", "diff");
         assertThat(result.status()).isEqualTo(2);
         assertThat(result.err()).startsWith("error: job 'postgres' (postgresql physical) supports [full] backups, not 'diff'");
+    }
+
+    /** Closes the current WAL segment (so the server archives it) and returns its name. */
+    private static String switchWal() throws Exception {
+        try (var c = cluster.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** Waits until {@code segment} is in the repository and nothing waits in the spool. */
+    private static void awaitShipped(Workspace ws, String segment) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while ((!walKeys(ws).contains(segment + ".zst") || spooled() > 0) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(walKeys(ws)).contains(segment + ".zst");
+        assertThat(spooled()).isZero();
+    }
+
+    private static Instant serverNow() throws Exception {
+        try (var c = cluster.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        }
+    }
+
+    private static long count(ThrowawayPostgres server, String where) throws Exception {
+        try (var c = server.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM t WHERE " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void should_restore_to_the_requested_time_and_to_the_latest_archived_wal() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Instant target;
+        try (StowageService service = ws.service()) {
+            var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                e.getIn().setHeader("StowageJob", "postgres");
+                e.getIn().setHeader("StowageTrigger", "command");
+            });
+            assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+            cluster.execute("postgres", "INSERT INTO t (note) SELECT 'before ' || g FROM generate_series(1, 100) g");
+            Thread.sleep(1100);
+            target = serverNow();
+            Thread.sleep(1100);
+            cluster.execute("postgres", "INSERT INTO t (note) SELECT 'after ' || g FROM generate_series(1, 50) g");
+            awaitShipped(ws, switchWal());
+        }
+        long before = count(cluster, "note LIKE 'before %'");
+        assertThat(before).isEqualTo(count(cluster, "note LIKE 'before %'"));
+
+        Path pitr = dir.resolve("pitr");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", target.toString(), "--target-datadir",
+                pitr.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        assertThat(java.nio.file.Files.getPosixFilePermissions(pitr))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(pitr);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored, "note LIKE 'before %'")).isEqualTo(count(cluster, "note LIKE 'before %'"));
+            assertThat(count(restored, "note LIKE 'after %'")).isZero();
+            assertThat(count(restored, "at >= '" + target + "'")).isZero();
+        } finally {
+            restored.stop();
+        }
+
+        Path latest = dir.resolve("latest");
+        Workspace.Result all = ws.run("restore", "postgres", "--time", "latest", "--target-datadir", latest.toString());
+        assertThat(all.status()).as(all.toString()).isZero();
+        ThrowawayPostgres everything = ThrowawayPostgres.startExisting(latest);
+        try {
+            everything.awaitRecoveryEnd();
+            assertThat(count(everything, "true")).isEqualTo(count(cluster, "true"));
+        } finally {
+            everything.stop();
+        }
+
+        Workspace.Result notEmpty = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                latest.toString());
+        assertThat(notEmpty.status()).isEqualTo(1);
+        assertThat(notEmpty.err()).startsWith("error: target directory " + latest + " is not empty");
+        Workspace.Result tooEarly = ws.run("restore", "postgres", "--time", "2001-01-01 00:00:00+00",
+                "--target-datadir", dir.resolve("early").toString());
+        assertThat(tooEarly.status()).isEqualTo(1);
+        assertThat(tooEarly.err()).startsWith("error: target time 2001-01-01T00:00:00Z is before the oldest backup");
     }
 }

@@ -1,0 +1,313 @@
+package io.stowage.restore;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.Catalog;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.catalog.Manifest;
+import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.engine.postgresql.WalNames;
+import io.stowage.job.Job;
+import io.stowage.pipeline.Codec;
+import io.stowage.pipeline.ExternalProcess;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Point-in-time restore of a PostgreSQL physical backup into a data directory: the newest base backup that finished
+ * before the target, laid out in the directory (0700); the archived WAL from the backup's start on, fetched in
+ * parallel and decompressed into {@code DIR/stowage-wal} ahead of replay; and the recovery settings
+ * ({@code restore_command}, the target, {@code recovery_target_action = promote}, {@code recovery.signal}). With
+ * {@code start}, PostgreSQL is started there and the restore returns once recovery has finished.
+ */
+public final class PhysicalRestore {
+    public static final String WAL_DIRECTORY = "stowage-wal";
+    private static final int PARALLEL_FETCHES = 4;
+
+    private final StowageServices services;
+    private final Consumer<String> warnings;
+
+    public PhysicalRestore(StowageServices services, Consumer<String> warnings) {
+        this.services = services;
+        this.warnings = warnings;
+    }
+
+    /** What to recover to: a time, everything archived ({@code latest}), or the backup's own consistent point. */
+    public record Target(Instant time, boolean latest) {
+        public static Target parse(String text) {
+            if (text == null) {
+                return new Target(null, false);
+            }
+            if (text.equals("latest")) {
+                return new Target(null, true);
+            }
+            // PostgreSQL style offsets (+02, -0530) become ISO ones (+02:00, -05:30).
+            String t = text.trim().replace('T', ' ').replaceFirst("([+-]\\d\\d)$", "$1:00")
+                    .replaceFirst("([+-]\\d\\d)(\\d\\d)$", "$1:$2");
+            try {
+                return new Target(OffsetDateTime.parse(t, DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]XXX"))
+                        .toInstant(), false);
+            } catch (DateTimeParseException withoutZone) {
+                try {
+                    return new Target(LocalDateTime.parse(t, DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]"))
+                            .toInstant(ZoneOffset.UTC), false);
+                } catch (DateTimeParseException e) {
+                    throw StowageException.usage("--time '" + text + "' is not 'YYYY-MM-DD HH:MM:SS[+TZ]' or 'latest'");
+                }
+            }
+        }
+    }
+
+    public record Result(CatalogEntry backup, Path dataDirectory, int walFiles, boolean started) {
+    }
+
+    public Result restore(Job job, String backupId, Target target, Path directory, boolean start, int port)
+            throws Exception {
+        if (!"physical".equals(job.method())) {
+            throw StowageException.usage("job '" + job.name() + "' makes " + job.method() + " backups: --time and "
+                    + "--target-datadir restore physical backups; use --target-database");
+        }
+        CatalogEntry entry = chooseBackup(job, backupId, target);
+        Manifest manifest = entry.manifest();
+        Path dir = prepareDirectory(directory);
+        Repository source = services.repositories().all().stream()
+                .filter(r -> entry.repositories().contains(r.name())).findFirst()
+                .orElseThrow(() -> new StowageException("backup " + entry.id() + " is in no configured repository"));
+        Codec codec = Codec.of(manifest.compression().codec());
+        Manifest.StoredObject base = manifest.objects().get(0);
+        String baseKey = Catalog.objectKey(manifest.job(), manifest.id(), base.name());
+        // Verify first, then lay out: nothing is written into the directory from an object that fails its hash.
+        Path scratch = Files.createTempFile(dir.getParent(), "." + dir.getFileName() + "-base", ".tmp");
+        try {
+            String sha = copyHashing(source.open(baseKey), scratch);
+            if (!sha.equals(base.sha256())) {
+                throw new StowageException("object '" + baseKey + "' in repository '" + source.name() + "' is corrupt: "
+                        + "SHA-256 " + sha + ", the manifest says " + base.sha256() + "; nothing was restored");
+            }
+            try (InputStream in = codec.decompress(new BufferedInputStream(Files.newInputStream(scratch), 1 << 20))) {
+                extract(in, dir);
+            }
+        } finally {
+            Files.deleteIfExists(scratch);
+        }
+        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY));
+        writeRecoverySettings(dir, target);
+        boolean started = false;
+        if (start) {
+            startAndAwaitRecovery(job, dir, port);
+            started = true;
+        }
+        return new Result(entry, dir, walFiles, started);
+    }
+
+    private CatalogEntry chooseBackup(Job job, String backupId, Target target) {
+        List<CatalogEntry> entries = services.catalog().list(job.name(), warnings).stream()
+                .filter(e -> "physical".equals(e.manifest().method()) && e.manifest().wal() != null).toList();
+        if (entries.isEmpty()) {
+            throw new StowageException("job '" + job.name() + "' has no complete physical backup; HINT: run 'stowage "
+                    + "backup " + job.name() + "'");
+        }
+        if (backupId != null && !backupId.equals("latest")) {
+            return services.catalog().find(job.name(), backupId, warnings);
+        }
+        if (target.time() == null) {
+            return entries.get(entries.size() - 1);
+        }
+        CatalogEntry chosen = null;
+        for (CatalogEntry entry : entries) {
+            if (entry.manifest().finished().isBefore(target.time())) {
+                chosen = entry;
+            }
+        }
+        if (chosen == null) {
+            throw new StowageException("target time " + target.time() + " is before the oldest backup of job '"
+                    + job.name() + "' (finished " + entries.get(0).manifest().finished() + ")");
+        }
+        return chosen;
+    }
+
+    private static Path prepareDirectory(Path directory) throws IOException {
+        Path dir = directory.toAbsolutePath().normalize();
+        if (Files.exists(dir)) {
+            try (var entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new StowageException("target directory " + dir + " is not empty; HINT: restore into a new or "
+                            + "empty directory");
+                }
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        } else {
+            Files.createDirectories(dir.getParent());
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        return dir;
+    }
+
+    private static String copyHashing(InputStream source, Path target) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = new DigestInputStream(source, sha); OutputStream out = Files.newOutputStream(target)) {
+            in.transferTo(out);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Extracts a tar stream into {@code dir}, refusing any entry that would land outside it. */
+    static void extract(InputStream tar, Path dir) throws IOException {
+        try (TarArchiveInputStream entries = new TarArchiveInputStream(tar)) {
+            TarArchiveEntry entry;
+            while ((entry = entries.getNextEntry()) != null) {
+                Path target = dir.resolve(entry.getName()).normalize();
+                if (!target.startsWith(dir)) {
+                    throw new StowageException("base backup entry '" + entry.getName() + "' points outside " + dir);
+                }
+                if (entry.isDirectory()) {
+                    Files.createDirectories(target);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
+                } else if (entry.isSymbolicLink()) {
+                    Files.createDirectories(target.getParent());
+                    Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(entries, target, StandardCopyOption.REPLACE_EXISTING);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
+                }
+            }
+        }
+    }
+
+    /** Fetches every archived WAL file from the backup's first segment on (all timelines), in parallel. */
+    private int fetchWal(Job job, Manifest manifest, Repository source, Path walDir) throws Exception {
+        Files.createDirectories(walDir);
+        String first = manifest.wal().startSegment();
+        List<String> keys = new ArrayList<>();
+        for (String key : source.list(job.name() + "/wal/")) {
+            String file = key.substring(key.lastIndexOf('/') + 1);
+            String name = stripCodec(file);
+            boolean segment = WalNames.isSegment(name) && name.substring(8).compareTo(first.substring(8)) >= 0
+                    && WalNames.timeline(name) >= manifest.wal().timeline();
+            if (segment || WalNames.isHistory(name)) {
+                keys.add(key);
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
+        try {
+            List<Future<?>> fetches = new ArrayList<>();
+            for (String key : keys) {
+                fetches.add(pool.submit(() -> {
+                    String file = key.substring(key.lastIndexOf('/') + 1);
+                    Codec codec = codecOf(file);
+                    Path target = walDir.resolve(stripCodec(file));
+                    Path tmp = walDir.resolve("." + target.getFileName() + ".tmp");
+                    try (InputStream in = codec.decompress(new BufferedInputStream(source.open(key), 1 << 16))) {
+                        Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                    return null;
+                }));
+            }
+            for (Future<?> fetch : fetches) {
+                fetch.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return keys.size();
+    }
+
+    private static Codec codecOf(String file) {
+        for (Codec codec : Codec.values()) {
+            if (!codec.extension().isEmpty() && file.endsWith(codec.extension())) {
+                return codec;
+            }
+        }
+        return Codec.NONE;
+    }
+
+    private static String stripCodec(String file) {
+        Codec codec = codecOf(file);
+        return file.substring(0, file.length() - codec.extension().length());
+    }
+
+    private static void writeRecoverySettings(Path dir, Target target) throws IOException {
+        Path wal = dir.resolve(WAL_DIRECTORY);
+        StringBuilder settings = new StringBuilder("\n# Written by stowage restore\n");
+        settings.append("restore_command = 'cp \"").append(wal.toString().replace("'", "''")).append("/%f\" \"%p\"'\n");
+        settings.append("recovery_target_timeline = 'latest'\n");
+        if (target.time() != null) {
+            settings.append("recovery_target_time = '").append(DateTimeFormatter.ofPattern(
+                    "yyyy-MM-dd HH:mm:ss.SSSSSSxxx").withZone(ZoneOffset.UTC).format(target.time())).append("'\n");
+            settings.append("recovery_target_inclusive = false\n");
+        } else if (!target.latest()) {
+            settings.append("recovery_target = 'immediate'\n");
+        }
+        settings.append("recovery_target_action = 'promote'\n");
+        Files.writeString(dir.resolve("postgresql.auto.conf"), settings, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+        Files.createFile(dir.resolve("recovery.signal"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        // postmaster.pid and the like are excluded by pg_basebackup; pg_wal must exist for the server to start.
+        Files.createDirectories(dir.resolve("pg_wal"));
+        Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
+        Files.setPosixFilePermissions(dir.resolve("pg_wal"), owner);
+    }
+
+    private static void startAndAwaitRecovery(Job job, Path dir, int port) throws Exception {
+        if ("root".equals(System.getProperty("user.name"))) {
+            throw StowageException.usage("PostgreSQL cannot run as root; the data directory is ready: start it as the "
+                    + "server's user (pg_ctl -D " + dir + " start)");
+        }
+        PgConnection connection = PgConnection.of(job);
+        ExternalProcess pgctl = ExternalProcess.start(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l",
+                dir.resolve("stowage-restore.log").toString(), "-w", "-t", "3600", "-o",
+                "-p " + port + " -c listen_addresses=127.0.0.1", "start"), java.util.Map.of(), false);
+        try (pgctl; InputStream out = pgctl.stdout()) {
+            out.transferTo(OutputStream.nullOutputStream());
+            pgctl.awaitSuccess();
+        }
+        long deadline = System.currentTimeMillis() + 3_600_000L;
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + connection.database();
+        while (System.currentTimeMillis() < deadline) {
+            try (Connection c = DriverManager.getConnection(url, connection.user(), connection.password());
+                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return;
+                }
+            } catch (java.sql.SQLException stillStarting) {
+                // the server is still replaying
+            }
+            Thread.sleep(500);
+        }
+        throw new StowageException("recovery in " + dir + " did not finish within an hour");
+    }
+}
