@@ -27,6 +27,11 @@ final class CheckCommand extends BaseCommand {
             for (Job job : jobs) {
                 failed |= !checkJob(job);
             }
+            for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(runtime.context())) {
+                if (jobName == null || jobName.equals(archive.job())) {
+                    failed |= !checkWal(runtime, archive);
+                }
+            }
             for (Repository repository : runtime.services().repositories().all()) {
                 try {
                     repository.check();
@@ -45,14 +50,53 @@ final class CheckCommand extends BaseCommand {
         }
     }
 
+    /** The WAL archive of a physical job: spool state, and gaps since the oldest physical backup, named. */
+    private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive) {
+        try {
+            io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
+            java.util.List<io.stowage.catalog.CatalogEntry> backups = runtime.services().catalog()
+                    .list(archive.job(), this::warn).stream().filter(e -> e.manifest().wal() != null).toList();
+            String spoolText = spool.files() + " file(s), " + io.stowage.Sizes.human(spool.bytes()) + " waiting in "
+                    + archive.spool();
+            if (backups.isEmpty()) {
+                out().println("ok    wal " + archive.job() + ": no physical backup yet; " + spoolText);
+                return true;
+            }
+            io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
+            boolean ok = true;
+            for (Repository repository : runtime.services().repositories().all()) {
+                if (!backups.get(0).repositories().contains(repository.name())) {
+                    continue;
+                }
+                java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
+                        oldest.wal().startSegment(), oldest.wal().segmentSize());
+                if (gaps.isEmpty()) {
+                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": no gap since "
+                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "); " + spoolText);
+                } else {
+                    ok = false;
+                    out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
+                            + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                }
+            }
+            return ok;
+        } catch (Exception e) {
+            out().println("FAIL  wal " + archive.job() + ": " + io.stowage.Secrets.mask(e.getMessage()));
+            return false;
+        }
+    }
+
     private boolean checkJob(Job job) {
         try {
             if (job.engine().equals("postgresql")) {
                 PgConnection connection = PgConnection.of(job);
                 String server = new PostgresServer(connection).serverVersion();
-                String tool = PgDump.toolVersion(connection);
+                boolean physical = "physical".equals(job.method());
+                String tool = physical ? io.stowage.engine.postgresql.PgBaseBackup.toolVersion(connection)
+                        : PgDump.toolVersion(connection);
                 out().println("ok    job " + job.describe() + ": PostgreSQL " + server + " at " + connection.host() + ":"
-                        + connection.port() + "/" + connection.database() + ", pg_dump " + tool);
+                        + connection.port() + "/" + connection.database() + ", " + (physical ? "pg_basebackup "
+                        : "pg_dump ") + tool);
             } else {
                 out().println("FAIL  job " + job.describe() + ": unknown engine '" + job.engine() + "'");
                 return false;

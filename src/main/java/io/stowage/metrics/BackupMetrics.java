@@ -108,6 +108,30 @@ public final class BackupMetrics {
                 .set(Instant.now().getEpochSecond());
     }
 
+    /**
+     * Registers a WAL archive's gauges: {@code stowage_archive_lag_seconds} (age of the oldest file waiting in the
+     * spool), {@code stowage_archive_spool_bytes}, and {@code stowage_archive_rpo_seconds} (time since the last WAL
+     * file reached every repository: the data at risk if the server were lost now).
+     */
+    public void declareWal(io.stowage.schedule.WalArchive archive) {
+        Gauge.builder("stowage.archive.lag", archive, a -> a.spoolState(Instant.now()).oldest().toMillis() / 1000.0)
+                .baseUnit("seconds").description("Age of the oldest WAL file waiting in the spool")
+                .tag("job", archive.job()).register(registry);
+        Gauge.builder("stowage.archive.spool", archive, a -> a.spoolState(Instant.now()).bytes())
+                .baseUnit("bytes").description("Bytes of WAL waiting in the spool").tag("job", archive.job())
+                .register(registry);
+        AtomicLong last = gauge(lastArchive, "stowage.archive.last.success.timestamp", "seconds",
+                "Unix time the last WAL file was archived to every repository", archive.job(), "wal");
+        Gauge.builder("stowage.archive.rpo", last, l -> l.get() == 0 ? 0 : Instant.now().getEpochSecond() - l.get())
+                .baseUnit("seconds").description("Seconds since the last WAL file was archived to every repository")
+                .tag("job", archive.job()).register(registry);
+    }
+
+    public Optional<Instant> lastArchived(String job) {
+        AtomicLong value = lastArchive.get(key(job, "wal"));
+        return value == null || value.get() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(value.get()));
+    }
+
     public void restoreDuration(String job, java.time.Duration duration) {
         Timer.builder("stowage.restore.duration").description("Time a restore took").tag("job", job)
                 .register(registry).record(duration);

@@ -97,6 +97,7 @@ public final class StowageRuntime implements AutoCloseable {
                                         .getPropertiesComponent(), "stowage.staleness.margin-seconds").orElse("3600"))));
                 services.schedules(schedules);
                 schedules.loadLastSuccesses();
+                schedules.walArchives(io.stowage.schedule.WalArchive.from(main.getCamelContext()));
             }
         } catch (RuntimeException e) {
             stopQuietly(main);

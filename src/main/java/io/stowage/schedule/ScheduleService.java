@@ -31,6 +31,7 @@ public final class ScheduleService {
     private final java.util.function.Supplier<Instant> clock;
     private final Instant started;
     private final Set<String> stale = ConcurrentHashMap.newKeySet();
+    private volatile List<WalArchive> walArchives = List.of();
 
     public ScheduleService(StowageServices services, List<Schedule> schedules, Duration margin) {
         this(services, schedules, margin, Instant::now);
@@ -52,6 +53,12 @@ public final class ScheduleService {
 
     public List<Schedule> schedules() {
         return schedules;
+    }
+
+    /** The WAL archives whose spools the staleness check watches. */
+    public void walArchives(List<WalArchive> archives) {
+        this.walArchives = List.copyOf(archives);
+        archives.forEach(services.metrics()::declareWal);
     }
 
     /** Reads each job's last successes from the catalog into the metrics. */
@@ -124,6 +131,25 @@ public final class ScheduleService {
                 events.add(event(BackupEvent.Kind.STALE, schedule, now, error));
             } else if (!isStale && stale.remove(key)) {
                 events.add(event(BackupEvent.Kind.FRESH, schedule, now, null));
+            }
+        }
+        for (WalArchive archive : walArchives) {
+            WalArchive.SpoolState state = archive.spoolState(now);
+            String problem = null;
+            if (state.oldest().compareTo(archive.rpoObjective()) > 0) {
+                problem = "WAL archiving is behind: the oldest of " + state.files() + " spooled WAL files waits since "
+                        + human(state.oldest()) + ", more than the recovery point objective of "
+                        + human(archive.rpoObjective());
+            } else if (state.bytes() > archive.spoolLimitBytes()) {
+                problem = "the WAL spool " + archive.spool() + " holds " + io.stowage.Sizes.human(state.bytes())
+                        + ", over its limit of " + io.stowage.Sizes.human(archive.spoolLimitBytes());
+            }
+            String key = archive.job() + "/wal";
+            Schedule asSchedule = new Schedule(archive.job(), "wal", "0 0 0 * * ?", "UTC", "wal-" + archive.job());
+            if (problem != null && stale.add(key)) {
+                events.add(event(BackupEvent.Kind.STALE, asSchedule, now, problem));
+            } else if (problem == null && stale.remove(key)) {
+                events.add(event(BackupEvent.Kind.FRESH, asSchedule, now, null));
             }
         }
         for (BackupEvent event : events) {

@@ -159,8 +159,8 @@ class PhysicalBackupTest {
             cluster.execute("postgres", "INSERT INTO t (note) SELECT 'after ' || g FROM generate_series(1, 50) g");
             awaitShipped(ws, switchWal());
         }
-        long before = count(cluster, "note LIKE 'before %'");
-        assertThat(before).isEqualTo(count(cluster, "note LIKE 'before %'"));
+        Workspace.Result check = ws.run("check");
+        assertThat(check.out()).as(check + " wal: " + walKeys(ws)).contains("ok    wal postgres in local: no gap since");
 
         Path pitr = dir.resolve("pitr");
         Workspace.Result restore = ws.run("restore", "postgres", "--time", target.toString(), "--target-datadir",
@@ -197,5 +197,26 @@ class PhysicalBackupTest {
                 "--target-datadir", dir.resolve("early").toString());
         assertThat(tooEarly.status()).isEqualTo(1);
         assertThat(tooEarly.err()).startsWith("error: target time 2001-01-01T00:00:00Z is before the oldest backup");
+    }
+
+    @Test
+    void should_name_the_missing_segment_of_a_wal_gap() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        String missing;
+        try (StowageService service = ws.service()) {
+            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                e.getIn().setHeader("StowageJob", "postgres");
+                e.getIn().setHeader("StowageTrigger", "command");
+            });
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('one')");
+            missing = switchWal();
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('two')");
+            awaitShipped(ws, switchWal());
+        }
+        Files.delete(ws.repository().resolve("postgres/wal").resolve(missing + ".zst"));
+        Workspace.Result check = ws.run("check");
+        assertThat(check.status()).isEqualTo(1);
+        assertThat(check.out()).contains("FAIL  wal postgres in local: gap at segment " + missing);
     }
 }

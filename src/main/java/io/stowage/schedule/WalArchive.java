@@ -1,0 +1,108 @@
+package io.stowage.schedule;
+
+import io.stowage.engine.postgresql.WalNames;
+import io.stowage.repository.Repository;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.camel.CamelContext;
+import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.RouteDefinition;
+
+/**
+ * One job's WAL archiving, as its templated {@code postgresql-wal} route declares it: the spool directory, the
+ * recovery point objective and the spool size limit. Knows the spool's state (lag) and the archive's gaps.
+ */
+public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes) {
+
+    public static List<WalArchive> from(CamelContext context) {
+        List<WalArchive> archives = new ArrayList<>();
+        for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
+            Map<String, String> parameters = new HashMap<>();
+            for (Map<String, Object> source : java.util.Arrays.asList(route.getTemplateDefaultParameters(),
+                    route.getTemplateParameters())) {
+                if (source != null) {
+                    source.forEach((k, v) -> parameters.put(k, v == null ? null
+                            : context.resolvePropertyPlaceholders(v.toString())));
+                }
+            }
+            if (parameters.get("spool") != null && parameters.get("job") != null) {
+                archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
+                        Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("rpoSeconds", "3600"))),
+                        Long.parseLong(parameters.getOrDefault("spoolLimitBytes", "10737418240"))));
+            }
+        }
+        return archives;
+    }
+
+    /** Spooled files waiting to be shipped: their count, total size and the age of the oldest. */
+    public record SpoolState(int files, long bytes, Duration oldest) {
+    }
+
+    public SpoolState spoolState(Instant now) {
+        if (!Files.isDirectory(spool)) {
+            return new SpoolState(0, 0, Duration.ZERO);
+        }
+        int files = 0;
+        long bytes = 0;
+        Instant oldest = now;
+        try (Stream<Path> paths = Files.list(spool)) {
+            for (Path path : paths.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+                try {
+                    files++;
+                    bytes += Files.size(path);
+                    Instant modified = Files.getLastModifiedTime(path).toInstant();
+                    if (modified.isBefore(oldest)) {
+                        oldest = modified;
+                    }
+                } catch (IOException shippedMeanwhile) {
+                    // the file was shipped and deleted while we looked
+                }
+            }
+        } catch (IOException e) {
+            return new SpoolState(0, 0, Duration.ZERO);
+        }
+        return new SpoolState(files, bytes, files == 0 ? Duration.ZERO : Duration.between(oldest, now));
+    }
+
+    /**
+     * Missing segments in the archive from {@code firstNeeded} (the oldest retained backup's first segment) to the
+     * newest archived segment of each timeline: each gap is named by its first missing segment.
+     */
+    public static List<String> gaps(Repository repository, String job, String firstNeeded, long segmentSize)
+            throws IOException {
+        TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
+        for (String key : repository.list(job + "/wal/")) {
+            String file = key.substring(key.lastIndexOf('/') + 1);
+            String name = file.replaceFirst("\\.(zst|gz|lz4|xz)$", "");
+            if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {
+                byTimeline.computeIfAbsent(WalNames.timeline(name), t -> new java.util.TreeSet<>()).add(name);
+            }
+        }
+        List<String> gaps = new ArrayList<>();
+        for (java.util.TreeSet<String> timeline : byTimeline.values()) {
+            List<String> segments = new ArrayList<>(timeline);
+            for (int i = 1; i < segments.size(); i++) {
+                String expected = WalNames.next(segments.get(i - 1), segmentSize);
+                if (!expected.equals(segments.get(i))) {
+                    gaps.add(expected);
+                }
+            }
+        }
+        String first = byTimeline.isEmpty() ? null : byTimeline.firstEntry().getValue().first();
+        if (first == null) {
+            gaps.add(0, firstNeeded);
+        } else if (WalNames.timeline(first) == WalNames.timeline(firstNeeded) && !first.equals(firstNeeded)) {
+            gaps.add(0, firstNeeded);
+        }
+        return gaps;
+    }
+}
