@@ -74,16 +74,19 @@ public final class PhysicalRestore {
             // PostgreSQL style offsets (+02, -0530) become ISO ones (+02:00, -05:30).
             String t = text.trim().replace('T', ' ').replaceFirst("([+-]\\d\\d)$", "$1:00")
                     .replaceFirst("([+-]\\d\\d)(\\d\\d)$", "$1:$2");
+            java.time.format.DateTimeFormatter format = new java.time.format.DateTimeFormatterBuilder()
+                    .appendPattern("yyyy-MM-dd HH:mm:ss")
+                    .optionalStart().appendFraction(java.time.temporal.ChronoField.NANO_OF_SECOND, 1, 9, true).optionalEnd()
+                    .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
+                    .toFormatter();
             try {
-                return new Target(OffsetDateTime.parse(t, DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]XXX"))
-                        .toInstant(), false);
-            } catch (DateTimeParseException withoutZone) {
-                try {
-                    return new Target(LocalDateTime.parse(t, DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss[.SSSSSS][.SSS]"))
-                            .toInstant(ZoneOffset.UTC), false);
-                } catch (DateTimeParseException e) {
-                    throw StowageException.usage("--time '" + text + "' is not 'YYYY-MM-DD HH:MM:SS[+TZ]' or 'latest'");
-                }
+                java.time.temporal.TemporalAccessor parsed = format.parse(t);
+                LocalDateTime local = LocalDateTime.from(parsed);
+                ZoneOffset offset = parsed.isSupported(java.time.temporal.ChronoField.OFFSET_SECONDS)
+                        ? ZoneOffset.from(parsed) : ZoneOffset.UTC;
+                return new Target(local.toInstant(offset), false);
+            } catch (DateTimeParseException e) {
+                throw StowageException.usage("--time '" + text + "' is not 'YYYY-MM-DD HH:MM:SS[.FFF][+TZ]' or 'latest'");
             }
         }
     }

@@ -155,6 +155,11 @@ public final class ThrowawayPostgres {
      * accepts connections; when the tests run as root the directory is handed to the 'postgres' user first.
      */
     public static ThrowawayPostgres startExisting(Path dataDir) {
+        return startExisting(dataDir, "archive_mode=off");
+    }
+
+    /** As {@link #startExisting(Path)}, with extra server settings ({@code name=value}, space-separated). */
+    public static ThrowawayPostgres startExisting(Path dataDir, String settings) {
         try {
             Path bin = findBinDir();
             boolean root = "root".equals(System.getProperty("user.name"));
@@ -170,7 +175,7 @@ public final class ThrowawayPostgres {
             run(root, List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l",
                     dataDir.resolve("test-server.log").toString(), "-w", "-t", "120", "-o",
                     "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dataDir
-                            + " -c archive_mode=off", "start"));
+                            + " -c " + String.join(" -c ", settings.split(" ")), "start"));
             return new ThrowawayPostgres(bin, dataDir, port);
         } catch (IOException | IllegalStateException e) {
             String log = "";

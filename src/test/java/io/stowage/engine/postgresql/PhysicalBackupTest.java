@@ -219,4 +219,96 @@ class PhysicalBackupTest {
         assertThat(check.status()).isEqualTo(1);
         assertThat(check.out()).contains("FAIL  wal postgres in local: gap at segment " + missing);
     }
+
+    @Test
+    void should_recover_across_a_timeline_switch_and_ship_wal_that_waited_while_s3_was_down() throws Exception {
+        String bucket = io.stowage.testing.S3TestServer.get().createBucket();
+        int s3Port = java.net.URI.create(io.stowage.testing.S3TestServer.get().endpoint()).getPort();
+        try (io.stowage.testing.FlakyTcpProxy s3 = new io.stowage.testing.FlakyTcpProxy(s3Port, Long.MAX_VALUE)) {
+            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool).s3(bucket, "", s3.endpoint())
+                    .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+            Instant split;
+            String waiting;
+            try (StowageService service = ws.service()) {
+                service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                    e.getIn().setHeader("StowageJob", "postgres");
+                    e.getIn().setHeader("StowageTrigger", "command");
+                });
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('timeline 1')");
+                Thread.sleep(1100);
+                split = serverNow();
+                Thread.sleep(1100);
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('lost on timeline 1')");
+                awaitShipped(ws, switchWal());
+
+                // S3 goes away: WAL keeps arriving and waits in the spool; nothing is deleted.
+                s3.down(true);
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('while s3 was down')");
+                waiting = switchWal();
+                Thread.sleep(2000);
+                // The segment may already be in the local repository; it stays in the spool until S3 has it too.
+                assertThat(spool.resolve(waiting)).exists();
+                // S3 is back: the spool drains, in order.
+                s3.down(false);
+                awaitShipped(ws, waiting);
+            }
+            var inS3 = io.stowage.testing.S3TestServer.get().client().listObjectsV2(r -> r.bucket(bucket)
+                    .prefix("postgres/wal/")).contents().stream().map(o -> o.key()).toList();
+            assertThat(inS3).contains("postgres/wal/" + waiting + ".zst");
+
+            // Restore to the split, promote onto timeline 2, write there, archive into the same spool.
+            Path promoted = dir.resolve("timeline2");
+            assertThat(ws.run("restore", "postgres", "--time", split.toString(), "--target-datadir",
+                    promoted.toString()).status()).isZero();
+            Files.writeString(promoted.resolve("postgresql.auto.conf"), "archive_command = '"
+                    + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool + " %p %f'\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            ThrowawayPostgres timeline2 = ThrowawayPostgres.startExisting(promoted, "archive_mode=on");
+            Instant afterSwitch;
+            String last;
+            try {
+                timeline2.awaitRecoveryEnd();
+                timeline2.execute("postgres", "INSERT INTO t (note) VALUES ('timeline 2')");
+                Thread.sleep(1100);
+                afterSwitch = Instant.now();
+                Thread.sleep(1100);
+                // Recovery to a time needs a commit after it in the archive, to know the target was reached.
+                timeline2.execute("postgres", "INSERT INTO t (note) VALUES ('after the target on timeline 2')");
+                try (var c = timeline2.connect("postgres"); var st = c.createStatement();
+                     var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+                    rs.next();
+                    last = rs.getString(1);
+                }
+                assertThat(last).startsWith("00000002");
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (!Files.exists(spool.resolve(last)) && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(spool.resolve(last)).as("archived by the timeline 2 server").exists();
+            } finally {
+                timeline2.stop();
+            }
+            // The service, started again, ships what waited: timeline 2's history file and segments.
+            try (StowageService service = ws.service()) {
+                awaitShipped(ws, last);
+            }
+            assertThat(walKeys(ws)).contains("00000002.history.zst");
+
+            // A second point-in-time restore, from the timeline 1 backup across the switch to timeline 2.
+            Path again = dir.resolve("again");
+            Workspace.Result restore = ws.run("restore", "postgres", "--time", afterSwitch.toString(),
+                    "--target-datadir", again.toString());
+            assertThat(restore.status()).as(restore.toString()).isZero();
+            ThrowawayPostgres second = ThrowawayPostgres.startExisting(again);
+            try {
+                second.awaitRecoveryEnd();
+                assertThat(count(second, "note = 'timeline 1'")).isEqualTo(1);
+                assertThat(count(second, "note = 'timeline 2'")).isEqualTo(1);
+                assertThat(count(second, "note = 'lost on timeline 1'")).isZero();
+                assertThat(count(second, "note = 'after the target on timeline 2'")).isZero();
+            } finally {
+                second.stop();
+            }
+        }
+    }
 }
