@@ -274,6 +274,10 @@ public final class PhysicalRestore {
             settings.append("recovery_target = 'immediate'\n");
         }
         settings.append("recovery_target_action = 'promote'\n");
+        // A restored copy must not archive into its source's archive: after promotion it would add a timeline that
+        // later restores of the source could follow by mistake. Turn archiving back on deliberately if this copy
+        // is to become the primary.
+        settings.append("archive_mode = 'off'\n");
         Files.writeString(dir.resolve("postgresql.auto.conf"), settings, java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND);
         Files.createFile(dir.resolve("recovery.signal"),

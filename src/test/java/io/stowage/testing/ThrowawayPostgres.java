@@ -188,6 +188,11 @@ public final class ThrowawayPostgres {
         }
     }
 
+    /** A server someone else started on {@code dataDir} and {@code port}; {@link #stop()} stops it. */
+    public static ThrowawayPostgres attach(Path dataDir, int port) {
+        return new ThrowawayPostgres(findBinDir(), dataDir, port);
+    }
+
     /** Waits until recovery has ended (the server promoted itself). */
     public void awaitRecoveryEnd() throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
@@ -260,7 +265,7 @@ public final class ThrowawayPostgres {
         }
     }
 
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }

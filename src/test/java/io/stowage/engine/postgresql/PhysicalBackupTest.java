@@ -311,4 +311,69 @@ class PhysicalBackupTest {
             }
         }
     }
+
+    @Test
+    void should_start_the_restored_server_and_return_once_recovery_has_finished() throws Exception {
+        // PostgreSQL will not run as root: when the tests run as root, this restore runs as 'postgres', as an
+        // operator runs it as the server's user.
+        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-start-"));
+        Workspace ws = new Workspace(home).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        try (StowageService service = ws.service()) {
+            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                e.getIn().setHeader("StowageJob", "postgres");
+                e.getIn().setHeader("StowageTrigger", "command");
+            });
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started')");
+            awaitShipped(ws, switchWal());
+        }
+        Path config = ws.writeConfiguration();
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if (root) {
+            new ProcessBuilder("chown", "-R", "postgres", home.toString()).start().waitFor();
+        }
+        int port = ThrowawayPostgres.freePort();
+        Path target = home.resolve("started");
+        ProcessBuilder builder = io.stowage.testing.StowageProcess.builder(home, Map.of(), "--config", config.toString(),
+                "restore", "postgres", "--time", "latest", "--target-datadir", target.toString(), "--start",
+                "--port", Integer.toString(port));
+        if (root) {
+            // The 'postgres' user cannot read root's Maven repository: give it a readable copy of the class path.
+            Path classPath = Files.createDirectories(home.resolve("classpath"));
+            List<String> entries = new java.util.ArrayList<>();
+            int i = 0;
+            for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                Path from = Path.of(entry);
+                Path to = classPath.resolve((i++) + "-" + from.getFileName());
+                if (Files.isDirectory(from)) {
+                    new ProcessBuilder("cp", "-r", from.toString(), to.toString()).start().waitFor();
+                } else if (Files.exists(from)) {
+                    Files.copy(from, to);
+                }
+                entries.add(to.toString());
+            }
+            new ProcessBuilder("chmod", "-R", "a+rX", classPath.toString()).start().waitFor();
+            List<String> command = new java.util.ArrayList<>(builder.command());
+            command.set(command.indexOf("-cp") + 1, String.join(java.io.File.pathSeparator, entries));
+            List<String> asPostgres = new java.util.ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+            asPostgres.addAll(command);
+            builder.command(asPostgres);
+        }
+        Process restore = builder.redirectErrorStream(true).start();
+        String output = new String(restore.getInputStream().readAllBytes());
+        assertThat(restore.waitFor()).as(output).isZero();
+        assertThat(output).contains("started on port " + port + ", recovery finished");
+        ThrowawayPostgres running = ThrowawayPostgres.attach(target, port);
+        try {
+            assertThat(count(running, "note = 'started'")).isEqualTo(1);
+            try (var c = running.connect("postgres"); var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).isFalse();
+            }
+        } finally {
+            running.stop();
+            ThrowawayPostgres.deleteTree(home);
+        }
+    }
 }
