@@ -2,7 +2,6 @@ package io.stowage.job;
 
 import io.stowage.StowageException;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -34,9 +33,7 @@ public final class JobRegistry {
     public static JobRegistry from(CamelContext context) {
         Map<String, Job> jobs = new TreeMap<>();
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
-            Map<String, String> parameters = new HashMap<>();
-            merge(context, parameters, route.getTemplateDefaultParameters());
-            merge(context, parameters, route.getTemplateParameters());
+            Map<String, String> parameters = TemplateParameters.of(context, route);
             String name = parameters.get("job");
             if (name == null || !parameters.containsKey("engine")) {
                 continue; // not a job: a schedule of one, or its WAL archiving
@@ -76,17 +73,6 @@ public final class JobRegistry {
         }
         location = location.replaceFirst("^file:", "");
         return " (" + location + (route.getLineNumber() > 0 ? ", line " + route.getLineNumber() : "") + ")";
-    }
-
-    private static void merge(CamelContext context, Map<String, String> into, Map<String, Object> from) {
-        if (from == null) {
-            return;
-        }
-        from.forEach((key, value) -> {
-            if (value != null) {
-                into.put(key, context.resolvePropertyPlaceholders(value.toString()));
-            }
-        });
     }
 
     public Collection<Job> all() {

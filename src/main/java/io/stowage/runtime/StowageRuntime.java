@@ -87,6 +87,12 @@ public final class StowageRuntime implements AutoCloseable {
             services.jobs(JobRegistry.from(main.getCamelContext()));
             java.util.List<io.stowage.schedule.Schedule> scheduleList =
                     io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs());
+            for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(main.getCamelContext())) {
+                if (!"physical".equals(services.jobs().get(archive.job()).method())) {
+                    throw StowageException.usage("route 'wal-" + archive.job() + "' archives WAL for job '"
+                            + archive.job() + "', which is not a physical job");
+                }
+            }
             if (service) {
                 io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
                         .findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);

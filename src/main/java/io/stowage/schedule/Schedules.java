@@ -1,7 +1,6 @@
 package io.stowage.schedule;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.CamelContext;
@@ -35,14 +34,7 @@ public final class Schedules {
     public static List<Schedule> from(CamelContext context) {
         List<Schedule> schedules = new ArrayList<>();
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
-            Map<String, String> parameters = new HashMap<>();
-            for (Map<String, Object> source : java.util.Arrays.asList(route.getTemplateDefaultParameters(),
-                    route.getTemplateParameters())) {
-                if (source != null) {
-                    source.forEach((k, v) -> parameters.put(k, v == null ? null
-                            : context.resolvePropertyPlaceholders(v.toString())));
-                }
-            }
+            Map<String, String> parameters = io.stowage.job.TemplateParameters.of(context, route);
             if (parameters.get("cron") != null && parameters.get("job") != null && parameters.get("type") != null) {
                 Schedule schedule = new Schedule(parameters.get("job"), parameters.get("type"), parameters.get("cron"),
                         parameters.getOrDefault("timeZone", "UTC"), route.getRouteId());

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,14 +25,7 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
     public static List<WalArchive> from(CamelContext context) {
         List<WalArchive> archives = new ArrayList<>();
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
-            Map<String, String> parameters = new HashMap<>();
-            for (Map<String, Object> source : java.util.Arrays.asList(route.getTemplateDefaultParameters(),
-                    route.getTemplateParameters())) {
-                if (source != null) {
-                    source.forEach((k, v) -> parameters.put(k, v == null ? null
-                            : context.resolvePropertyPlaceholders(v.toString())));
-                }
-            }
+            Map<String, String> parameters = io.stowage.job.TemplateParameters.of(context, route);
             if (parameters.get("spool") != null && parameters.get("job") != null) {
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
                         Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("rpoSeconds", "3600"))),
