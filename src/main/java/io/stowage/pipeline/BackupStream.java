@@ -50,6 +50,7 @@ public final class BackupStream {
     private int level;
     private MessageDigest digest;
     private boolean checksumLast;
+    private List<String> recipients = List.of();
 
     public BackupStream(Source source) {
         this.source = source;
@@ -80,7 +81,23 @@ public final class BackupStream {
         return this;
     }
 
-    /** Adds any other filter, such as encryption. */
+    /** Adds age encryption to these recipients; the object gets the {@code .age} suffix. */
+    public BackupStream encrypt(List<String> recipients) {
+        if (!this.recipients.isEmpty()) {
+            throw StowageException.usage("the route encrypts twice: keep one encrypt step");
+        }
+        this.recipients = List.copyOf(recipients);
+        stages.add(out -> io.stowage.crypto.AgeEncryption.encrypt(out, this.recipients));
+        checksumLast = false;
+        return this;
+    }
+
+    /** The age recipients the stream is encrypted to; empty when it is not encrypted. */
+    public List<String> recipients() {
+        return recipients;
+    }
+
+    /** Adds any other filter. */
     public BackupStream stage(Stage stage) {
         stages.add(stage);
         checksumLast = false;
@@ -96,7 +113,7 @@ public final class BackupStream {
     }
 
     public String objectName() {
-        return source.objectName() + codec.extension();
+        return source.objectName() + codec.extension() + (recipients.isEmpty() ? "" : io.stowage.crypto.AgeEncryption.EXTENSION);
     }
 
     /**

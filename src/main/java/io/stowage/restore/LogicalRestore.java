@@ -53,9 +53,8 @@ public final class LogicalRestore {
         PgConnection.checkDatabaseName(target, "target database");
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
         Manifest manifest = entry.manifest();
-        if (manifest.encrypted()) {
-            throw new StowageException("backup " + manifest.id() + " is encrypted, and this Stowage cannot decrypt");
-        }
+        java.util.List<String> identities = manifest.encrypted()
+                ? io.stowage.crypto.AgeEncryption.identities(services.identityFile()) : java.util.List.of();
         Codec codec = Codec.of(manifest.compression().codec());
         PgConnection connection = PgConnection.of(job);
         // Never connect to the database we may have to drop.
@@ -86,11 +85,17 @@ public final class LogicalRestore {
                     verify(source.open(key), out, dump, key, source);
                 }
             }
+            // Open (and, for an encrypted backup, unlock) the stream before touching the server: a missing or wrong
+            // identity fails here, with nothing created.
+            InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
+            if (manifest.encrypted()) {
+                stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities);
+            }
             if (exists) {
                 server.dropDatabase(target);
             }
             server.createDatabase(target);
-            try (InputStream in = codec.decompress(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+            try (InputStream in = codec.decompress(stored)) {
                 new PgRestore(connection).restore(in, target);
             } catch (IOException | RuntimeException e) {
                 String dropped;

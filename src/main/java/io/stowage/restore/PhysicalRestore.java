@@ -117,7 +117,12 @@ public final class PhysicalRestore {
                 throw new StowageException("object '" + baseKey + "' in repository '" + source.name() + "' is corrupt: "
                         + "SHA-256 " + sha + ", the manifest says " + base.sha256() + "; nothing was restored");
             }
-            try (InputStream in = codec.decompress(new BufferedInputStream(Files.newInputStream(scratch), 1 << 20))) {
+            InputStream stored = new BufferedInputStream(Files.newInputStream(scratch), 1 << 20);
+            if (manifest.encrypted()) {
+                stored = io.stowage.crypto.AgeEncryption.decrypt(stored,
+                        io.stowage.crypto.AgeEncryption.identities(services.identityFile()));
+            }
+            try (InputStream in = codec.decompress(stored)) {
                 extract(in, dir);
             }
         } finally {
@@ -214,7 +219,7 @@ public final class PhysicalRestore {
         String first = manifest.wal().startSegment();
         List<String> keys = new ArrayList<>();
         for (String key : source.list(job.name() + "/wal/")) {
-            String file = key.substring(key.lastIndexOf('/') + 1);
+            String file = key.substring(key.lastIndexOf('/') + 1).replaceFirst("\\.age$", "");
             String name = stripCodec(file);
             boolean segment = WalNames.isSegment(name) && name.substring(8).compareTo(first.substring(8)) >= 0
                     && WalNames.timeline(name) >= manifest.wal().timeline();
@@ -222,16 +227,24 @@ public final class PhysicalRestore {
                 keys.add(key);
             }
         }
+        java.util.function.Supplier<List<String>> identities = () -> io.stowage.crypto.AgeEncryption.identities(
+                services.identityFile());
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         try {
             List<Future<?>> fetches = new ArrayList<>();
             for (String key : keys) {
                 fetches.add(pool.submit(() -> {
                     String file = key.substring(key.lastIndexOf('/') + 1);
-                    Codec codec = codecOf(file);
-                    Path target = walDir.resolve(stripCodec(file));
+                    boolean encrypted = file.endsWith(io.stowage.crypto.AgeEncryption.EXTENSION);
+                    String plainName = encrypted ? file.substring(0, file.length() - 4) : file;
+                    Codec codec = codecOf(plainName);
+                    Path target = walDir.resolve(stripCodec(plainName));
                     Path tmp = walDir.resolve("." + target.getFileName() + ".tmp");
-                    try (InputStream in = codec.decompress(new BufferedInputStream(source.open(key), 1 << 16))) {
+                    InputStream stored = new BufferedInputStream(source.open(key), 1 << 16);
+                    if (encrypted) {
+                        stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities.get());
+                    }
+                    try (InputStream in = codec.decompress(stored)) {
                         Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                     }
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);

@@ -28,6 +28,7 @@ public final class BackupRun {
     String serverVersion;
     String database;
     Map<String, String> serverDetails = Map.of();
+    List<String> recipients = List.of();
     /** For physical backups: where the WAL range comes from once the source has run. */
     io.stowage.engine.postgresql.PgBaseBackup baseBackup;
     long walSegmentSize;

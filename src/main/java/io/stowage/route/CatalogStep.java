@@ -32,10 +32,12 @@ final class CatalogStep implements Step {
             throw StowageException.usage("route '" + exchange.getFromRouteId() + "' reached stowage:catalog without a "
                     + "store step: nothing was stored");
         }
+        Manifest.Encryption encryption = run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients);
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
-                run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), run.sizeBytes, run.storedBytes, run.compression,
-                null, List.copyOf(run.objects), new Manifest.Tool(run.toolName, run.toolVersion),
-                new Manifest.Server(run.serverVersion, run.serverDetails), run.database, run.wal());
+                run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
+                run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),
+                new Manifest.Tool(run.toolName, run.toolVersion), new Manifest.Server(run.serverVersion,
+                run.serverDetails), run.database, run.wal());
         byte[] json = ManifestCodec.write(manifest);
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {

@@ -41,6 +41,24 @@ final class FilterSteps {
         }
     }
 
+    /**
+     * {@code stowage:encrypt}: age encryption to the configured recipients (AGE_RECIPIENTS), after compression;
+     * nothing when no recipient is configured, so the shipped routes carry the step either way.
+     */
+    static final class Encrypt implements Step {
+        Encrypt(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "encrypt");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            java.util.List<String> recipients = services.encryptionRecipients();
+            if (!recipients.isEmpty()) {
+                stream(exchange, "encrypt").encrypt(recipients);
+            }
+        }
+    }
+
     /** {@code stowage:checksum?algorithm=sha256}: the SHA-256 of the stored bytes, for the manifest. */
     static final class Checksum implements Step {
         Checksum(Map<String, String> parameters) {

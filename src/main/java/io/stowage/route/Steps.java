@@ -13,6 +13,7 @@ final class Steps {
             Map.entry("wal-ship", WalShipStep::new),
             Map.entry("compress", FilterSteps.Compress::new),
             Map.entry("checksum", FilterSteps.Checksum::new),
+            Map.entry("encrypt", FilterSteps.Encrypt::new),
             Map.entry("store", StoreStep::new),
             Map.entry("s3-object", CopySteps.S3Object::new),
             Map.entry("copied", CopySteps.Copied::new),

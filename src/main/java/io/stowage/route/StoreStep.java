@@ -44,6 +44,7 @@ final class StoreStep implements Step {
         run.sizeBytes += r.rawBytes();
         run.storedBytes += r.storedBytes();
         run.compression = new Manifest.Compression(stream.codec().id(), stream.level());
+        run.recipients = stream.recipients();
         run.lastObjectKey = key;
         if (!run.completeIn.contains(repository.name())) {
             run.completeIn.add(repository.name());

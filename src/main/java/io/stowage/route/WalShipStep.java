@@ -49,9 +49,13 @@ final class WalShipStep implements Step {
             LOG.warn("ignoring {} in the WAL spool of job {}: not a WAL segment or history file", name, job);
             return;
         }
-        String key = job + "/wal/" + name + codec.extension();
+        BackupStream stream = new BackupStream(new FileSource(file)).compress(codec, level, 0);
+        if (!services.encryptionRecipients().isEmpty()) {
+            stream.encrypt(services.encryptionRecipients());
+        }
+        stream.checksum();
+        String key = job + "/wal/" + stream.objectName();
         LocalRepository local = services.repositories().local();
-        BackupStream stream = new BackupStream(new FileSource(file)).compress(codec, level, 0).checksum();
         local.write(key, out -> stream.writeTo(out));
         for (Repository repository : services.repositories().all()) {
             if (repository != local) {

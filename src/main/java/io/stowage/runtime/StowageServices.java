@@ -27,6 +27,8 @@ public final class StowageServices {
     private final AlertState alertState;
     private final int retryAttempts;
     private volatile BackupMetrics metrics = new BackupMetrics(null);
+    private volatile java.util.List<String> encryptionRecipients = java.util.List.of();
+    private volatile java.nio.file.Path identityFile;
     private volatile JobRegistry jobs;
     private volatile ScheduleService schedules;
 
@@ -42,6 +44,21 @@ public final class StowageServices {
         this.alertSettings = alertSettings;
         this.alertState = new AlertState(repositories.local().root().resolve(".alerts.json"));
         this.retryAttempts = Math.max(1, retryAttempts);
+    }
+
+    /** The age recipients new backups are encrypted to (AGE_RECIPIENTS); empty: not encrypted. */
+    public java.util.List<String> encryptionRecipients() {
+        return encryptionRecipients;
+    }
+
+    /** The age identity file restores read (AGE_IDENTITY_FILE), or null. */
+    public java.nio.file.Path identityFile() {
+        return identityFile;
+    }
+
+    void encryption(java.util.List<String> recipients, java.nio.file.Path identityFile) {
+        this.encryptionRecipients = java.util.List.copyOf(recipients);
+        this.identityFile = identityFile;
     }
 
     public Repositories repositories() {

@@ -74,7 +74,7 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
         for (String key : repository.list(job + "/wal/")) {
             String file = key.substring(key.lastIndexOf('/') + 1);
-            String name = file.replaceFirst("\\.(zst|gz|lz4|xz)$", "");
+            String name = file.replaceFirst("\\.age$", "").replaceFirst("\\.(zst|gz|lz4|xz)$", "");
             if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {
                 byTimeline.computeIfAbsent(WalNames.timeline(name), t -> new java.util.TreeSet<>()).add(name);
             }
