@@ -32,6 +32,7 @@ final class CheckCommand extends BaseCommand {
                     failed |= !checkWal(runtime, archive);
                 }
             }
+            checkEncryptionKeys(runtime);
             for (Repository repository : runtime.services().repositories().all()) {
                 try {
                     repository.check();
@@ -47,6 +48,21 @@ final class CheckCommand extends BaseCommand {
                 return 1;
             }
             return 0;
+        }
+    }
+
+    /**
+     * Warns about backups that only keys no longer configured can read: if those keys are lost, so are the backups.
+     */
+    private void checkEncryptionKeys(StowageRuntime runtime) {
+        java.util.List<String> current = runtime.services().encryptionRecipients();
+        for (io.stowage.catalog.CatalogEntry entry : runtime.services().catalog().list(jobName, this::warn)) {
+            io.stowage.catalog.Manifest.Encryption encryption = entry.manifest().encryption();
+            if (encryption != null && encryption.recipients().stream().noneMatch(current::contains)) {
+                out().println("WARN  backup " + entry.id() + " of job " + entry.job() + " is readable only by keys no "
+                        + "longer configured: " + String.join(", ", encryption.recipients())
+                        + "; keep their identities, or take a new backup");
+            }
         }
     }
 

@@ -114,6 +114,11 @@ class AgeEncryptionTest {
         assertThat(SampleDatabase.contents(pg, "age_copy")).isEqualTo(SampleDatabase.contents(pg, "age_source"));
         pg.dropDatabase("age_copy");
 
+        // A new key replaces the old ones: check warns that the old backup needs keys no longer configured.
+        Key next = keygen("next");
+        Workspace.Result check = ws.property("stowage.encryption.recipients", next.recipient()).run("check");
+        assertThat(check.out()).contains("WARN  backup " + id + " of job postgres is readable only by keys no longer "
+                + "configured");
         Key stranger = keygen("stranger");
         Workspace.Result refused = ws.property("stowage.encryption.identity-file", stranger.identity().toString())
                 .run("restore", "postgres", "--target-database", "age_refused");
