@@ -130,6 +130,15 @@ public final class LogicalRestore {
     private Path createScratch() throws IOException {
         Path root = services.repositories().local().root();
         Files.createDirectories(root);
+        // Scratch directories of restores that were killed: a day old is surely no restore in progress.
+        try (var old = Files.list(root)) {
+            java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+            for (Path leftover : old.filter(p -> p.getFileName().toString().startsWith(".restore-")).toList()) {
+                if (Files.getLastModifiedTime(leftover).toInstant().isBefore(dayAgo)) {
+                    FileUtils.deleteQuietly(leftover.toFile());
+                }
+            }
+        }
         return Files.createDirectory(root.resolve(".restore-" + UUID.randomUUID()),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }

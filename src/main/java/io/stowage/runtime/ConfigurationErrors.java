@@ -63,6 +63,10 @@ final class ConfigurationErrors {
                 message = "route '" + route + "': " + message;
             }
         }
+        if (message.contains("because \"value\" is null")) {
+            message = "a parameter of a templated route has a name but no value; HINT: give every '- name:' a "
+                    + "'value:' line";
+        }
         String location = where == null || message.contains(where) ? "" : " (in " + where + ")";
         return StowageException.usage("invalid configuration: " + Secrets.mask(message) + location, failure);
     }

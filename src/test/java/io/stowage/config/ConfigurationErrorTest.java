@@ -99,4 +99,10 @@ class ConfigurationErrorTest {
                         + "      - name: type\n        value: full\n      - name: cron\n        value: \"0 0 1 ? * SUN\"\n"),
                 "unknown job 'nope'");
     }
+
+    @Test
+    void should_name_a_parameter_written_without_a_value() throws Exception {
+        assertUsageError(checkWith("- templatedRoute:\n    routeTemplateRef: postgresql-logical\n    routeId: backup-x\n"
+                + "    parameters:\n      - name: job\n"), "has a name but no value");
+    }
 }
