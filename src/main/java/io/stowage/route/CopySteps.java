@@ -34,6 +34,13 @@ final class CopySteps {
                 throw StowageException.usage("stowage:s3-object needs the file a 'stowage:store?repository=local' step"
                         + " wrote");
             }
+            // One HEAD first: a missing bucket or an unreachable endpoint is then named as such, rather than showing as
+            // whatever the interrupted upload happens to report (a broken pipe, a reset).
+            try {
+                s3.check();
+            } catch (java.io.IOException e) {
+                throw new io.stowage.repository.RepositoryException(e.getMessage(), e);
+            }
             exchange.getIn().setHeader(AWS2S3Constants.KEY, s3.objectKey(run.lastObjectKey));
         }
     }
