@@ -109,15 +109,25 @@ public final class PhysicalRestore {
         Codec codec = Codec.of(manifest.compression().codec());
         Manifest.StoredObject base = manifest.objects().get(0);
         String baseKey = Catalog.objectKey(manifest.job(), manifest.id(), base.name());
-        // Verify first, then lay out: nothing is written into the directory from an object that fails its hash.
-        Path scratch = Files.createTempFile(dir.getParent(), "." + dir.getFileName() + "-base", ".tmp");
+        // Verify first, then lay out: nothing is written into the directory from an object that fails its hash. A local
+        // copy is hashed where it lies; a remote one is downloaded (still compressed) beside the target while hashed.
+        Path scratch = null;
         try {
-            String sha = copyHashing(source.open(baseKey), scratch);
+            Path file;
+            String sha;
+            if (source instanceof io.stowage.repository.LocalRepository local) {
+                file = local.file(baseKey);
+                sha = copyHashing(Files.newInputStream(file), null);
+            } else {
+                scratch = Files.createTempFile(dir.getParent(), "." + dir.getFileName() + "-base", ".tmp");
+                file = scratch;
+                sha = copyHashing(source.open(baseKey), scratch);
+            }
             if (!sha.equals(base.sha256())) {
                 throw new StowageException("object '" + baseKey + "' in repository '" + source.name() + "' is corrupt: "
                         + "SHA-256 " + sha + ", the manifest says " + base.sha256() + "; nothing was restored");
             }
-            InputStream stored = new BufferedInputStream(Files.newInputStream(scratch), 1 << 20);
+            InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
             if (manifest.encrypted()) {
                 stored = io.stowage.crypto.AgeEncryption.decrypt(stored,
                         io.stowage.crypto.AgeEncryption.identities(services.identityFile()));
@@ -126,7 +136,9 @@ public final class PhysicalRestore {
                 extract(in, dir);
             }
         } finally {
-            Files.deleteIfExists(scratch);
+            if (scratch != null) {
+                Files.deleteIfExists(scratch);
+            }
         }
         int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY));
         writeRecoverySettings(dir, target);
@@ -181,9 +193,11 @@ public final class PhysicalRestore {
         return dir;
     }
 
+    /** Reads {@code source} to its end, into {@code target} unless it is null, and returns its SHA-256. */
     private static String copyHashing(InputStream source, Path target) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = new DigestInputStream(source, sha); OutputStream out = Files.newOutputStream(target)) {
+        try (InputStream in = new DigestInputStream(source, sha);
+             OutputStream out = target == null ? OutputStream.nullOutputStream() : Files.newOutputStream(target)) {
             in.transferTo(out);
         }
         return HexFormat.of().formatHex(sha.digest());

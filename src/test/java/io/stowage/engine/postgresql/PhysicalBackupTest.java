@@ -309,6 +309,22 @@ class PhysicalBackupTest {
             } finally {
                 second.stop();
             }
+
+            // With the local copies gone, the same restore reads the base backup and the WAL from S3.
+            JsonNode backup = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
+            io.stowage.testing.ThrowawayPostgres.deleteTree(ws.repository().resolve("postgres"));
+            Path fromS3 = dir.resolve("from-s3");
+            Workspace.Result s3Restore = ws.run("restore", "postgres", "--time", afterSwitch.toString(),
+                    "--target-datadir", fromS3.toString());
+            assertThat(s3Restore.status()).as(s3Restore.toString()).isZero();
+            assertThat(s3Restore.out()).contains(backup.get("id").asText());
+            ThrowawayPostgres third = ThrowawayPostgres.startExisting(fromS3);
+            try {
+                third.awaitRecoveryEnd();
+                assertThat(count(third, "note = 'timeline 2'")).isEqualTo(1);
+            } finally {
+                third.stop();
+            }
         }
     }
 
