@@ -100,6 +100,10 @@ public final class PhysicalRestore {
             throw StowageException.usage("job '" + job.name() + "' makes " + job.method() + " backups: --time and "
                     + "--target-datadir restore physical backups; use --target-database");
         }
+        if (target.time() != null && target.time().isAfter(Instant.now())) {
+            throw StowageException.usage("target time " + target.time() + " is in the future; HINT: use --time latest to "
+                    + "recover everything archived");
+        }
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
         Path dir = prepareDirectory(directory);

@@ -28,8 +28,8 @@ final class PgBaseBackupStep implements Step {
         }
         PgConnection connection = PgConnection.of(run.job);
         PostgresServer server = new PostgresServer(connection);
-        run.serverVersion = server.serverVersion();
         Map<String, String> details = server.clusterDetails();
+        run.serverVersion = details.get("serverVersion");
         if ("off".equals(details.get("archiveMode"))) {
             throw StowageException.usage("PostgreSQL at " + connection.host() + ":" + connection.port() + " does not "
                     + "archive its WAL (archive_mode = off); HINT: set archive_mode = on and archive_command as "

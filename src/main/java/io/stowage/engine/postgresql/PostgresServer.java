@@ -31,16 +31,20 @@ public final class PostgresServer {
         }
     }
 
-    /** The cluster's system identifier and WAL segment size, recorded with a physical backup. */
+    /**
+     * What a physical backup records of its cluster, in one round trip: server version, system identifier, WAL
+     * segment size, and whether the server archives its WAL.
+     */
     public java.util.Map<String, String> clusterDetails() {
         try (Connection c = connection.open(connection.database());
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT (SELECT system_identifier FROM pg_control_system())::text,"
                      + " (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'),"
-                     + " (SELECT setting FROM pg_settings WHERE name = 'archive_mode')")) {
+                     + " (SELECT setting FROM pg_settings WHERE name = 'archive_mode'),"
+                     + " current_setting('server_version')")) {
             rs.next();
             return java.util.Map.of("systemIdentifier", rs.getString(1), "walSegmentSize", rs.getString(2),
-                    "archiveMode", rs.getString(3));
+                    "archiveMode", rs.getString(3), "serverVersion", rs.getString(4).split(" ")[0]);
         } catch (SQLException e) {
             throw failure("read the cluster's identity", e);
         }

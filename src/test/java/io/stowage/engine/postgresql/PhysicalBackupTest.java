@@ -197,6 +197,10 @@ class PhysicalBackupTest {
                 "--target-datadir", dir.resolve("early").toString());
         assertThat(tooEarly.status()).isEqualTo(1);
         assertThat(tooEarly.err()).startsWith("error: target time 2001-01-01T00:00:00Z is before the oldest backup");
+        Workspace.Result future = ws.run("restore", "postgres", "--time", "2999-01-01 00:00:00", "--target-datadir",
+                dir.resolve("future").toString());
+        assertThat(future.status()).isEqualTo(2);
+        assertThat(future.err()).startsWith("error: target time 2999-01-01T00:00:00Z is in the future");
     }
 
     @Test
