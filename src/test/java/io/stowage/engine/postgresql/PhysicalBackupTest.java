@@ -396,4 +396,62 @@ class PhysicalBackupTest {
             ThrowawayPostgres.deleteTree(home);
         }
     }
+
+    @Test
+    void should_lose_nothing_when_the_service_stops_and_restarts_under_write_load() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        cluster.execute("postgres", "CREATE TABLE IF NOT EXISTS load (id bigserial PRIMARY KEY, at timestamptz"
+                + " DEFAULT clock_timestamp())");
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            try (var c = cluster.connect("postgres"); var s = c.createStatement()) {
+                for (int i = 0; writing.get(); i++) {
+                    s.execute("INSERT INTO load DEFAULT VALUES");
+                    written.incrementAndGet();
+                    if (i % 200 == 0) {
+                        s.execute("SELECT pg_switch_wal()");
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        StowageService service = ws.service();
+        try {
+            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                e.getIn().setHeader("StowageJob", "postgres");
+                e.getIn().setHeader("StowageTrigger", "command");
+            });
+            writer.start();
+            Thread.sleep(1500);
+        } finally {
+            service.close(); // stopped while WAL keeps coming
+        }
+        Thread.sleep(1500);
+        assertThat(spooled()).as("WAL waits in the spool while the service is down").isPositive();
+        try (StowageService restarted = ws.service()) {
+            Thread.sleep(1000);
+            writing.set(false);
+            writer.join();
+            awaitShipped(ws, switchWal());
+        }
+        long rows = count(cluster, "true");
+        Path latest = dir.resolve("under-load");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir", latest.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(latest);
+        try {
+            restored.awaitRecoveryEnd();
+            try (var c = restored.connect("postgres"); var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT count(*) FROM load")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(written.get()).isPositive();
+            }
+            assertThat(count(restored, "true")).isEqualTo(rows);
+        } finally {
+            restored.stop();
+        }
+    }
 }
