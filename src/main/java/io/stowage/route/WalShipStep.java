@@ -29,6 +29,7 @@ final class WalShipStep implements Step {
     private final String job;
     private final Codec codec;
     private final int level;
+    private volatile boolean cleaned;
 
     WalShipStep(Map<String, String> parameters) {
         job = Steps.required(parameters, "job", "wal-ship");
@@ -43,6 +44,11 @@ final class WalShipStep implements Step {
         File file = exchange.getIn().getBody(File.class);
         if (file == null) {
             throw StowageException.usage("stowage:wal-ship needs a file body: use it after a file: consumer");
+        }
+        if (!cleaned) {
+            // The file consumer is this route's only writer: temporaries left in <job>/wal/ are from a killed run.
+            services.repositories().local().cleanUpInterruptedWrites(job + "/wal/");
+            cleaned = true;
         }
         String name = file.getName();
         if (!WalNames.isSegment(name) && !WalNames.isHistory(name) && !name.endsWith(".backup")) {

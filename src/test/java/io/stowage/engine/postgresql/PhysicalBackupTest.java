@@ -454,4 +454,77 @@ class PhysicalBackupTest {
             restored.stop();
         }
     }
+
+    @Test
+    void should_never_lose_or_half_store_wal_when_the_service_is_killed_while_shipping() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        try (StowageService service = ws.service()) {
+            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                e.getIn().setHeader("StowageJob", "postgres");
+                e.getIn().setHeader("StowageTrigger", "command");
+            });
+            awaitShipped(ws, switchWal());
+        }
+        // A burst of WAL waits in the spool; then a service process is killed (SIGKILL) while it ships it.
+        cluster.execute("postgres", "CREATE TABLE IF NOT EXISTS burst (id serial, pad text)");
+        String last = null;
+        for (int i = 0; i < 6; i++) {
+            cluster.execute("postgres", "INSERT INTO burst (pad) SELECT repeat(md5(g::text), 20) FROM generate_series(1, 20000) g");
+            last = switchWal();
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!Files.exists(spool.resolve(last)) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        long before = spooled();
+        Path config = ws.writeConfiguration();
+        for (int round = 0; round < 3 && spooled() > 0; round++) {
+            Process service = io.stowage.testing.StowageProcess.builder(dir, Map.of(), "--config", config.toString(), "run")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            long started = spooled();
+            long until = System.currentTimeMillis() + 30_000;
+            while (spooled() == started && service.isAlive() && System.currentTimeMillis() < until) {
+                Thread.sleep(5);
+            }
+            Thread.sleep(20L * round);
+            service.destroyForcibly();
+            assertThat(service.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(spooled()).as("the killed services shipped some of the burst").isLessThan(before);
+        // Nothing half-written is in the repository: every object there decompresses whole.
+        for (String key : walKeys(ws)) {
+            try (var in = io.stowage.pipeline.Codec.ZSTD.decompress(Files.newInputStream(
+                    ws.repository().resolve("postgres/wal").resolve(key)))) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+        }
+        // A service started again ships the rest and removes what the kills left half-written.
+        try (StowageService service = ws.service()) {
+            awaitShipped(ws, last);
+        }
+        try (var files = Files.list(ws.repository().resolve("postgres/wal"))) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".tmp-"));
+        }
+        long rows = count(cluster, "true");
+        Path latest = dir.resolve("after-kills");
+        assertThat(ws.run("restore", "postgres", "--time", "latest", "--target-datadir", latest.toString()).status())
+                .isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(latest);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored, "true")).isEqualTo(rows);
+            try (var c = restored.connect("postgres"); var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT count(*) FROM burst")) {
+                rs.next();
+                try (var c2 = cluster.connect("postgres"); var s2 = c2.createStatement();
+                     var rs2 = s2.executeQuery("SELECT count(*) FROM burst")) {
+                    rs2.next();
+                    assertThat(rs.getLong(1)).isEqualTo(rs2.getLong(1));
+                }
+            }
+        } finally {
+            restored.stop();
+        }
+    }
 }
