@@ -89,6 +89,12 @@ class PhysicalBackupTest {
                 Thread.sleep(100);
             }
             assertThat(spooled()).isZero();
+            Path partial = spool.resolve("000000010000000000000099.partial");
+            Files.writeString(partial, "not a finished segment");
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('next')");
+            awaitShippedIgnoring(ws, switchWal(), partial);
+            assertThat(partial).as("only finished WAL files are taken from the spool").exists();
+            Files.delete(partial);
             Path manifest = ws.repository().resolve("postgres").resolve(entry.get("id").asText()).resolve("manifest.json");
             JsonNode wal = ManifestCodec.JSON.readTree(manifest.toFile()).get("wal");
             assertThat(wal.get("timeline").asInt()).isEqualTo(1);
@@ -113,6 +119,16 @@ class PhysicalBackupTest {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    /** Waits until {@code segment} is in the repository and nothing but {@code ignored} waits in the spool. */
+    private static void awaitShippedIgnoring(Workspace ws, String segment, Path ignored) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while ((!walKeys(ws).contains(segment + ".zst") || spooled() > 1) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(walKeys(ws)).contains(segment + ".zst");
+        assertThat(ignored).exists();
     }
 
     /** Waits until {@code segment} is in the repository and nothing waits in the spool. */
