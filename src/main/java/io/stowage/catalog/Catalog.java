@@ -17,6 +17,10 @@ import java.util.function.Consumer;
  * present in several repositories is one entry that names them all.
  */
 public final class Catalog {
+    /** A verification's record beside the manifest: {@code verified-20261121T061500Z.json}. */
+    private static final java.util.regex.Pattern VERIFIED =
+            java.util.regex.Pattern.compile("verified-(\\d{8}T\\d{6})Z\\.json");
+
     private final List<Repository> repositories;
 
     public Catalog(List<Repository> repositories) {
@@ -38,10 +42,19 @@ public final class Catalog {
     public List<CatalogEntry> list(String job, Consumer<String> warnings) {
         Map<String, Manifest> manifests = new TreeMap<>();
         Map<String, List<String>> holders = new LinkedHashMap<>();
+        Map<String, java.time.Instant> verified = new java.util.HashMap<>();
         for (Repository repository : repositories) {
             try {
                 for (String key : repository.list(job == null ? "" : job + "/")) {
                     String[] parts = key.split("/");
+                    java.util.regex.Matcher proof = parts.length == 3 ? VERIFIED.matcher(parts[2]) : null;
+                    if (proof != null && proof.matches() && BackupId.isValid(parts[1])) {
+                        java.time.Instant at = java.time.LocalDateTime.parse(proof.group(1),
+                                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")).toInstant(
+                                java.time.ZoneOffset.UTC);
+                        verified.merge(parts[1] + "/" + parts[0], at, (a, b) -> a.isAfter(b) ? a : b);
+                        continue;
+                    }
                     if (parts.length != 3 || !parts[2].equals(Manifest.FILE_NAME) || !BackupId.isValid(parts[1])
                             || (job != null && !parts[0].equals(job))) {
                         continue;
@@ -57,7 +70,8 @@ public final class Catalog {
             }
         }
         List<CatalogEntry> entries = new ArrayList<>();
-        manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)))));
+        manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)),
+                verified.get(key))));
         return entries;
     }
 

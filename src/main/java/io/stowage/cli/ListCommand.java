@@ -53,7 +53,11 @@ final class ListCommand extends BaseCommand {
             node.put("encrypted", m.encrypted());
             ArrayNode repositories = node.putArray("repositories");
             entry.repositories().forEach(repositories::add);
-            node.putNull("verified");
+            if (entry.verified() == null) {
+                node.putNull("verified");
+            } else {
+                node.put("verified", entry.verified().toString());
+            }
             node.put("database", m.database());
             node.put("serverVersion", m.server() == null ? null : m.server().version());
             if (m.wal() != null) {
