@@ -21,7 +21,8 @@ public final class PagerDutyEvents {
         }
         body.put("event_action", "trigger");
         ObjectNode payload = body.putObject("payload");
-        payload.put("summary", (event.kind() == BackupEvent.Kind.STALE ? "Stale backup: " : "Backup failed: ")
+        payload.put("summary", ("verify".equals(event.type()) ? "Verification failed: "
+                : event.kind() == BackupEvent.Kind.STALE ? "Stale backup: " : "Backup failed: ")
                 + event.job() + " (" + event.type() + ")" + (event.error() == null ? "" : ": " + event.error()));
         payload.put("source", event.host());
         payload.put("severity", event.severity());

@@ -31,6 +31,7 @@ public final class BackupMetrics {
     private final Map<String, AtomicLong> stored = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> stale = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastArchive = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lastVerified = new ConcurrentHashMap<>();
 
     public BackupMetrics(MeterRegistry registry) {
         this.registry = registry == null ? new SimpleMeterRegistry() : registry;
@@ -130,6 +131,16 @@ public final class BackupMetrics {
     public Optional<Instant> lastArchived(String job) {
         AtomicLong value = lastArchive.get(key(job, "wal"));
         return value == null || value.get() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(value.get()));
+    }
+
+    /**
+     * A verification passed: {@code stowage_verify_last_success_timestamp_seconds{job}} and the measured restore time,
+     * {@code stowage_restore_duration_seconds{job}} (the RTO evidence).
+     */
+    public void verified(String job, java.time.Duration restoreTime) {
+        gauge(lastVerified, "stowage.verify.last.success.timestamp", "seconds",
+                "Unix time of the last successful verification", job, "verify").set(Instant.now().getEpochSecond());
+        restoreDuration(job, restoreTime);
     }
 
     public void restoreDuration(String job, java.time.Duration duration) {

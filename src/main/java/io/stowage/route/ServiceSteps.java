@@ -181,6 +181,46 @@ final class ServiceSteps {
         }
     }
 
+    /**
+     * {@code stowage:verify-all}: the scheduled verification: the newest backup of every logical job is proven by
+     * {@link io.stowage.restore.Verification}; the body becomes the list of events (a failure for each job that did
+     * not pass, a success for each that did), for the notify route.
+     */
+    static final class VerifyAll implements Step {
+        VerifyAll(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "verify-all");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            java.util.List<BackupEvent> events = new java.util.ArrayList<>();
+            for (Job job : services.jobs().all()) {
+                if (!"logical".equals(job.method())) {
+                    continue;
+                }
+                Instant started = Instant.now();
+                String id = null;
+                String error = null;
+                try {
+                    io.stowage.restore.Verification.Result result = new io.stowage.restore.Verification(services,
+                            warning -> LOG.warn("{}", warning)).verify(job, "latest");
+                    id = result.backup().id();
+                    services.metrics().verified(job.name(), result.restoreTime());
+                } catch (Exception e) {
+                    error = Failures.describe(e);
+                    LOG.error("verification of job {} failed: {}", job.name(), error);
+                }
+                Duration took = Duration.between(started, Instant.now());
+                services.audit().record(new AuditLog.Entry("verify", job.name(), id, error == null ? "success"
+                        : "failure", took, error));
+                events.add(new BackupEvent(error == null ? BackupEvent.Kind.SUCCESS : BackupEvent.Kind.FAILURE,
+                        job.name(), job.engine(), "verify", id, "schedule", Instant.now(), took, 0, 0, error, 1,
+                        AlertSettings.severity(job.parameter("severity", null)), AuditLog.host()));
+            }
+            exchange.getIn().setBody(events);
+        }
+    }
+
     /** {@code stowage:alert-failed?channel=slack}: an alert that could not be sent is logged, never fatal. */
     static final class AlertFailed implements Step {
         private final String channel;

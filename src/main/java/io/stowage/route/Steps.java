@@ -25,7 +25,8 @@ final class Steps {
             Map.entry("slack-message", ServiceSteps.SlackMessage::new),
             Map.entry("pagerduty-event", ServiceSteps.PagerDutyEvent::new),
             Map.entry("alert-failed", ServiceSteps.AlertFailed::new),
-            Map.entry("staleness", ServiceSteps.Staleness::new));
+            Map.entry("staleness", ServiceSteps.Staleness::new),
+            Map.entry("verify-all", ServiceSteps.VerifyAll::new));
 
     private Steps() {
     }

@@ -64,7 +64,7 @@ public final class StowageRuntime implements AutoCloseable {
         main.addOverrideProperty("stowage.service", Boolean.toString(service));
         main.addInitialProperty(RouteSources.DIRECTORY_PROPERTY, routes.toString());
         if (withoutSchedules) {
-            main.addOverrideProperty("camel.main.route-filter-exclude-pattern", "schedule-*,staleness-timer");
+            main.addOverrideProperty("camel.main.route-filter-exclude-pattern", "schedule-*,staleness-timer,verification");
         }
         if (!service) {
             main.addOverrideProperty("camel.management.enabled", "false");

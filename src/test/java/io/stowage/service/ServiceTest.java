@@ -109,9 +109,19 @@ class ServiceTest {
     }
 
     private String get(String path) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + managementPort + path)).build(), HttpResponse.BodyHandlers.ofString());
-        return response.statusCode() + " " + response.body();
+        // A bounded wait, tried again on a time-out: a scrape must never hang the suite.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+                        .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+                                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                return response.statusCode() + " " + response.body();
+            } catch (java.net.http.HttpTimeoutException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
     }
 
     @Test
@@ -414,5 +424,37 @@ class ServiceTest {
         Path path = Path.of("/usr/bin/promtool");
         assertThat(path).as("promtool is needed: apt-get install prometheus, or run bin/test").isExecutable();
         return path.toString();
+    }
+
+    @Test
+    void should_verify_every_day_record_the_rto_and_alert_when_a_backup_cannot_be_proven() throws Exception {
+        service = workspace().service();
+        scheduledBackup("postgres");
+        ProducerTemplate producer = service.runtime().context().createProducerTemplate();
+        producer.sendBody("direct:verify-all", null);
+        String metrics = get("/observe/metrics");
+        assertThat(sample(metrics, "stowage_verify_last_success_timestamp_seconds{job=\"postgres\",type=\"verify\"}"))
+                .isGreaterThan(Instant.now().minusSeconds(120).getEpochSecond());
+        assertThat(sample(metrics, "stowage_restore_duration_seconds_count{job=\"postgres\"}")).isEqualTo(1.0);
+        assertThat(receiver.requests("/v2/enqueue")).isEmpty();
+
+        // Corrupt the newest backup: the next verification fails, alerts once, and says which object.
+        Path job = dir.resolve("backups/postgres");
+        Path newest;
+        try (Stream<Path> backups = Files.list(job)) {
+            newest = backups.filter(Files::isDirectory).max(java.util.Comparator.naturalOrder()).orElseThrow();
+        }
+        Path object = newest.resolve("dump.pgfc.zst");
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 2] ^= 0x10;
+        Files.write(object, bytes);
+        producer.sendBody("direct:verify-all", null);
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+        JsonNode trigger = json(receiver.requests("/v2/enqueue").get(0).body());
+        assertThat(trigger.get("dedup_key").asText()).isEqualTo("stowage/postgres/verify");
+        assertThat(trigger.get("payload").get("summary").asText()).startsWith("Verification failed: postgres (verify): "
+                + "object 'postgres/" + newest.getFileName() + "/dump.pgfc.zst' in repository 'local' is corrupt");
+        assertThat(json(receiver.requests("/slack/T000/B000/XXXX").get(0).body()).get("text").asText())
+                .startsWith(":rotating_light: Verification failed: postgres");
     }
 }
