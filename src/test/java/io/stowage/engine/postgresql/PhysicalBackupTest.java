@@ -69,12 +69,7 @@ class PhysicalBackupTest {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
         try (StowageService service = ws.service()) {
-            var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                e.getIn().setHeader("StowageJob", "postgres");
-                e.getIn().setHeader("StowageBackupType", "full");
-                e.getIn().setHeader("StowageTrigger", "command");
-            });
-            assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+            backupNow(service);
             cluster.execute("postgres", "SELECT pg_switch_wal()");
             long deadline = System.currentTimeMillis() + 30_000;
             JsonNode entry = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
@@ -110,6 +105,16 @@ class PhysicalBackupTest {
         Workspace.Result result = ws.run("backup", "postgres", "--type", "diff");
         assertThat(result.status()).isEqualTo(2);
         assertThat(result.err()).startsWith("error: job 'postgres' (postgresql physical) supports [full] backups, not 'diff'");
+    }
+
+    /** A physical backup through the service's run-backup route, as the command line starts one; it must succeed. */
+    private static void backupNow(StowageService service) {
+        var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+            e.getIn().setHeader("StowageJob", "postgres");
+            e.getIn().setHeader("StowageBackupType", "full");
+            e.getIn().setHeader("StowageTrigger", "command");
+        });
+        assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
     }
 
     /** Closes the current WAL segment (so the server archives it) and returns its name. */
@@ -163,11 +168,7 @@ class PhysicalBackupTest {
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
         Instant target;
         try (StowageService service = ws.service()) {
-            var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                e.getIn().setHeader("StowageJob", "postgres");
-                e.getIn().setHeader("StowageTrigger", "command");
-            });
-            assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+            backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) SELECT 'before ' || g FROM generate_series(1, 100) g");
             Thread.sleep(1100);
             target = serverNow();
@@ -225,10 +226,7 @@ class PhysicalBackupTest {
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
         String missing;
         try (StowageService service = ws.service()) {
-            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                e.getIn().setHeader("StowageJob", "postgres");
-                e.getIn().setHeader("StowageTrigger", "command");
-            });
+            backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('one')");
             missing = switchWal();
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('two')");
@@ -250,10 +248,7 @@ class PhysicalBackupTest {
             Instant split;
             String waiting;
             try (StowageService service = ws.service()) {
-                service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                    e.getIn().setHeader("StowageJob", "postgres");
-                    e.getIn().setHeader("StowageTrigger", "command");
-                });
+                backupNow(service);
                 cluster.execute("postgres", "INSERT INTO t (note) VALUES ('timeline 1')");
                 Thread.sleep(1100);
                 split = serverNow();
@@ -356,10 +351,7 @@ class PhysicalBackupTest {
         Workspace ws = new Workspace(home).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
         try (StowageService service = ws.service()) {
-            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                e.getIn().setHeader("StowageJob", "postgres");
-                e.getIn().setHeader("StowageTrigger", "command");
-            });
+            backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started')");
             awaitShipped(ws, switchWal());
         }
@@ -436,10 +428,7 @@ class PhysicalBackupTest {
         });
         StowageService service = ws.service();
         try {
-            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                e.getIn().setHeader("StowageJob", "postgres");
-                e.getIn().setHeader("StowageTrigger", "command");
-            });
+            backupNow(service);
             writer.start();
             Thread.sleep(1500);
         } finally {
@@ -476,10 +465,7 @@ class PhysicalBackupTest {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
         try (StowageService service = ws.service()) {
-            service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                e.getIn().setHeader("StowageJob", "postgres");
-                e.getIn().setHeader("StowageTrigger", "command");
-            });
+            backupNow(service);
             awaitShipped(ws, switchWal());
         }
         // A burst of WAL waits in the spool; then a service process is killed (SIGKILL) while it ships it.
