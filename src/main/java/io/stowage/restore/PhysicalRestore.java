@@ -6,6 +6,7 @@ import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.WalNames;
+import io.stowage.engine.postgresql.WalObject;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
 import io.stowage.pipeline.ExternalProcess;
@@ -231,65 +232,107 @@ public final class PhysicalRestore {
         }
     }
 
-    /** Fetches every archived WAL file from the backup's first segment on (all timelines), in parallel. */
+    /**
+     * Fetches every archived WAL file from the backup's first segment on (all timelines), in parallel. Each object is
+     * re-hashed as it is read and compared with its {@code .sha256} checksum file before it is used.
+     */
     private int fetchWal(Job job, Manifest manifest, Repository source, Path walDir) throws Exception {
         Files.createDirectories(walDir);
         String first = manifest.wal().startSegment();
-        List<String> keys = new ArrayList<>();
-        for (String key : source.list(job.name() + "/wal/")) {
-            String file = key.substring(key.lastIndexOf('/') + 1).replaceFirst("\\.age$", "");
-            String name = stripCodec(file);
-            boolean segment = WalNames.isSegment(name) && name.substring(8).compareTo(first.substring(8)) >= 0
+        List<String> keys = source.list(job.name() + "/wal/");
+        java.util.Set<String> present = new java.util.HashSet<>(keys);
+        List<WalObject> wanted = new ArrayList<>();
+        for (String key : keys) {
+            WalObject object = WalObject.ofKey(key).orElse(null);
+            if (object == null || object.checksumFile()) {
+                continue;
+            }
+            String name = object.walName();
+            boolean segment = object.isSegment() && name.substring(8).compareTo(first.substring(8)) >= 0
                     && WalNames.timeline(name) >= manifest.wal().timeline();
-            if (segment || WalNames.isHistory(name)) {
-                keys.add(key);
+            if (segment || object.isHistory()) {
+                wanted.add(object);
             }
         }
         java.util.function.Supplier<List<String>> identities = () -> io.stowage.crypto.AgeEncryption.identities(
                 services.identityFile());
+        String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
+        java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();
         try {
             List<Future<?>> fetches = new ArrayList<>();
-            for (String key : keys) {
+            for (WalObject object : wanted) {
                 fetches.add(pool.submit(() -> {
-                    String file = key.substring(key.lastIndexOf('/') + 1);
-                    boolean encrypted = file.endsWith(io.stowage.crypto.AgeEncryption.EXTENSION);
-                    String plainName = encrypted ? file.substring(0, file.length() - 4) : file;
-                    Codec codec = codecOf(plainName);
-                    Path target = walDir.resolve(stripCodec(plainName));
-                    Path tmp = walDir.resolve("." + target.getFileName() + ".tmp");
-                    InputStream stored = new BufferedInputStream(source.open(key), 1 << 16);
-                    if (encrypted) {
-                        stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities.get());
+                    String key = prefix + object.file();
+                    String expected = null;
+                    if (present.contains(prefix + object.checksumFileName())) {
+                        expected = WalObject.readChecksum(source, prefix + object.checksumFileName());
+                    } else {
+                        unchecked.incrementAndGet();
                     }
-                    try (InputStream in = codec.decompress(stored)) {
-                        Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Path target = walDir.resolve(object.walName());
+                    Path tmp = walDir.resolve("." + object.walName() + ".tmp");
+                    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                    try (DigestInputStream hashed = new DigestInputStream(source.open(key), sha)) {
+                        try {
+                            InputStream stored = new BufferedInputStream(hashed, 1 << 16);
+                            if (object.encrypted()) {
+                                stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities.get());
+                            }
+                            InputStream in = object.codec().decompress(stored);
+                            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                            hashed.transferTo(OutputStream.nullOutputStream()); // what the decoders left unread
+                            in.close();
+                        } catch (RuntimeException | java.io.IOException e) {
+                            Files.deleteIfExists(tmp);
+                            // A decoder's complaint about a changed object: name the object by its checksum.
+                            try {
+                                hashed.transferTo(OutputStream.nullOutputStream());
+                                checkWalChecksum(source, key, expected, sha);
+                            } catch (java.io.IOException unreadable) {
+                                e.addSuppressed(unreadable);
+                            }
+                            throw new StowageException("WAL file " + object.walName() + " in repository '"
+                                    + source.name() + "' cannot be read: "
+                                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+                        }
+                    }
+                    try {
+                        checkWalChecksum(source, key, expected, sha);
+                    } catch (StowageException e) {
+                        Files.deleteIfExists(tmp);
+                        throw e;
                     }
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                     return null;
                 }));
             }
             for (Future<?> fetch : fetches) {
-                fetch.get();
+                try {
+                    fetch.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Exception cause) {
+                        throw cause;
+                    }
+                    throw e;
+                }
             }
         } finally {
             pool.shutdownNow();
         }
-        return keys.size();
-    }
-
-    private static Codec codecOf(String file) {
-        for (Codec codec : Codec.values()) {
-            if (!codec.extension().isEmpty() && file.endsWith(codec.extension())) {
-                return codec;
-            }
+        if (unchecked.get() > 0) {
+            warnings.accept(unchecked.get() + " WAL file(s) have no checksum file (archived before checksums were "
+                    + "kept); their integrity rests on the codec's and PostgreSQL's own checksums");
         }
-        return Codec.NONE;
+        return wanted.size();
     }
 
-    private static String stripCodec(String file) {
-        Codec codec = codecOf(file);
-        return file.substring(0, file.length() - codec.extension().length());
+    private static void checkWalChecksum(Repository source, String key, String expected, MessageDigest sha) {
+        String actual = HexFormat.of().formatHex(sha.digest());
+        if (expected != null && !expected.equals(actual)) {
+            throw new StowageException("WAL object '" + key + "' in repository '" + source.name()
+                    + "' is corrupt: SHA-256 " + actual + ", its checksum file says " + expected);
+        }
     }
 
     private static void writeRecoverySettings(Path dir, Target target) throws IOException {

@@ -2,6 +2,7 @@ package io.stowage.route;
 
 import io.stowage.StowageException;
 import io.stowage.engine.postgresql.WalNames;
+import io.stowage.engine.postgresql.WalObject;
 import io.stowage.pipeline.BackupStream;
 import io.stowage.pipeline.Codec;
 import io.stowage.repository.LocalRepository;
@@ -11,6 +12,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code stowage:wal-ship?job=NAME&codec=zstd&level=1}: stores one spooled WAL file (a segment or a timeline history
  * file, the body) compressed under {@code <job>/wal/} in the local repository, then copies it to every other
- * repository. It returns only when every copy is written; the file consumer deletes the spooled file after that,
+ * repository, each followed by its {@code .sha256} checksum file. It returns only when every copy is written; the file consumer deletes the spooled file after that,
  * and leaves it for the next poll when anything failed, so no WAL is deleted before its copies are confirmed.
  */
 final class WalShipStep implements Step {
@@ -51,7 +53,7 @@ final class WalShipStep implements Step {
             cleaned = true;
         }
         String name = file.getName();
-        if (!WalNames.isSegment(name) && !WalNames.isHistory(name) && !name.endsWith(".backup")) {
+        if (!WalNames.isSegment(name) && !WalNames.isHistory(name) && !WalNames.isBackupHistory(name)) {
             LOG.warn("ignoring {} in the WAL spool of job {}: not a WAL segment or history file", name, job);
             return;
         }
@@ -61,11 +63,19 @@ final class WalShipStep implements Step {
         }
         stream.checksum();
         String key = job + "/wal/" + stream.objectName();
+        String checksumKey = key + WalObject.CHECKSUM_EXTENSION;
         LocalRepository local = services.repositories().local();
-        local.write(key, out -> stream.writeTo(out));
+        BackupStream.Result[] result = new BackupStream.Result[1];
+        local.write(key, out -> result[0] = stream.writeTo(out));
+        // The object's SHA-256, as a sha256sum line beside it: written after the object, so a checksum file always
+        // describes a complete object; restore and verify re-hash every WAL object they read against it.
+        byte[] checksum = WalObject.checksumLine(result[0].sha256(), stream.objectName())
+                .getBytes(StandardCharsets.US_ASCII);
+        local.write(checksumKey, out -> out.write(checksum));
         for (Repository repository : services.repositories().all()) {
             if (repository != local) {
                 repository.upload(key, local.file(key));
+                repository.upload(checksumKey, local.file(checksumKey));
             }
         }
         services.metrics().walArchived(job, Files.size(local.file(key)));

@@ -1,6 +1,7 @@
 package io.stowage.schedule;
 
 import io.stowage.engine.postgresql.WalNames;
+import io.stowage.engine.postgresql.WalObject;
 import io.stowage.repository.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,8 +74,8 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
             throws IOException {
         TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
         for (String key : repository.list(job + "/wal/")) {
-            String file = key.substring(key.lastIndexOf('/') + 1);
-            String name = file.replaceFirst("\\.age$", "").replaceFirst("\\.(zst|gz|lz4|xz)$", "");
+            WalObject object = WalObject.ofKey(key).orElse(null);
+            String name = object == null || object.checksumFile() ? "" : object.walName();
             if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {
                 byTimeline.computeIfAbsent(WalNames.timeline(name), t -> new java.util.TreeSet<>()).add(name);
             }

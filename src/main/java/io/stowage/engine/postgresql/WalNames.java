@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 public final class WalNames {
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
     private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
+    private static final Pattern BACKUP_HISTORY = Pattern.compile("[0-9A-F]{24}\\.[0-9A-F]{8}\\.backup");
 
     private WalNames() {
     }
@@ -43,6 +44,11 @@ public final class WalNames {
 
     public static boolean isHistory(String name) {
         return HISTORY.matcher(name).matches();
+    }
+
+    /** A backup history file, {@code 000000010000000000000002.00000028.backup}. */
+    public static boolean isBackupHistory(String name) {
+        return BACKUP_HISTORY.matcher(name).matches();
     }
 
     public static int timeline(String name) {

@@ -1,0 +1,86 @@
+package io.stowage.engine.postgresql;
+
+import io.stowage.crypto.AgeEncryption;
+import io.stowage.pipeline.Codec;
+import io.stowage.StowageException;
+import io.stowage.repository.Repository;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * One archived WAL object's file name under {@code <job>/wal/}, taken apart: the PostgreSQL file it holds (a segment,
+ * a timeline history file or a backup history file), the codec it is compressed with and whether it is age-encrypted;
+ * or, for {@code <object>.sha256}, the checksum file of that object (one {@code sha256sum} line: the SHA-256 of the
+ * stored bytes, so that {@code sha256sum -c} checks it). Anything else under the prefix is not a WAL object.
+ */
+public record WalObject(String file, String walName, Codec codec, boolean encrypted, boolean checksumFile) {
+    public static final String CHECKSUM_EXTENSION = ".sha256";
+
+    public static Optional<WalObject> parse(String file) {
+        boolean checksum = file.endsWith(CHECKSUM_EXTENSION);
+        String rest = checksum ? file.substring(0, file.length() - CHECKSUM_EXTENSION.length()) : file;
+        boolean encrypted = rest.endsWith(AgeEncryption.EXTENSION);
+        if (encrypted) {
+            rest = rest.substring(0, rest.length() - AgeEncryption.EXTENSION.length());
+        }
+        Codec codec = Codec.NONE;
+        for (Codec candidate : Codec.values()) {
+            if (!candidate.extension().isEmpty() && rest.endsWith(candidate.extension())) {
+                codec = candidate;
+                rest = rest.substring(0, rest.length() - candidate.extension().length());
+                break;
+            }
+        }
+        if (!WalNames.isSegment(rest) && !WalNames.isHistory(rest) && !WalNames.isBackupHistory(rest)) {
+            return Optional.empty();
+        }
+        return Optional.of(new WalObject(file, rest, codec, encrypted, checksum));
+    }
+
+    /** Parses the last part of a repository key. */
+    public static Optional<WalObject> ofKey(String key) {
+        return parse(key.substring(key.lastIndexOf('/') + 1));
+    }
+
+    public boolean isSegment() {
+        return WalNames.isSegment(walName);
+    }
+
+    public boolean isHistory() {
+        return WalNames.isHistory(walName);
+    }
+
+    /** The name of this object's checksum file (for a data object). */
+    public String checksumFileName() {
+        return file + CHECKSUM_EXTENSION;
+    }
+
+    /** The {@code sha256sum} line of a checksum file for {@code dataFile}. */
+    public static String checksumLine(String sha256, String dataFile) {
+        return sha256 + "  " + dataFile + "\n";
+    }
+
+    /** Reads the SHA-256 (hex) a checksum file holds; fails when it is not a checksum file. */
+    public static String readChecksum(Repository repository, String key) throws IOException {
+        String content;
+        try (InputStream in = repository.open(key)) {
+            content = new String(in.readNBytes(4096), StandardCharsets.US_ASCII);
+        }
+        String sha256 = checksumOf(content);
+        if (sha256 == null) {
+            throw new StowageException("checksum file '" + key + "' in repository '" + repository.name()
+                    + "' is corrupt: it holds no SHA-256");
+        }
+        return sha256;
+    }
+
+    /** The SHA-256 (hex) in a checksum file's content, or null when it is not one. */
+    public static String checksumOf(String content) {
+        String line = content.strip();
+        int space = line.indexOf(' ');
+        String hex = space < 0 ? line : line.substring(0, space);
+        return hex.matches("[0-9a-f]{64}") ? hex : null;
+    }
+}
