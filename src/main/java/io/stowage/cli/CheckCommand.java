@@ -30,6 +30,9 @@ final class CheckCommand extends BaseCommand {
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(runtime.context())) {
                 if (jobName == null || jobName.equals(archive.job())) {
                     failed |= !checkWal(runtime, archive);
+                    if (archive.streams()) {
+                        failed |= !checkReceiver(runtime, archive);
+                    }
                 }
             }
             checkEncryptionKeys(runtime);
@@ -63,6 +66,46 @@ final class CheckCommand extends BaseCommand {
                         + "longer configured: " + String.join(", ", encryption.recipients())
                         + "; keep their identities, or take a new backup");
             }
+        }
+    }
+
+    /**
+     * A pg_receivewal job: the role may replicate, the server has WAL senders, and the slot's state (missing until
+     * the service first starts; while inactive, the WAL the server keeps for it grows).
+     */
+    private boolean checkReceiver(StowageRuntime runtime, io.stowage.schedule.WalArchive archive) {
+        String slot = archive.slot().isEmpty() ? io.stowage.engine.postgresql.WalReceiver.defaultSlot(archive.job())
+                : archive.slot();
+        io.stowage.engine.postgresql.PgConnection connection =
+                io.stowage.engine.postgresql.PgConnection.of(runtime.services().jobs().get(archive.job()));
+        try (java.sql.Connection c = connection.open(connection.database());
+             java.sql.PreparedStatement s = c.prepareStatement("SELECT (SELECT rolreplication OR rolsuper FROM pg_roles"
+                     + " WHERE rolname = current_user), current_setting('max_wal_senders')::int,"
+                     + " (SELECT active FROM pg_replication_slots WHERE slot_name = ?),"
+                     + " (SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = ?)")) {
+            s.setString(1, slot);
+            s.setString(2, slot);
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                rs.next();
+                String what = "wal receiver " + archive.job() + " (slot " + slot + ")";
+                if (!rs.getBoolean(1) || rs.getInt(2) == 0) {
+                    out().println("FAIL  " + what + ": " + (rs.getInt(2) == 0 ? "the server has max_wal_senders = 0"
+                            : "role " + connection.user() + " may not replicate; HINT: ALTER ROLE " + connection.user()
+                            + " REPLICATION"));
+                    return false;
+                }
+                if (rs.getObject(3) == null) {
+                    out().println("ok    " + what + ": the slot is created when the service starts");
+                } else {
+                    out().println((rs.getBoolean(3) ? "ok    " : "WARN  ") + what + ": "
+                            + (rs.getBoolean(3) ? "streaming" : "not streaming (is the service running?)") + "; the "
+                            + "server keeps " + io.stowage.Sizes.human(rs.getLong(4)) + " of WAL for it");
+                }
+                return true;
+            }
+        } catch (Exception e) {
+            out().println("FAIL  wal receiver " + archive.job() + ": " + e.getMessage());
+            return false;
         }
     }
 

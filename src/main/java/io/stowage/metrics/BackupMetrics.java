@@ -128,6 +128,13 @@ public final class BackupMetrics {
                 .tag("job", archive.job()).register(registry);
     }
 
+    /** {@code stowage_wal_receiver_up{job}}: 1 while the job's pg_receivewal runs, 0 while it is being restarted. */
+    public void declareReceiver(io.stowage.engine.postgresql.WalReceiver receiver, String job) {
+        Gauge.builder("stowage.wal.receiver.up", receiver, r -> r.running() ? 1 : 0)
+                .description("1 while the job's pg_receivewal streams WAL, 0 while it is down").tag("job", job)
+                .register(registry);
+    }
+
     public Optional<Instant> lastArchived(String job) {
         AtomicLong value = lastArchive.get(key(job, "wal"));
         return value == null || value.get() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(value.get()));

@@ -30,10 +30,13 @@ final class PgBaseBackupStep implements Step {
         PostgresServer server = new PostgresServer(connection);
         Map<String, String> details = server.clusterDetails();
         run.serverVersion = details.get("serverVersion");
-        if ("off".equals(details.get("archiveMode"))) {
+        boolean streamed = io.stowage.schedule.WalArchive.from(exchange.getContext()).stream()
+                .anyMatch(archive -> archive.job().equals(run.job.name()) && archive.streams());
+        if ("off".equals(details.get("archiveMode")) && !streamed) {
             throw StowageException.usage("PostgreSQL at " + connection.host() + ":" + connection.port() + " does not "
                     + "archive its WAL (archive_mode = off); HINT: set archive_mode = on and archive_command as "
-                    + "docs/postgresql.md shows, then restart the server");
+                    + "docs/postgresql.md shows, then restart the server, or stream it with the job's WAL route "
+                    + "(receiver pg_receivewal)");
         }
         run.serverDetails = Map.of("systemIdentifier", details.get("systemIdentifier"));
         run.walSegmentSize = Long.parseLong(details.get("walSegmentSize"));

@@ -1,14 +1,19 @@
 package io.stowage.runtime;
 
 import io.stowage.audit.AuditLog;
+import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.engine.postgresql.WalReceiver;
+import io.stowage.schedule.WalArchive;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The running service ({@code stowage run}): the runtime with schedules, staleness checks, the management server
- * (health and metrics) and the repositories' health check; audited at start and stop; schedules missed while it was
+ * (health and metrics) and the repositories' health check; a pg_receivewal for each WAL route that asks for one; audited at start and stop; schedules missed while it was
  * down run once at start.
  */
 public final class StowageService implements AutoCloseable {
@@ -17,6 +22,7 @@ public final class StowageService implements AutoCloseable {
     private final StowageRuntime runtime;
     private final long started = System.nanoTime();
     private final RepositoriesHealthCheck health;
+    private final List<WalReceiver> receivers = new ArrayList<>();
 
     private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health) {
         this.runtime = runtime;
@@ -37,6 +43,21 @@ public final class StowageService implements AutoCloseable {
                 runtime.services().jobs().all().stream().map(j -> j.name()).toList(),
                 runtime.services().schedules().schedules().stream().map(s -> s.routeId() + " '" + s.cron() + "' "
                         + s.timeZone()).toList());
+        try {
+            for (WalArchive archive : WalArchive.from(runtime.context())) {
+                if (archive.streams()) {
+                    WalReceiver receiver = new WalReceiver(archive.job(),
+                            PgConnection.of(runtime.services().jobs().get(archive.job())), archive.spool(),
+                            archive.slot());
+                    service.receivers.add(receiver);
+                    runtime.services().metrics().declareReceiver(receiver, archive.job());
+                    receiver.start();
+                }
+            }
+        } catch (RuntimeException e) {
+            service.close();
+            throw e;
+        }
         runtime.services().schedules().catchUp(runtime.context().createProducerTemplate());
         return service;
     }
@@ -54,6 +75,7 @@ public final class StowageService implements AutoCloseable {
     public void close() {
         LOG.info("stopping: in-flight backups get up to {} s to finish",
                 runtime.context().getShutdownStrategy().getTimeout());
+        receivers.forEach(WalReceiver::close); // pg_receivewal flushes what it has; the spool keeps it
         runtime.close();
         runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null, "success",
                 Duration.ofNanos(System.nanoTime() - started), null));

@@ -21,7 +21,24 @@ import org.apache.camel.model.RouteDefinition;
  * One job's WAL archiving, as its templated {@code postgresql-wal} route declares it: the spool directory, the
  * recovery point objective and the spool size limit. Knows the spool's state (lag) and the archive's gaps.
  */
-public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes) {
+public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes, String receiver,
+                         String slot) {
+    /** The server's archive_command (bin/stowage-archive-wal) fills the spool. */
+    public static final String ARCHIVE_COMMAND = "archive_command";
+    /** The service runs pg_receivewal, which streams into the spool. */
+    public static final String PG_RECEIVEWAL = "pg_receivewal";
+
+    public WalArchive {
+        if (!ARCHIVE_COMMAND.equals(receiver) && !PG_RECEIVEWAL.equals(receiver)) {
+            throw io.stowage.StowageException.usage("WAL route of job '" + job + "' has receiver '" + receiver
+                    + "'; HINT: use archive_command (the server's archive_command fills the spool) or pg_receivewal "
+                    + "(the service streams WAL with pg_receivewal)");
+        }
+    }
+
+    public boolean streams() {
+        return PG_RECEIVEWAL.equals(receiver);
+    }
 
     public static List<WalArchive> from(CamelContext context) {
         List<WalArchive> archives = new ArrayList<>();
@@ -30,7 +47,9 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
             if (parameters.get("spool") != null && parameters.get("job") != null) {
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
                         Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("rpoSeconds", "3600"))),
-                        Long.parseLong(parameters.getOrDefault("spoolLimitBytes", "10737418240"))));
+                        Long.parseLong(parameters.getOrDefault("spoolLimitBytes", "10737418240")),
+                        parameters.getOrDefault("receiver", ARCHIVE_COMMAND).trim(),
+                        parameters.getOrDefault("slot", "").trim()));
             }
         }
         return archives;

@@ -100,6 +100,11 @@ public final class Workspace {
      * {@code spool}.
      */
     public Workspace physicalJob(String job, ThrowawayPostgres cluster, Path spool) {
+        return physicalJob(job, cluster, spool, "archive_command");
+    }
+
+    /** A physical job whose spool is filled by {@code receiver}: archive_command or pg_receivewal. */
+    public Workspace physicalJob(String job, ThrowawayPostgres cluster, Path spool, String receiver) {
         jobs.clear();
         jobs.put(job, "- templatedRoute:\n    routeTemplateRef: postgresql-physical\n    routeId: backup-" + job
                 + "\n    parameters:\n"
@@ -108,7 +113,7 @@ public final class Workspace {
                 + param("database", "postgres") + param("pgBin", cluster.binDir().toString())
                 + "- templatedRoute:\n    routeTemplateRef: postgresql-wal\n    routeId: wal-" + job
                 + "\n    parameters:\n" + param("job", job) + param("spool", spool.toString())
-                + param("pollDelay", "100"));
+                + param("receiver", receiver) + param("pollDelay", "100"));
         return this;
     }
 
