@@ -37,7 +37,7 @@ final class CatalogStep implements Step {
                 run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
                 run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),
                 new Manifest.Tool(run.toolName, run.toolVersion), new Manifest.Server(run.serverVersion,
-                run.serverDetails), run.database, run.wal());
+                run.serverDetails), run.database, run.wal(), run.contents());
         byte[] json = ManifestCodec.write(manifest);
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {
