@@ -21,7 +21,8 @@ public final class PagerDutyEvents {
         }
         body.put("event_action", "trigger");
         ObjectNode payload = body.putObject("payload");
-        payload.put("summary", ("verify".equals(event.type()) ? "Verification failed: "
+        payload.put("summary", ("rto".equals(event.type()) ? "RTO objective missed: "
+                : "verify".equals(event.type()) ? "Verification failed: "
                 : event.kind() == BackupEvent.Kind.STALE ? "Stale backup: " : "Backup failed: ")
                 + event.job() + " (" + event.type() + ")" + (event.error() == null ? "" : ": " + event.error()));
         payload.put("source", event.host());
@@ -29,7 +30,8 @@ public final class PagerDutyEvents {
         payload.put("timestamp", event.at().toString());
         payload.put("component", event.job());
         payload.put("group", event.engine());
-        payload.put("class", event.kind() == BackupEvent.Kind.STALE ? "stale-backup" : "backup-failure");
+        payload.put("class", "rto".equals(event.type()) ? "restore-objective"
+                : event.kind() == BackupEvent.Kind.STALE ? "stale-backup" : "backup-failure");
         ObjectNode details = payload.putObject("custom_details");
         details.put("job", event.job());
         details.put("type", event.type());

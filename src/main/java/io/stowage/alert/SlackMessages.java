@@ -15,7 +15,10 @@ public final class SlackMessages {
     }
 
     public static Message of(BackupEvent event) {
-        String title = "verify".equals(event.type()) ? (event.kind().bad()
+        String title = "rto".equals(event.type()) ? (event.kind().bad()
+                ? ":warning: RTO objective missed: " + event.job()
+                : ":white_check_mark: RTO objective met again: " + event.job())
+                : "verify".equals(event.type()) ? (event.kind().bad()
                 ? ":rotating_light: Verification failed: " + event.job()
                 : ":white_check_mark: Verification passed: " + event.job()) : switch (event.kind()) {
             case STARTED -> ":hourglass_flowing_sand: Backup started: " + event.job() + " (" + event.type() + ")";
@@ -33,7 +36,7 @@ public final class SlackMessages {
         if (event.duration() != null) {
             fields.add(field("Duration", String.format(Locale.ROOT, "%.1f s", event.duration().toMillis() / 1000.0)));
         }
-        if (event.kind() == BackupEvent.Kind.SUCCESS && !"verify".equals(event.type())) {
+        if (event.kind() == BackupEvent.Kind.SUCCESS && !"verify".equals(event.type()) && !"rto".equals(event.type())) {
             fields.add(field("Size", io.stowage.Sizes.human(event.sizeBytes()) + " (" + io.stowage.Sizes.human(event.storedBytes()) + " stored)"));
         }
         if (event.attempts() > 1) {

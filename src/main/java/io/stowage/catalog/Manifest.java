@@ -13,7 +13,7 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonPropertyOrder({"formatVersion", "id", "job", "engine", "type", "method", "parent", "started", "finished",
-        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database", "wal"})
+        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database", "wal", "contents"})
 public record Manifest(
         int formatVersion,
         String id,
@@ -32,7 +32,8 @@ public record Manifest(
         Tool tool,
         Server server,
         String database,
-        Wal wal) {
+        Wal wal,
+        Contents contents) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
@@ -63,6 +64,14 @@ public record Manifest(
      */
     public record Wal(int timeline, String start, String stop, String startSegment, String stopSegment,
                       long segmentSize) {
+    }
+
+    /**
+     * For logical PostgreSQL backups: what the dump holds, read from it as it was stored (rows per table, keyed
+     * {@code schema.table}; the number of indexes and foreign keys it creates), which verification compares with the
+     * restored database. Null when the backup did not record it (older backups, or a dump it could not read).
+     */
+    public record Contents(Map<String, Long> tables, int indexes, int foreignKeys) {
     }
 
     public boolean encrypted() {

@@ -31,6 +31,35 @@ public record Job(String name, String engine, String method, String routeId, Map
         return value;
     }
 
+    /** The default recovery time objective: four hours. */
+    public static final long DEFAULT_RTO_SECONDS = 14400;
+
+    /** The operator probes a verification runs in the restored database ({@code probes} parameter). */
+    public java.util.List<Probe> probes() {
+        return Probe.of(this);
+    }
+
+    /**
+     * The recovery time objective in seconds ({@code rtoSeconds}, four hours when absent): a verification whose
+     * restore takes longer reports the objective as missed.
+     */
+    public long rtoSeconds() {
+        String value = parameter("rtoSeconds", null);
+        if (value == null) {
+            return DEFAULT_RTO_SECONDS;
+        }
+        try {
+            long seconds = Long.parseLong(value);
+            if (seconds >= 0) {
+                return seconds;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw StowageException.usage("job '" + name + "': rtoSeconds '" + value + "' is not a number of seconds "
+                + "(0 or more)");
+    }
+
     public String describe() {
         return name + " (" + engine + " " + method + ")";
     }

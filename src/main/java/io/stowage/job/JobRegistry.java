@@ -58,7 +58,10 @@ public final class JobRegistry {
             if (jobs.containsKey(name)) {
                 throw StowageException.usage("job '" + name + "' is defined twice (second in " + where + ")");
             }
-            jobs.put(name, new Job(name, engine, method, route.getRouteId(), parameters));
+            Job job = new Job(name, engine, method, route.getRouteId(), parameters);
+            job.probes(); // a malformed probe or objective is a configuration error, found at start and by check
+            job.rtoSeconds();
+            jobs.put(name, job);
         }
         return new JobRegistry(jobs);
     }

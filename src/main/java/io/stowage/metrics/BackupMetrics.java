@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code stowage_backup_last_success_timestamp_seconds{job,type}}</li>
  *   <li>{@code stowage_backup_failures_total{job,type}}</li>
  *   <li>{@code stowage_backup_stale{job,type}}: 1 while the last success is older than the schedule allows</li>
+ *   <li>{@code stowage_verify_last_success_timestamp_seconds{job,type="verify"}},
+ *       {@code stowage_restore_duration_seconds{job}} and {@code stowage_restore_objective_seconds{job}}</li>
  * </ul>
  * The last success of each job and type is also what staleness checks read.
  */
@@ -32,6 +34,7 @@ public final class BackupMetrics {
     private final Map<String, AtomicLong> stale = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastArchive = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lastVerified = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> restoreObjective = new ConcurrentHashMap<>();
 
     public BackupMetrics(MeterRegistry registry) {
         this.registry = registry == null ? new SimpleMeterRegistry() : registry;
@@ -148,6 +151,19 @@ public final class BackupMetrics {
         gauge(lastVerified, "stowage.verify.last.success.timestamp", "seconds",
                 "Unix time of the last successful verification", job, "verify").set(Instant.now().getEpochSecond());
         restoreDuration(job, restoreTime);
+    }
+
+    /**
+     * The job's recovery time objective, {@code stowage_restore_objective_seconds{job}}: dashboards compare it with
+     * {@code stowage_restore_duration_seconds}.
+     */
+    public void restoreObjective(String job, long seconds) {
+        restoreObjective.computeIfAbsent(job, j -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder("stowage.restore.objective", value, AtomicLong::doubleValue).baseUnit("seconds")
+                    .description("The job's recovery time objective (rtoSeconds)").tag("job", j).register(registry);
+            return value;
+        }).set(seconds);
     }
 
     public void restoreDuration(String job, java.time.Duration duration) {

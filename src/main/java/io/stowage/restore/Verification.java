@@ -1,13 +1,19 @@
 package io.stowage.restore;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stowage.Failures;
 import io.stowage.StowageException;
+import io.stowage.audit.AuditLog;
 import io.stowage.catalog.BackupId;
 import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
+import io.stowage.catalog.ManifestCodec;
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
+import io.stowage.job.Probe;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
 import java.io.InputStream;
@@ -16,41 +22,117 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
  * Proves a logical backup by restoring it: every object's SHA-256 in every repository that holds it (the copy the
- * restore reads is hashed by the restore itself, before it is used), then a real
- * restore into a scratch database ({@code stowage_verify_<job>}) whose duration is the measured RTO, then the built-in
- * probes (it connects; it has tables; every table can be read in full; every index is valid). The result is recorded
- * beside the manifest as {@code verified-<time>.json}, which {@code list} shows. The scratch database is always
- * dropped, and one left by a killed verification is dropped before the next one starts.
+ * restore reads is hashed by the restore itself, before it is used), then a real restore into a scratch database
+ * ({@code stowage_verify_<job>}) whose duration is the measured RTO, compared with the job's objective
+ * ({@code rtoSeconds}), then the probes:
+ * <ul>
+ *   <li>built-in: it connects; every table can be read in full; each table has the rows the dump held when the
+ *       backup was taken, and the database has the indexes and foreign keys the dump created (both recorded in the
+ *       manifest; skipped for backups that did not record them); every index is valid;</li>
+ *   <li>the operator's, from the job's {@code probes} parameter ({@link Probe}), each in a read-only transaction
+ *       with a statement timeout.</li>
+ * </ul>
+ * A passed verification is recorded beside the manifest as {@code verified-<time>.json}, which {@code list} shows.
+ * The scratch database is always dropped, and one left by a killed verification is dropped before the next one
+ * starts. {@link #run} is the one place a verification is audited and measured, for the command and the service.
  */
 public final class Verification {
+    /** How long one operator probe may run. */
+    public static final Duration PROBE_TIMEOUT = Duration.ofMinutes(5);
+    private static final String USER_SCHEMAS = " n.nspname NOT IN ('pg_catalog', 'information_schema')"
+            + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
+
     private final StowageServices services;
     private final Consumer<String> warnings;
+    private String backupId;
 
     public Verification(StowageServices services, Consumer<String> warnings) {
         this.services = services;
         this.warnings = warnings;
     }
 
-    public record Result(CatalogEntry backup, Duration restoreTime, int tables, long rows) {
+    /** One probe's outcome: {@code result} is passed or skipped (a failed probe fails the verification). */
+    public record ProbeOutcome(String name, String kind, String result, String value, String expected) {
+        static ProbeOutcome passed(String name, String value, String expected) {
+            return new ProbeOutcome(name, "built-in", "passed", value, expected);
+        }
     }
 
-    public Result verify(Job job, String backupId) throws Exception {
+    public record Result(CatalogEntry backup, Instant at, Duration restoreTime, long rtoSeconds, int tables, long rows,
+                         List<ProbeOutcome> probes) {
+        /** Whether the restore finished within the job's recovery time objective. */
+        public boolean rtoMet() {
+            return restoreTime.compareTo(Duration.ofSeconds(rtoSeconds)) <= 0;
+        }
+
+        public long operatorProbes() {
+            return probes.stream().filter(p -> p.kind().equals("operator")).count();
+        }
+
+        public boolean rowCountsChecked() {
+            return probes.stream().anyMatch(p -> p.name().equals("row-counts") && p.result().equals("passed"));
+        }
+    }
+
+    /** A verification as the command and the service see it: the result, or why it failed. */
+    public record Outcome(Job job, String backupId, Result result, Exception failure, Duration took) {
+        public boolean passed() {
+            return failure == null;
+        }
+    }
+
+    /**
+     * Verifies and does the bookkeeping, in one place for the command and the service: an audit line, and in the
+     * service the metrics (last success, restore time, objective). Never throws for a failed verification: the
+     * outcome carries the failure.
+     */
+    public Outcome run(Job job, String backup) {
+        long started = System.nanoTime();
+        Result result = null;
+        Exception failure = null;
+        try {
+            result = verify(job, backup);
+        } catch (Exception e) {
+            failure = e;
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        String id = result != null ? result.backup().id() : backupId != null ? backupId : backup;
+        services.audit().record(new AuditLog.Entry("verify", job.name(), id, failure == null ? "success" : "failure",
+                took, failure == null ? null : Failures.describe(failure)));
+        if (services.metrics() != null) {
+            if ("logical".equals(job.method())) {
+                services.metrics().restoreObjective(job.name(), job.rtoSeconds());
+            }
+            if (result != null) {
+                services.metrics().verified(job.name(), result.restoreTime());
+            }
+        }
+        return new Outcome(job, id, result, failure, took);
+    }
+
+    public Result verify(Job job, String backup) throws Exception {
         if (!"logical".equals(job.method())) {
             throw StowageException.usage("verify restores logical backups in this version; job '" + job.name()
                     + "' is " + job.method());
         }
-        CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
+        List<Probe> probes = job.probes();
+        long rtoSeconds = job.rtoSeconds();
+        CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
         Manifest manifest = entry.manifest();
+        backupId = manifest.id();
         // The restore below hashes every object of the first repository holding the backup before it uses it;
         // here, the copies in the other repositories, so that each object is read once.
         boolean first = true;
@@ -73,9 +155,14 @@ public final class Verification {
         try {
             new LogicalRestore(services, warnings).restore(job, manifest.id(), scratch, true);
             Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
-            long[] probed = probe(connection, scratch);
-            record(entry, restoreTime, probed);
-            return new Result(entry, restoreTime, (int) probed[0], probed[1]);
+            PgConnection target = new PgConnection(connection.host(), connection.port(), connection.user(),
+                    connection.password(), scratch, connection.binDir());
+            List<ProbeOutcome> outcomes = new ArrayList<>();
+            long[] read = probe(target, scratch, manifest.contents(), probes, outcomes);
+            Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, (int) read[0], read[1],
+                    List.copyOf(outcomes));
+            record(result);
+            return result;
         } finally {
             server.dropDatabase(scratch);
         }
@@ -94,45 +181,189 @@ public final class Verification {
         }
     }
 
-    /** The built-in probes; returns the number of tables and of rows read. */
-    private static long[] probe(PgConnection job, String database) throws Exception {
-        PgConnection scratch = new PgConnection(job.host(), job.port(), job.user(), job.password(), database, job.binDir());
-        try (Connection c = scratch.open(database); Statement s = c.createStatement()) {
-            List<String> tables = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-                    + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1")) {
+    /**
+     * The probes, built-in then the operator's; adds each outcome and returns the number of tables and of rows read.
+     * Every probe runs; if any failed, the verification fails with the first failure's line (the others are
+     * warnings).
+     */
+    private long[] probe(PgConnection target, String database, Manifest.Contents recorded, List<Probe> probes,
+                         List<ProbeOutcome> outcomes) throws Exception {
+        List<String> failures = new ArrayList<>();
+        long rows = 0;
+        Map<String, Long> counted = new LinkedHashMap<>();
+        try (Connection c = target.open(database); Statement s = c.createStatement()) {
+            outcomes.add(ProbeOutcome.passed("connect", null, null));
+            // Rows hidden by row-level security would look like lost rows: read them all, or fail.
+            s.execute("SET row_security = off");
+            Map<String, String> tables = new LinkedHashMap<>();
+            try (ResultSet rs = s.executeQuery("SELECT n.nspname || '.' || c.relname, format('%I.%I', n.nspname,"
+                    + " c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'"
+                    + " AND" + USER_SCHEMAS + " ORDER BY 1")) {
                 while (rs.next()) {
-                    tables.add(rs.getString(1));
+                    tables.put(rs.getString(1), rs.getString(2));
                 }
             }
-            long rows = 0;
-            for (String table : tables) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            for (Map.Entry<String, String> table : tables.entrySet()) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM ONLY " + table.getValue())) {
                     rs.next();
+                    counted.put(table.getKey(), rs.getLong(1));
                     rows += rs.getLong(1);
                 }
             }
-            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                    + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid"
-                    + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')")) {
-                rs.next();
-                if (rs.getLong(1) > 0) {
-                    throw new StowageException("probe failed: " + rs.getLong(1) + " invalid index(es) after the restore");
+            outcomes.add(ProbeOutcome.passed("read", tables.size() + " tables, " + rows + " rows", null));
+            if (recorded == null || recorded.tables() == null) {
+                outcomes.add(new ProbeOutcome("row-counts", "built-in", "skipped", null,
+                        "not recorded by this backup"));
+            } else {
+                String mismatch = null;
+                for (Map.Entry<String, Long> table : recorded.tables().entrySet()) {
+                    Long actual = counted.get(table.getKey());
+                    if (actual == null) {
+                        mismatch = "table " + table.getKey() + " is missing after the restore (the backup recorded "
+                                + table.getValue() + " rows)";
+                    } else if (actual.longValue() != table.getValue()) {
+                        mismatch = "table " + table.getKey() + " has " + actual + " rows after the restore, the backup "
+                                + "recorded " + table.getValue();
+                    }
+                    if (mismatch != null) {
+                        break;
+                    }
+                }
+                if (mismatch == null) {
+                    outcomes.add(ProbeOutcome.passed("row-counts", recorded.tables().size() + " tables",
+                            "as recorded"));
+                } else {
+                    failures.add("probe 'row-counts' failed: " + mismatch);
                 }
             }
-            return new long[] {tables.size(), rows};
+            long invalid = single(s, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                    + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid AND" + USER_SCHEMAS);
+            if (invalid > 0) {
+                failures.add("probe 'indexes-valid' failed: " + invalid + " invalid index(es) after the restore");
+            } else {
+                outcomes.add(ProbeOutcome.passed("indexes-valid", null, null));
+            }
+            if (recorded == null) {
+                outcomes.add(new ProbeOutcome("indexes", "built-in", "skipped", null, "not recorded by this backup"));
+                outcomes.add(new ProbeOutcome("foreign-keys", "built-in", "skipped", null,
+                        "not recorded by this backup"));
+            } else {
+                // Indexes the dump creates with CREATE INDEX: not those of constraints (primary keys, unique and
+                // exclusion constraints), nor those of extensions' tables, which the dump does not create.
+                long indexes = single(s, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" + USER_SCHEMAS
+                        + " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid"
+                        + " AND k.contype IN ('p', 'u', 'x'))"
+                        + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                        + " AND d.objid = i.indrelid AND d.deptype = 'e')");
+                compare("indexes", indexes, recorded.indexes(), outcomes, failures);
+                // Foreign keys the dump declares: not the copies PostgreSQL makes on partitions.
+                long foreignKeys = single(s, "SELECT count(*) FROM pg_constraint k JOIN pg_namespace n"
+                        + " ON n.oid = k.connamespace WHERE k.contype = 'f' AND k.conparentid = 0 AND" + USER_SCHEMAS
+                        + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                        + " AND d.objid = k.conrelid AND d.deptype = 'e')");
+                compare("foreign-keys", foreignKeys, recorded.foreignKeys(), outcomes, failures);
+            }
+            if (!probes.isEmpty()) {
+                c.setAutoCommit(false);
+                for (Probe probe : probes) {
+                    operatorProbe(c, probe, outcomes, failures);
+                }
+            }
+        }
+        if (!failures.isEmpty()) {
+            for (String other : failures.subList(1, failures.size())) {
+                warnings.accept(other);
+            }
+            throw new StowageException(failures.get(0) + (failures.size() > 1 ? " (and " + (failures.size() - 1)
+                    + " more failed probe(s), above)" : ""));
+        }
+        return new long[] {counted.size(), rows};
+    }
+
+    private static void compare(String name, long actual, long recorded, List<ProbeOutcome> outcomes,
+                                List<String> failures) {
+        if (actual == recorded) {
+            outcomes.add(ProbeOutcome.passed(name, Long.toString(actual), "= " + recorded));
+        } else {
+            failures.add("probe '" + name + "' failed: " + actual + " " + name.replace('-', ' ') + " after the "
+                    + "restore, the backup created " + recorded);
         }
     }
 
-    private void record(CatalogEntry entry, Duration restoreTime, long[] probed) throws Exception {
-        Instant now = Instant.now();
-        String stamp = BackupId.of(now, entry.manifest().type()).substring(0, 16);
-        String json = "{\"verified\":\"" + now + "\",\"restoreSeconds\":" + restoreTime.toMillis() / 1000.0
-                + ",\"tables\":" + probed[0] + ",\"rows\":" + probed[1] + "}\n";
+    /** One operator probe, read-only, with a statement timeout; rolled back whatever it did. */
+    private static void operatorProbe(Connection c, Probe probe, List<ProbeOutcome> outcomes, List<String> failures) {
+        boolean hasRow;
+        String value;
+        try (Statement s = c.createStatement()) {
+            s.execute("SET TRANSACTION READ ONLY");
+            s.execute("SET LOCAL statement_timeout = '" + PROBE_TIMEOUT.toSeconds() + "s'");
+            try (ResultSet rs = s.executeQuery(probe.sql())) {
+                hasRow = rs.next();
+                value = hasRow ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            failures.add("probe '" + probe.name() + "' failed: " + io.stowage.Secrets.mask(String.valueOf(
+                    e.getMessage()).lines().findFirst().orElse("")) + " (expected " + probe.condition() + ")");
+            rollback(c);
+            return;
+        }
+        rollback(c);
+        String shown = !hasRow ? "no row" : value == null ? "NULL" : value;
+        if (probe.condition().test(hasRow, value)) {
+            outcomes.add(new ProbeOutcome(probe.name(), "operator", "passed", hasRow ? value : null,
+                    probe.condition().toString()));
+        } else {
+            failures.add("probe '" + probe.name() + "' failed: " + (hasRow ? "value " : "") + shown + ", expected "
+                    + probe.condition());
+        }
+    }
+
+    private static void rollback(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            // the connection is closed right after the probes; nothing was written (read only)
+        }
+    }
+
+    private static long single(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** {@code verified-<time>.json} beside the manifest, in every repository holding the backup. */
+    private void record(Result result) throws Exception {
+        CatalogEntry entry = result.backup();
+        String stamp = BackupId.of(result.at(), entry.manifest().type()).substring(0, 16);
+        ObjectNode json = ManifestCodec.JSON.createObjectNode();
+        json.put("verified", result.at().toString());
+        json.put("backup", entry.id());
+        json.put("restoreSeconds", result.restoreTime().toMillis() / 1000.0);
+        json.put("rtoObjectiveSeconds", result.rtoSeconds());
+        json.put("rtoMet", result.rtoMet());
+        json.put("tables", result.tables());
+        json.put("rows", result.rows());
+        ArrayNode probes = json.putArray("probes");
+        for (ProbeOutcome outcome : result.probes()) {
+            ObjectNode probe = probes.addObject();
+            probe.put("name", outcome.name());
+            probe.put("kind", outcome.kind());
+            probe.put("result", outcome.result());
+            if (outcome.value() != null) {
+                probe.put("value", outcome.value());
+            }
+            if (outcome.expected() != null) {
+                probe.put("expected", outcome.expected());
+            }
+        }
+        byte[] bytes = ManifestCodec.JSON.writeValueAsBytes(json);
         for (Repository repository : services.repositories().all()) {
             if (entry.repositories().contains(repository.name())) {
                 repository.write(Catalog.objectKey(entry.job(), entry.id(), "verified-" + stamp + ".json"),
-                        out -> out.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                        out -> out.write(bytes));
             }
         }
     }

@@ -66,6 +66,14 @@ public final class BackupRun {
         return Map.copyOf(copyFailures);
     }
 
+    /** For logical PostgreSQL backups: the tap that reads the dump's contents as it passes. */
+    io.stowage.engine.postgresql.CustomFormatTap dumpTap;
+
+    Manifest.Contents contents() {
+        return dumpTap == null ? null : dumpTap.contents()
+                .map(c -> new Manifest.Contents(c.tables(), c.indexes(), c.foreignKeys())).orElse(null);
+    }
+
     Manifest.Wal wal() {
         if (baseBackup == null) {
             return null;

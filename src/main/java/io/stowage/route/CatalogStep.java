@@ -32,12 +32,17 @@ final class CatalogStep implements Step {
             throw StowageException.usage("route '" + exchange.getFromRouteId() + "' reached stowage:catalog without a "
                     + "store step: nothing was stored");
         }
+        Manifest.Contents contents = run.contents();
+        if (run.dumpTap != null && contents == null) {
+            LOG.warn("backup {} of job {}: row counts are not recorded ({}); its verification will skip them", run.id,
+                    run.job.name(), run.dumpTap.stopReason());
+        }
         Manifest.Encryption encryption = run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients);
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
                 run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
                 run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),
                 new Manifest.Tool(run.toolName, run.toolVersion), new Manifest.Server(run.serverVersion,
-                run.serverDetails), run.database, run.wal());
+                run.serverDetails), run.database, run.wal(), contents);
         byte[] json = ManifestCodec.write(manifest);
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {

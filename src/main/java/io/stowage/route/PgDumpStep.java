@@ -12,7 +12,9 @@ import org.apache.camel.Exchange;
 /**
  * {@code stowage:pg-dump}: the source of a PostgreSQL logical backup. Connects first (a clear error for a wrong
  * password or an unreachable server, before any tool runs) to record the server version, then sets the body to a
- * {@link BackupStream} whose bytes are pg_dump's stdout; the dump itself runs when the store step pulls it.
+ * {@link BackupStream} whose bytes are pg_dump's stdout; the dump itself runs when the store step pulls it. A
+ * {@link io.stowage.engine.postgresql.CustomFormatTap} first in the chain records the dump's contents for the
+ * manifest (rows per table, indexes, foreign keys), in the same pass.
  */
 final class PgDumpStep implements Step {
     PgDumpStep(Map<String, String> parameters) {
@@ -31,6 +33,6 @@ final class PgDumpStep implements Step {
         run.toolName = "pg_dump";
         run.toolVersion = PgDump.toolVersion(connection);
         run.database = connection.database();
-        exchange.getIn().setBody(new BackupStream(new PgDump(connection)));
+        exchange.getIn().setBody(new BackupStream(new PgDump(connection)).stage(PgDump.tap(tap -> run.dumpTap = tap)));
     }
 }

@@ -183,8 +183,10 @@ final class ServiceSteps {
 
     /**
      * {@code stowage:verify-all}: the scheduled verification: the newest backup of every logical job is proven by
-     * {@link io.stowage.restore.Verification}; the body becomes the list of events (a failure for each job that did
-     * not pass, a success for each that did), for the notify route.
+     * {@link io.stowage.restore.Verification#run} (which audits and measures it); the body becomes the list of events
+     * for the notify route: a failure (type {@code verify}) for each job that did not pass, a success for each that
+     * did, and for a passed one whose restore took longer than the job's objective, a failure of type {@code rto}
+     * (dedup key {@code stowage/<job>/rto}); the next verification within the objective resolves it.
      */
     static final class VerifyAll implements Step {
         VerifyAll(Map<String, String> parameters) {
@@ -193,29 +195,38 @@ final class ServiceSteps {
 
         @Override
         public void process(Exchange exchange, StowageServices services) {
-            java.util.List<BackupEvent> events = new java.util.ArrayList<>();
+            List<BackupEvent> events = new java.util.ArrayList<>();
             for (Job job : services.jobs().all()) {
                 if (!"logical".equals(job.method())) {
                     continue;
                 }
-                Instant started = Instant.now();
-                String id = null;
-                String error = null;
-                try {
-                    io.stowage.restore.Verification.Result result = new io.stowage.restore.Verification(services,
-                            warning -> LOG.warn("{}", warning)).verify(job, "latest");
-                    id = result.backup().id();
-                    services.metrics().verified(job.name(), result.restoreTime());
-                } catch (Exception e) {
-                    error = Failures.describe(e);
+                io.stowage.restore.Verification.Outcome outcome = new io.stowage.restore.Verification(services,
+                        warning -> LOG.warn("verification of job {}: {}", job.name(), warning)).run(job, "latest");
+                String error = outcome.passed() ? null : Failures.describe(outcome.failure());
+                String id = outcome.passed() ? outcome.backupId() : null;
+                if (error != null) {
                     LOG.error("verification of job {} failed: {}", job.name(), error);
                 }
-                Duration took = Duration.between(started, Instant.now());
-                services.audit().record(new AuditLog.Entry("verify", job.name(), id, error == null ? "success"
-                        : "failure", took, error));
+                String severity = AlertSettings.severity(job.parameter("severity", null));
                 events.add(new BackupEvent(error == null ? BackupEvent.Kind.SUCCESS : BackupEvent.Kind.FAILURE,
-                        job.name(), job.engine(), "verify", id, "schedule", Instant.now(), took, 0, 0, error, 1,
-                        AlertSettings.severity(job.parameter("severity", null)), AuditLog.host()));
+                        job.name(), job.engine(), "verify", id, "schedule", Instant.now(), outcome.took(), 0, 0, error,
+                        1, severity, AuditLog.host()));
+                if (outcome.passed()) {
+                    io.stowage.restore.Verification.Result result = outcome.result();
+                    String rtoKey = "stowage/" + job.name() + "/rto";
+                    if (!result.rtoMet()) {
+                        String missed = String.format(java.util.Locale.ROOT, "the restore took %.1f s, over the RTO "
+                                + "objective of %d s", result.restoreTime().toMillis() / 1000.0, result.rtoSeconds());
+                        LOG.warn("verification of job {}: {}", job.name(), missed);
+                        events.add(new BackupEvent(BackupEvent.Kind.FAILURE, job.name(), job.engine(), "rto", id,
+                                "schedule", Instant.now(), result.restoreTime(), 0, 0, missed, 1, "warning",
+                                AuditLog.host()));
+                    } else if (services.alertState().isOpen(rtoKey)) {
+                        events.add(new BackupEvent(BackupEvent.Kind.SUCCESS, job.name(), job.engine(), "rto", id,
+                                "schedule", Instant.now(), result.restoreTime(), 0, 0, null, 1, "warning",
+                                AuditLog.host()));
+                    }
+                }
             }
             exchange.getIn().setBody(events);
         }

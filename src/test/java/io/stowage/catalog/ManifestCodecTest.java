@@ -18,7 +18,8 @@ class ManifestCodecTest {
                 "logical", null, Instant.parse("2026-11-21T02:00:00.123Z"), Instant.parse("2026-11-21T02:01:00Z"),
                 1000, 300, new Manifest.Compression("zstd", 1), null,
                 List.of(new Manifest.StoredObject("dump.pgfc.zst", 1000, 300, "ab".repeat(32))),
-                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres", null);
+                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres", null,
+                new Manifest.Contents(Map.of("public.kinds", 5004L, "sales.orders", 0L), 2, 1));
     }
 
     @Test
@@ -28,6 +29,12 @@ class ManifestCodecTest {
         assertThat(text).contains("\"formatVersion\" : 1").contains("\"type\" : \"full\"")
                 .contains("\"started\" : \"2026-11-21T02:00:00.123Z\"");
         assertThat(ManifestCodec.read(new ByteArrayInputStream(json), "test")).isEqualTo(sample());
+        // A manifest written before contents were recorded reads with none: still version 1.
+        com.fasterxml.jackson.databind.node.ObjectNode older =
+                (com.fasterxml.jackson.databind.node.ObjectNode) ManifestCodec.JSON.readTree(json);
+        older.remove("contents");
+        assertThat(ManifestCodec.read(new ByteArrayInputStream(ManifestCodec.JSON.writeValueAsBytes(older)), "test")
+                .contents()).isNull();
     }
 
     @Test

@@ -436,6 +436,7 @@ class ServiceTest {
         assertThat(sample(metrics, "stowage_verify_last_success_timestamp_seconds{job=\"postgres\",type=\"verify\"}"))
                 .isGreaterThan(Instant.now().minusSeconds(120).getEpochSecond());
         assertThat(sample(metrics, "stowage_restore_duration_seconds_count{job=\"postgres\"}")).isEqualTo(1.0);
+        assertThat(sample(metrics, "stowage_restore_objective_seconds{job=\"postgres\"}")).isEqualTo(14400.0);
         assertThat(receiver.requests("/v2/enqueue")).isEmpty();
 
         // Corrupt the newest backup: the next verification fails, alerts once, and says which object.
@@ -456,5 +457,28 @@ class ServiceTest {
                 + "object 'postgres/" + newest.getFileName() + "/dump.pgfc.zst' in repository 'local' is corrupt");
         assertThat(json(receiver.requests("/slack/T000/B000/XXXX").get(0).body()).get("text").asText())
                 .startsWith(":rotating_light: Verification failed: postgres");
+    }
+
+    @Test
+    void should_alert_once_when_a_proven_backup_restores_slower_than_the_rto_objective() throws Exception {
+        service = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "severity", "critical",
+                "rtoSeconds", "0").service();
+        scheduledBackup("postgres");
+        ProducerTemplate producer = service.runtime().context().createProducerTemplate();
+        producer.sendBody("direct:verify-all", null);
+        String metrics = get("/observe/metrics");
+        // The backup is proven (its verification passed) ...
+        assertThat(sample(metrics, "stowage_verify_last_success_timestamp_seconds{job=\"postgres\",type=\"verify\"}"))
+                .isGreaterThan(Instant.now().minusSeconds(120).getEpochSecond());
+        assertThat(sample(metrics, "stowage_restore_objective_seconds{job=\"postgres\"}")).isZero();
+        // ... but the restore missed the objective: one incident of its own, at warning severity.
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+        JsonNode trigger = json(receiver.requests("/v2/enqueue").get(0).body());
+        assertThat(trigger.get("dedup_key").asText()).isEqualTo("stowage/postgres/rto");
+        assertThat(trigger.get("payload").get("summary").asText()).matches("RTO objective missed: postgres \\(rto\\): "
+                + "the restore took \\d+\\.\\d s, over the RTO objective of 0 s");
+        assertThat(trigger.get("payload").get("severity").asText()).isEqualTo("warning");
+        assertThat(json(receiver.requests("/slack/T000/B000/XXXX").get(0).body()).get("text").asText())
+                .startsWith(":warning: RTO objective missed: postgres");
     }
 }

@@ -90,6 +90,16 @@ public final class Workspace {
         return this;
     }
 
+    /**
+     * Like {@link #job}, then adds YAML lines (already indented as parameters, for example a block scalar) to the
+     * job's templated route.
+     */
+    public Workspace job(String job, String database, List<String> extraYaml, String... extra) throws IOException {
+        job(job, database, extra);
+        jobs.put(job, jobs.get(job) + String.join("", extraYaml.stream().map(l -> l + "\n").toList()));
+        return this;
+    }
+
     /** Starts the service in this JVM, as {@code stowage run} does, with this workspace's configuration. */
     public io.stowage.runtime.StowageService service() throws IOException {
         return io.stowage.runtime.StowageService.start(writeConfiguration());

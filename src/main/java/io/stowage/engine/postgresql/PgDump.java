@@ -31,6 +31,18 @@ public final class PgDump implements BackupStream.Source {
         return List.of(connection.tool("pg_dump"), "--format=custom", "--compress=0", "--no-password");
     }
 
+    /**
+     * The filter that reads the archive's contents (rows per table, indexes, foreign keys) as it passes; first in the
+     * chain, so it sees pg_dump's own bytes. {@code sink} receives the tap once the stream is built.
+     */
+    public static BackupStream.Stage tap(java.util.function.Consumer<CustomFormatTap> sink) {
+        return out -> {
+            CustomFormatTap tap = new CustomFormatTap(out);
+            sink.accept(tap);
+            return tap;
+        };
+    }
+
     @Override
     public InputStream open() {
         process = ExternalProcess.start(command(), connection.environment(connection.database()), false);
