@@ -32,6 +32,10 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--table", paramLabel = "NAME", description = "Restore one table only.")
     String table;
 
+    @Option(names = "--source-database", paramLabel = "NAME", description = "With --table, for a physical backup: the "
+            + "database of the backed-up cluster that holds the table (default: the job's database).")
+    String sourceDatabase;
+
     @Option(names = "--force", description = "Replace an existing target.")
     boolean force;
 
@@ -63,11 +67,61 @@ final class RestoreCommand extends BaseCommand {
         }
     }
 
+    private Integer restoreTable() throws Exception {
+        if (targetDatadir != null) {
+            throw StowageException.usage("--table restores into a database: use --target-database NAME, not "
+                    + "--target-datadir");
+        }
+        if (targetDatabase == null) {
+            throw StowageException.usage("--table needs --target-database NAME (an existing database of the job's server, "
+                    + "or a new one)");
+        }
+        io.stowage.engine.postgresql.TableName name = io.stowage.engine.postgresql.TableName.parse(table);
+        try (StowageRuntime runtime = startLightRuntime()) {
+            Job job = runtime.services().jobs().get(jobName);
+            long started = System.nanoTime();
+            io.stowage.restore.TableRestore restore = new io.stowage.restore.TableRestore(runtime.services(), this::warn);
+            io.stowage.restore.TableRestore.Result result;
+            try {
+                if ("physical".equals(job.method())) {
+                    result = restore.restorePhysical(job, "latest".equals(backup) ? null : backup,
+                            io.stowage.restore.PhysicalRestore.Target.parse(time), sourceDatabase == null
+                                    ? io.stowage.engine.postgresql.PgConnection.of(job).database() : sourceDatabase,
+                            name, targetDatabase, force);
+                } else {
+                    if (time != null) {
+                        throw StowageException.usage("--time needs a physical backup; job '" + job.name() + "' makes "
+                                + job.method() + " backups (choose one with --backup)");
+                    }
+                    if (sourceDatabase != null) {
+                        throw StowageException.usage("--source-database is for physical backups; a logical backup holds "
+                                + "one database");
+                    }
+                    result = restore.restoreLogical(job, backup, name, targetDatabase, force);
+                }
+            } catch (Exception e) {
+                runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
+                        "failure", java.time.Duration.ofNanos(System.nanoTime() - started),
+                        io.stowage.Failures.describe(e)));
+                throw e;
+            }
+            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
+                    result.backup().id(), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
+            out().printf("restored table %s from backup %s of job %s into database %s%s (%.1f s)%n", result.table(),
+                    result.backup().id(), job.name(), result.target(), result.replaced() ? ", replacing the table there"
+                            : result.createdDatabase() ? " (created)" : "", result.seconds());
+            out().flush();
+            return 0;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (table != null) {
-            throw StowageException.usage("--table (single-table restore) is not in this version yet; restore the whole "
-                    + "backup into a new database with --target-database and copy the table from there");
+            return restoreTable();
+        }
+        if (sourceDatabase != null) {
+            throw StowageException.usage("--source-database goes with --table (one table from a physical backup)");
         }
         if (targetDatadir != null) {
             return restorePhysical();

@@ -23,6 +23,7 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.commons.io.FileUtils;
@@ -46,56 +47,27 @@ public final class LogicalRestore {
     }
 
     public Result restore(Job job, String backupId, String target, boolean force) throws IOException {
-        if (!"postgresql".equals(job.engine()) || !"logical".equals(job.method())) {
-            throw StowageException.usage("job '" + job.name() + "' is " + job.engine() + " " + job.method()
-                    + ": --target-database restores PostgreSQL logical backups");
-        }
+        checkLogical(job, "--target-database");
         PgConnection.checkDatabaseName(target, "target database");
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
         Manifest manifest = entry.manifest();
-        java.util.List<String> identities = manifest.encrypted()
-                ? io.stowage.crypto.AgeEncryption.identities(services.identityFile()) : java.util.List.of();
-        Codec codec = Codec.of(manifest.compression().codec());
         PgConnection connection = PgConnection.of(job);
-        // Never connect to the database we may have to drop.
-        PgConnection maintenance = target.equals(connection.database())
-                ? new PgConnection(connection.host(), connection.port(), connection.user(), connection.password(),
-                        "postgres", connection.binDir())
-                : connection;
-        PostgresServer server = new PostgresServer(maintenance);
+        PostgresServer server = new PostgresServer(maintenance(connection, target));
         boolean exists = server.databaseExists(target);
         if (exists && !force) {
             throw new StowageException("target database '" + target + "' already exists; HINT: choose another "
                     + "--target-database, or add --force to replace it");
         }
         long started = System.nanoTime();
-        Repository source = chooseSource(entry);
-        Path scratch = null;
-        try {
-            Manifest.StoredObject dump = manifest.objects().get(0);
-            String key = Catalog.objectKey(manifest.job(), manifest.id(), dump.name());
-            Path file;
-            if (source instanceof LocalRepository local) {
-                file = local.file(key);
-                verify(Files.newInputStream(file), OutputStream.nullOutputStream(), dump, key, source);
-            } else {
-                scratch = createScratch();
-                file = scratch.resolve(dump.name());
-                try (OutputStream out = Files.newOutputStream(file)) {
-                    verify(source.open(key), out, dump, key, source);
-                }
-            }
+        try (Archive archive = openArchive(entry)) {
             // Open (and, for an encrypted backup, unlock) the stream before touching the server: a missing or wrong
             // identity fails here, with nothing created.
-            InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
-            if (manifest.encrypted()) {
-                stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities);
-            }
+            InputStream in = archive.open();
             if (exists) {
                 server.dropDatabase(target);
             }
             server.createDatabase(target);
-            try (InputStream in = codec.decompress(stored)) {
+            try (in) {
                 new PgRestore(connection).restore(in, target);
             } catch (IOException | RuntimeException e) {
                 String dropped;
@@ -108,12 +80,109 @@ public final class LogicalRestore {
                 throw new StowageException("restore of backup " + manifest.id() + " into '" + target + "' failed: "
                         + e.getMessage() + dropped, e);
             }
-        } finally {
+            return new Result(entry, archive.repository(), target, (System.nanoTime() - started) / 1e9);
+        }
+    }
+
+    static void checkLogical(Job job, String option) {
+        if (!"postgresql".equals(job.engine()) || !"logical".equals(job.method())) {
+            throw StowageException.usage("job '" + job.name() + "' is " + job.engine() + " " + job.method()
+                    + ": " + option + " restores PostgreSQL logical backups");
+        }
+    }
+
+    /** A connection for creating and dropping {@code target}: never to the database that may have to be dropped. */
+    static PgConnection maintenance(PgConnection connection, String target) {
+        return target.equals(connection.database())
+                ? new PgConnection(connection.host(), connection.port(), connection.user(), connection.password(),
+                        "postgres", connection.binDir())
+                : connection;
+    }
+
+    /**
+     * A logical backup's dump, verified and ready to be read: {@link #open()} gives the plain custom-format archive
+     * (decrypted, decompressed) as a new stream each time, read from the verified copy. Closing it removes the
+     * downloaded copy of a backup that came from S3.
+     */
+    public final class Archive implements AutoCloseable {
+        private final CatalogEntry entry;
+        private final String repository;
+        private final Path file;
+        private final Path scratch;
+        private final List<String> identities;
+
+        private Archive(CatalogEntry entry, String repository, Path file, Path scratch, List<String> identities) {
+            this.entry = entry;
+            this.repository = repository;
+            this.file = file;
+            this.scratch = scratch;
+            this.identities = identities;
+        }
+
+        public CatalogEntry backup() {
+            return entry;
+        }
+
+        /** The repository whose copy is read. */
+        public String repository() {
+            return repository;
+        }
+
+        /** The plain archive, from its start; the caller closes it. */
+        public InputStream open() throws IOException {
+            Manifest manifest = entry.manifest();
+            InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
+            try {
+                if (manifest.encrypted()) {
+                    stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities);
+                }
+                return Codec.of(manifest.compression().codec()).decompress(stored);
+            } catch (IOException | RuntimeException e) {
+                stored.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
             if (scratch != null) {
                 FileUtils.deleteQuietly(scratch.toFile());
             }
         }
-        return new Result(entry, source.name(), target, (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * Chooses the copy of {@code entry} to read (local first, then S3) and checks its SHA-256 against the manifest: a
+     * local copy is hashed where it lies, a copy in S3 is downloaded (still compressed) into a scratch directory of
+     * the local repository while hashed. Nothing is returned from an object that fails its hash.
+     */
+    public Archive openArchive(CatalogEntry entry) throws IOException {
+        Manifest manifest = entry.manifest();
+        List<String> identities = manifest.encrypted()
+                ? io.stowage.crypto.AgeEncryption.identities(services.identityFile()) : List.of();
+        Repository source = chooseSource(entry);
+        Manifest.StoredObject dump = manifest.objects().get(0);
+        String key = Catalog.objectKey(manifest.job(), manifest.id(), dump.name());
+        Path scratch = null;
+        try {
+            Path file;
+            if (source instanceof LocalRepository local) {
+                file = local.file(key);
+                verify(Files.newInputStream(file), OutputStream.nullOutputStream(), dump, key, source);
+            } else {
+                scratch = createScratch();
+                file = scratch.resolve(dump.name());
+                try (OutputStream out = Files.newOutputStream(file)) {
+                    verify(source.open(key), out, dump, key, source);
+                }
+            }
+            return new Archive(entry, source.name(), file, scratch, identities);
+        } catch (IOException | RuntimeException e) {
+            if (scratch != null) {
+                FileUtils.deleteQuietly(scratch.toFile());
+            }
+            throw e;
+        }
     }
 
     /** The first repository, in order of preference, that holds a complete copy. */

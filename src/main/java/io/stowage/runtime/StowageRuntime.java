@@ -165,6 +165,8 @@ public final class StowageRuntime implements AutoCloseable {
             services.encryption(io.stowage.crypto.AgeEncryption.recipients(
                     property(properties, "stowage.encryption.recipients").orElse("")),
                     property(properties, "stowage.encryption.identity-file").map(Path::of).orElse(null));
+            services.scratchRoot(property(properties, "stowage.scratch.path").map(Path::of)
+                    .orElse(Path.of(System.getProperty("java.io.tmpdir"), "stowage-scratch")));
             context.getRegistry().bind(StowageServices.BEAN, services);
         }
 

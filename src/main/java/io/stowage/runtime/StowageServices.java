@@ -29,6 +29,8 @@ public final class StowageServices {
     private volatile BackupMetrics metrics = new BackupMetrics(null);
     private volatile java.util.List<String> encryptionRecipients = java.util.List.of();
     private volatile java.nio.file.Path identityFile;
+    private volatile java.nio.file.Path scratchRoot = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+            "stowage-scratch");
     private volatile JobRegistry jobs;
     private volatile ScheduleService schedules;
 
@@ -54,6 +56,18 @@ public final class StowageServices {
     /** The age identity file restores read (AGE_IDENTITY_FILE), or null. */
     public java.nio.file.Path identityFile() {
         return identityFile;
+    }
+
+    /**
+     * Where scratch restores lay out a physical backup and run a throwaway server ({@code stowage.scratch.path},
+     * default {@code java.io.tmpdir/stowage-scratch}).
+     */
+    public java.nio.file.Path scratchRoot() {
+        return scratchRoot;
+    }
+
+    public void scratchRoot(java.nio.file.Path root) {
+        this.scratchRoot = root.toAbsolutePath().normalize();
     }
 
     void encryption(java.util.List<String> recipients, java.nio.file.Path identityFile) {

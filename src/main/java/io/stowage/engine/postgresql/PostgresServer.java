@@ -90,4 +90,93 @@ public final class PostgresServer {
         return new StowageException("cannot " + what + " on PostgreSQL at " + connection.host() + ":"
                 + connection.port() + ": " + PgConnection.firstLine(e.getMessage()), e);
     }
+
+    /** Whether a relation (table, view, sequence...) called {@code table} exists in this connection's database. */
+    public boolean relationExists(TableName table) {
+        return exists("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = ? AND c.relname = ?", "look up " + table, table.schema(), table.name());
+    }
+
+    public boolean schemaExists(String schema) {
+        return exists("SELECT 1 FROM pg_namespace WHERE nspname = ?", "look up schema " + schema, schema);
+    }
+
+    /**
+     * Whether an object an archive lists ({@code kind} FUNCTION, TYPE, DOMAIN, SEQUENCE or EXTENSION; {@code tag} as
+     * pg_restore shows it, a function with its argument types) exists in this connection's database.
+     */
+    public boolean objectExists(String kind, String schema, String tag) {
+        String what = "look up " + kind.toLowerCase(java.util.Locale.ROOT) + " " + schema + "." + tag;
+        return switch (kind) {
+            case "FUNCTION" -> exists("SELECT 1 WHERE to_regprocedure(quote_ident(?) || '.' || ?) IS NOT NULL", what,
+                    schema, tag);
+            case "TYPE", "DOMAIN" -> exists("SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+                    + " WHERE n.nspname = ? AND t.typname = ?", what, schema, tag);
+            case "SEQUENCE" -> relationExists(new TableName(schema, tag));
+            case "EXTENSION" -> exists("SELECT 1 FROM pg_extension WHERE extname = ?", what, tag);
+            default -> false;
+        };
+    }
+
+    /** A foreign key of another table that references a table: where it is, its name and its definition. */
+    public record ForeignKey(String table, String name, String definition) {
+        /** {@code ALTER TABLE ... DROP CONSTRAINT ...}. */
+        public String dropSql() {
+            return "ALTER TABLE " + table + " DROP CONSTRAINT " + TableName.quote(name);
+        }
+
+        /** Adds it back without checking the existing rows ({@code NOT VALID}); validation is a separate step. */
+        public String addNotValidSql() {
+            return "ALTER TABLE " + table + " ADD CONSTRAINT " + TableName.quote(name) + " " + definition
+                    + " NOT VALID";
+        }
+
+        public String validateSql() {
+            return "ALTER TABLE " + table + " VALIDATE CONSTRAINT " + TableName.quote(name);
+        }
+    }
+
+    /** The foreign keys of other tables that reference {@code table}, with fully qualified definitions. */
+    public java.util.List<ForeignKey> foreignKeysReferencing(TableName table) {
+        try (Connection c = connection.open(connection.database())) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET search_path = ''"); // pg_get_constraintdef then qualifies every name
+            }
+            try (PreparedStatement s = c.prepareStatement("SELECT format('%I.%I', n.nspname, r.relname), k.conname,"
+                    + " pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid"
+                    + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE k.contype = 'f' AND k.conrelid <> k.confrelid"
+                    + " AND k.confrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace cn ON cn.oid = c.relnamespace"
+                    + " WHERE cn.nspname = ? AND c.relname = ?) ORDER BY 1, 2")) {
+                s.setString(1, table.schema());
+                s.setString(2, table.name());
+                java.util.List<ForeignKey> keys = new java.util.ArrayList<>();
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        keys.add(new ForeignKey(rs.getString(1), rs.getString(2), rs.getString(3)));
+                    }
+                }
+                return keys;
+            }
+        } catch (SQLException e) {
+            throw failure("read the foreign keys referencing " + table, e);
+        }
+    }
+
+    /** Runs one statement in this connection's database; for statements built from quoted identifiers only. */
+    public void run(String sql, String what) {
+        execute(sql, what);
+    }
+
+    private boolean exists(String sql, String what, String... parameters) {
+        try (Connection c = connection.open(connection.database()); PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                s.setString(i + 1, parameters[i]);
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
 }

@@ -1,0 +1,335 @@
+package io.stowage.restore;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.job.Job;
+import io.stowage.pipeline.ExternalProcess;
+import io.stowage.runtime.StowageServices;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.apache.commons.io.FileUtils;
+
+/**
+ * A throwaway PostgreSQL server on a physical backup, for work that needs the backup as a running database (one
+ * table taken out of it, a verification): {@link #start} restores the backup (to a point in time, to everything
+ * archived, or to the backup's own consistent point) into {@code <stowage.scratch.path>/<job>/data}, starts a
+ * server there and returns once recovery has finished; {@link #connection} gives the libpq settings of that server
+ * for client tools; {@link #close} stops it and deletes the whole directory.
+ *
+ * <p>The server is reachable only through a Unix socket in the scratch directory (owner-only), with trust
+ * authentication there and no TCP listener, so nothing but Stowage (and root) can reach it; archiving is off. Run
+ * as root, Stowage hands the directory to the {@value #SERVER_USER} user and starts the server as that user
+ * ({@code runuser}), as PostgreSQL will not run as root. The directory name is fixed per job, and a lock file beside
+ * it admits one scratch server per job at a time: what a killed earlier run left (a running postmaster, files) is
+ * stopped and deleted before a new one starts. The disk under {@code stowage.scratch.path} needs room for the whole
+ * restored cluster and its WAL.
+ */
+public final class ScratchServer implements AutoCloseable {
+    /** The operating-system user the server runs as when Stowage runs as root. */
+    public static final String SERVER_USER = "postgres";
+    /** Paths that pg_ctl puts into the shell command it starts the server with: nothing a shell would read. */
+    private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9/._+-]+");
+    private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+
+    private final Path directory;
+    private final Path dataDirectory;
+    private final int port;
+    private final CatalogEntry backup;
+    private final PgConnection jobConnection;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Thread shutdownHook;
+    private boolean closed;
+
+    private ScratchServer(Path directory, int port, CatalogEntry backup, PgConnection jobConnection,
+                          FileChannel lockChannel, FileLock lock) {
+        this.directory = directory;
+        this.dataDirectory = directory.resolve("data");
+        this.port = port;
+        this.backup = backup;
+        this.jobConnection = jobConnection;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.shutdownHook = new Thread(this::close, "scratch-server-" + directory.getFileName());
+    }
+
+    /**
+     * Restores {@code backupId} of {@code job} (null or {@code latest}: the newest that suits {@code target}) to
+     * {@code target} in the job's scratch directory, starts a server on it and waits until recovery has finished.
+     * On any failure, what was started and written is removed before the exception leaves.
+     */
+    public static ScratchServer start(StowageServices services, Job job, String backupId, PhysicalRestore.Target target,
+                                      Consumer<String> warnings) throws Exception {
+        if (!"physical".equals(job.method())) {
+            throw StowageException.usage("job '" + job.name() + "' makes " + job.method() + " backups: a scratch server "
+                    + "is made from a physical backup");
+        }
+        PgConnection connection = PgConnection.of(job);
+        Path root = prepareRoot(services.scratchRoot());
+        Path directory = root.resolve(job.name());
+        FileChannel channel = FileChannel.open(root.resolve(job.name() + ".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new StowageException("another scratch restore of job '" + job.name() + "' is running (" + directory
+                    + "); HINT: wait for it to finish");
+        }
+        ScratchServer server = null;
+        try {
+            removeLeftovers(directory, connection);
+            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+            PhysicalRestore.Result restored = new PhysicalRestore(services, warnings).restore(job, backupId, target,
+                    directory.resolve("data"), false, 0);
+            server = new ScratchServer(directory, freePort(), restored.backup(), connection, channel, lock);
+            Runtime.getRuntime().addShutdownHook(server.shutdownHook);
+            server.configure();
+            server.startAndAwaitRecovery();
+            return server;
+        } catch (Exception | Error e) {
+            if (server != null) {
+                server.close();
+            } else {
+                FileUtils.deleteQuietly(directory.toFile());
+                lock.release();
+                channel.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The scratch directory of this server (owner-only): the data directory is in it; callers may spool there. */
+    public Path directory() {
+        return directory;
+    }
+
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    /** The port number of the server's Unix socket (it listens on no TCP port). */
+    public int port() {
+        return port;
+    }
+
+    /** The backup the server was restored from. */
+    public CatalogEntry backup() {
+        return backup;
+    }
+
+    /**
+     * libpq settings for client tools (pg_dump, psql) on {@code database} of this server: the socket directory as
+     * host, the job's user, no password. Not for JDBC, which does not speak Unix sockets.
+     */
+    public PgConnection connection(String database) {
+        PgConnection.checkDatabaseName(database, "database");
+        return new PgConnection(directory.resolve("socket").toString(), port, jobConnection.user(), null, database,
+                jobConnection.binDir());
+    }
+
+    /** Stops the server (fast, then immediate) and deletes the scratch directory; safe to call more than once. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // called from the hook itself
+        }
+        try {
+            stop(dataDirectory, jobConnection);
+            FileUtils.deleteQuietly(directory.toFile());
+        } finally {
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException ignored) {
+                // the lock goes with the channel
+            }
+        }
+    }
+
+    private static Path prepareRoot(Path configured) throws IOException {
+        Path root = configured.toAbsolutePath().normalize();
+        if (!SAFE_PATH.matcher(root.toString()).matches()) {
+            throw StowageException.usage("stowage.scratch.path '" + root + "' may hold only letters, digits and / . _ + -");
+        }
+        if (Files.isSymbolicLink(root)) {
+            throw StowageException.usage("stowage.scratch.path " + root + " is a symbolic link; use the real directory");
+        }
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(root.getParent());
+            Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        }
+        UserPrincipal me = root.getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName(System.getProperty("user.name"));
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)
+                || !Files.getOwner(root, LinkOption.NOFOLLOW_LINKS).equals(me)) {
+            throw StowageException.usage("stowage.scratch.path " + root + " is not a directory owned by "
+                    + System.getProperty("user.name") + "; HINT: remove it or choose another");
+        }
+        // Others may pass through (the server's user, when Stowage is root) but not list it.
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
+        return root;
+    }
+
+    /** Stops a postmaster a killed run left on {@code directory}/data and deletes the directory. */
+    private static void removeLeftovers(Path directory, PgConnection connection) throws IOException {
+        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path data = directory.resolve("data");
+        if (Files.exists(data.resolve("postmaster.pid"))) {
+            stop(data, connection);
+        }
+        FileUtils.deleteDirectory(directory.toFile());
+    }
+
+    private static void stop(Path data, PgConnection connection) {
+        if (!Files.exists(data.resolve("postmaster.pid"))) {
+            return;
+        }
+        for (String mode : List.of("fast", "immediate")) {
+            try {
+                runAsServer(List.of(connection.tool("pg_ctl"), "-D", data.toString(), "-m", mode, "-w", "-t", "60",
+                        "stop"), connection);
+                return;
+            } catch (RuntimeException tryHarder) {
+                // next mode
+            }
+        }
+    }
+
+    /**
+     * Settings that make the copy a private scratch server, appended to postgresql.auto.conf (read last, so they win
+     * over the backup's own postgresql.conf): socket only, trust on that socket only, no archiving, modest memory.
+     */
+    private void configure() throws IOException {
+        Path socket = Files.createDirectory(directory.resolve("socket"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path hba = directory.resolve("pg_hba.conf");
+        Files.writeString(hba, "# stowage scratch server: its own socket only\nlocal all all trust\n");
+        Files.setPosixFilePermissions(hba, PosixFilePermissions.fromString("rw-------"));
+        if (!Files.exists(dataDirectory.resolve("postgresql.conf"))) {
+            // Clusters whose configuration lives outside the data directory (Debian's /etc/postgresql) back up none.
+            Files.writeString(dataDirectory.resolve("postgresql.conf"), "");
+        }
+        Files.writeString(dataDirectory.resolve("postgresql.auto.conf"), "\n# stowage scratch server\n"
+                        + "listen_addresses = ''\nport = " + port + "\nunix_socket_directories = '" + socket + "'\n"
+                        + "hba_file = '" + hba + "'\nssl = off\narchive_mode = off\n"
+                        + "shared_buffers = '128MB'\nlogging_collector = off\ncluster_name = 'stowage-scratch'\n"
+                        + "shared_preload_libraries = ''\n",
+                StandardOpenOption.APPEND);
+        if (ROOT) {
+            UserPrincipal postgres = directory.getFileSystem().getUserPrincipalLookupService()
+                    .lookupPrincipalByName(SERVER_USER);
+            try (var paths = Files.walk(directory)) {
+                for (Path p : paths.toList()) {
+                    Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                            .setOwner(postgres);
+                }
+            }
+            try {
+                runAsServer(List.of("test", "-w", dataDirectory.toString()), jobConnection);
+            } catch (StowageException e) {
+                throw new StowageException("the '" + SERVER_USER + "' user cannot reach " + dataDirectory + " (a directory "
+                        + "above it is closed to others); HINT: set stowage.scratch.path to a directory it can reach");
+            }
+        }
+    }
+
+    private void startAndAwaitRecovery() throws Exception {
+        Path log = directory.resolve("server.log");
+        try {
+            runAsServer(List.of(jobConnection.tool("pg_ctl"), "-D", dataDirectory.toString(), "-l", log.toString(), "-w",
+                    "-t", "3600", "start"), jobConnection);
+        } catch (StowageException e) {
+            throw new StowageException("the scratch server on " + dataDirectory + " did not start: " + logTail(log), e);
+        }
+        PgConnection local = connection(jobConnection.database());
+        long deadline = System.currentTimeMillis() + 24 * 3_600_000L;
+        while (System.currentTimeMillis() < deadline) {
+            if (!Files.exists(dataDirectory.resolve("postmaster.pid"))) {
+                throw new StowageException("the scratch server on " + dataDirectory + " stopped during recovery: "
+                        + logTail(log));
+            }
+            try (ExternalProcess psql = ExternalProcess.start(List.of(local.tool("psql"), "--no-psqlrc", "--no-password",
+                    "--tuples-only", "--no-align", "--command=SELECT pg_is_in_recovery()"),
+                    local.environment(local.database()), false); InputStream out = psql.stdout()) {
+                String answer = new String(out.readAllBytes(), StandardCharsets.UTF_8).trim();
+                psql.awaitSuccess();
+                if (answer.equals("f")) {
+                    return;
+                }
+            } catch (StowageException stillStarting) {
+                // not accepting connections yet
+            }
+            Thread.sleep(500);
+        }
+        throw new StowageException("recovery on " + dataDirectory + " did not finish within a day");
+    }
+
+    private static String logTail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            List<String> telling = new ArrayList<>();
+            for (String line : lines) {
+                if (line.contains("FATAL") || line.contains("PANIC") || line.contains("ERROR")) {
+                    telling.add(line.trim());
+                }
+            }
+            List<String> chosen = telling.isEmpty() ? lines : telling;
+            return chosen.isEmpty() ? "no server log" : chosen.get(chosen.size() - 1);
+        } catch (IOException e) {
+            return "no server log";
+        }
+    }
+
+    /** Runs a server-side tool, as {@value #SERVER_USER} when Stowage runs as root; fails with its last error. */
+    private static void runAsServer(List<String> command, PgConnection connection) {
+        List<String> full = new ArrayList<>();
+        if (ROOT) {
+            full.addAll(List.of("runuser", "-u", SERVER_USER, "--"));
+        }
+        full.addAll(command);
+        try (ExternalProcess process = ExternalProcess.start(full, Map.of(), false); InputStream out = process.stdout()) {
+            out.transferTo(OutputStream.nullOutputStream());
+            process.awaitSuccess();
+        } catch (IOException e) {
+            throw new StowageException(command.get(0) + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

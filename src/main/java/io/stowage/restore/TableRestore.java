@@ -1,0 +1,218 @@
+package io.stowage.restore;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.engine.postgresql.PgRestore;
+import io.stowage.engine.postgresql.PostgresServer;
+import io.stowage.engine.postgresql.RestoreList;
+import io.stowage.engine.postgresql.TableName;
+import io.stowage.job.Job;
+import io.stowage.pipeline.ExternalProcess;
+import io.stowage.runtime.StowageServices;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Restores one table, with what belongs to it, into a database on the job's server, leaving the rest of that
+ * database alone. From a logical backup the stored dump is read twice, both times as a stream: once for its table of
+ * contents (pg_restore reads only the head), once for the restore itself, which pg_restore makes from the selected
+ * entries ({@link RestoreList}) as SQL that psql runs in one transaction. From a physical backup a
+ * {@link ScratchServer} is made to the requested point, the table is dumped from it, and that dump goes through
+ * the same restore.
+ *
+ * <p>An existing table is refused unless {@code force}; then, in the same transaction as the restore, the foreign
+ * keys of other tables that reference it are dropped, the table is dropped (not CASCADE: a view on it makes the
+ * restore fail, with nothing changed), and after the restore the foreign keys are added back, validated in a second
+ * step (one that the restored rows no longer satisfy stays {@code NOT VALID}, with a warning). Foreign keys of the
+ * table itself come only where the table they reference exists in the target; others are skipped, with a warning.
+ */
+public final class TableRestore {
+    private final StowageServices services;
+    private final Consumer<String> warnings;
+
+    public TableRestore(StowageServices services, Consumer<String> warnings) {
+        this.services = services;
+        this.warnings = warnings;
+    }
+
+    public record Result(CatalogEntry backup, TableName table, String target, boolean replaced, boolean createdDatabase,
+                         double seconds) {
+    }
+
+    /** The source of a table: something that opens the plain custom-format archive, from its start, each time. */
+    @FunctionalInterface
+    interface ArchiveSource {
+        InputStream open() throws IOException;
+    }
+
+    /** From a logical backup ({@code backupId}: an id or latest). */
+    public Result restoreLogical(Job job, String backupId, TableName table, String target, boolean force)
+            throws IOException {
+        LogicalRestore.checkLogical(job, "--table");
+        PgConnection.checkDatabaseName(target, "target database");
+        PgConnection connection = PgConnection.of(job);
+        refuseExistingTable(connection, table, target, force);
+        long started = System.nanoTime();
+        CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
+        LogicalRestore logical = new LogicalRestore(services, warnings);
+        try (LogicalRestore.Archive archive = logical.openArchive(entry)) {
+            return restore(connection, archive::open, "backup " + entry.id(), entry, table, target, force, started);
+        }
+    }
+
+    /**
+     * From a physical backup: a scratch server restored to {@code time} (or from {@code backupId}), the table dumped
+     * from its database {@code sourceDatabase} into the scratch directory, restored from there; the scratch server is
+     * stopped and its directory deleted whatever happens.
+     */
+    public Result restorePhysical(Job job, String backupId, PhysicalRestore.Target time, String sourceDatabase,
+                                  TableName table, String target, boolean force) throws Exception {
+        PgConnection.checkDatabaseName(target, "target database");
+        PgConnection.checkDatabaseName(sourceDatabase, "source database");
+        PgConnection connection = PgConnection.of(job);
+        refuseExistingTable(connection, table, target, force); // before the long part
+        long started = System.nanoTime();
+        try (ScratchServer scratch = ScratchServer.start(services, job, backupId, time, warnings)) {
+            // pg_dump writes to a file in the scratch directory: the table of contents must be read before the
+            // restore starts, and a second pg_dump is not sure to number its entries the same. The scratch
+            // directory already holds the whole cluster; one table's dump beside it is the lesser cost.
+            Path dump = scratch.directory().resolve("table.pgfc");
+            PgConnection source = scratch.connection(sourceDatabase);
+            try (ExternalProcess pgDump = ExternalProcess.start(List.of(source.tool("pg_dump"), "--format=custom",
+                    "--compress=0", "--no-password", "--strict-names", "--table=" + table.sql(), "--file=" + dump),
+                    source.environment(sourceDatabase), false); InputStream out = pgDump.stdout()) {
+                out.transferTo(OutputStream.nullOutputStream());
+                try {
+                    pgDump.awaitSuccess();
+                } catch (StowageException e) {
+                    if (e.getMessage().contains("no matching tables")) {
+                        throw new StowageException("table " + table + " is not in database '" + sourceDatabase
+                                + "' of backup " + scratch.backup().id() + at(time));
+                    }
+                    throw e;
+                }
+            }
+            return restore(connection, () -> Files.newInputStream(dump), "backup " + scratch.backup().id() + at(time),
+                    scratch.backup(), table, target, force, started);
+        }
+    }
+
+    private static String at(PhysicalRestore.Target time) {
+        return time.time() != null ? " at " + time.time() : time.latest() ? " with all archived WAL" : "";
+    }
+
+    private static PgConnection in(PgConnection connection, String database) {
+        return new PgConnection(connection.host(), connection.port(), connection.user(), connection.password(), database,
+                connection.binDir());
+    }
+
+    private static void refuseExistingTable(PgConnection connection, TableName table, String target, boolean force) {
+        PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
+        if (!force && maintenance.databaseExists(target)
+                && new PostgresServer(in(connection, target)).relationExists(table)) {
+            throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: add "
+                    + "--force to replace that table (only it: the rest of the database is left as it is), or restore "
+                    + "into another --target-database");
+        }
+    }
+
+    private Result restore(PgConnection connection, ArchiveSource archive, String from, CatalogEntry entry,
+                           TableName table, String target, boolean force, long started) throws IOException {
+        PgRestore tools = new PgRestore(connection);
+        RestoreList toc;
+        try (InputStream in = archive.open()) {
+            toc = RestoreList.parse(tools.list(in));
+        }
+        RestoreList.Selection selection = toc.select(table);
+        if (selection == null) {
+            throw new StowageException("table " + table + " is not in " + from);
+        }
+        PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
+        PostgresServer server = new PostgresServer(in(connection, target));
+        boolean databaseExists = maintenance.databaseExists(target);
+        List<String> before = new ArrayList<>();
+        List<String> after = new ArrayList<>();
+        List<PostgresServer.ForeignKey> referencing = List.of();
+        boolean replaced = false;
+        if (databaseExists) {
+            if (!server.schemaExists(table.schema())) {
+                before.add("CREATE SCHEMA " + TableName.quote(table.schema()));
+            }
+            if (server.relationExists(table)) {
+                if (!force) {
+                    throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: "
+                            + "add --force to replace that table");
+                }
+                referencing = server.foreignKeysReferencing(table);
+                referencing.forEach(key -> before.add(key.dropSql()));
+                before.add("DROP TABLE " + table.sql());
+                referencing.forEach(key -> after.add(key.addNotValidSql()));
+                replaced = true;
+            }
+        } else {
+            before.add("CREATE SCHEMA IF NOT EXISTS " + TableName.quote(table.schema()));
+        }
+        List<RestoreList.Entry> chosen = new ArrayList<>(selection.entries());
+        for (RestoreList.Entry key : selection.foreignKeys().keySet()) {
+            // The referenced table is read from the key's own SQL: an archive of one table (pg_dump --table) does
+            // not list the tables its keys reference.
+            String sql;
+            try (InputStream in = archive.open()) {
+                sql = tools.script(in, toc.listFile(List.of(key)));
+            }
+            TableName other = RestoreList.referencedTable(sql);
+            boolean present = other != null && (other.equals(table)
+                    || databaseExists && server.relationExists(other));
+            if (!present) {
+                chosen.remove(key);
+                warnings.accept("foreign key " + key.tag().substring(table.name().length() + 1) + " of " + table
+                        + " was not restored: it references " + other + ", which is not in database '" + target + "'");
+            }
+        }
+        for (RestoreList.Entry needed : selection.needs()) {
+            if (!databaseExists || !server.objectExists(needed.kind(), needed.schema(), needed.tag())) {
+                chosen.add(needed);
+                if (needed.kind().equals("SEQUENCE")) {
+                    chosen.addAll(toc.sequenceSets(needed));
+                }
+            }
+        }
+        if (!databaseExists) {
+            maintenance.createDatabase(target);
+        }
+        try (InputStream in = archive.open()) {
+            tools.restoreSelected(in, toc.listFile(chosen), target, before, after);
+        } catch (IOException | RuntimeException e) {
+            String outcome;
+            if (databaseExists) {
+                outcome = "; nothing was changed in database '" + target + "'";
+            } else {
+                try {
+                    maintenance.dropDatabase(target);
+                    outcome = "; the new database '" + target + "' was dropped";
+                } catch (RuntimeException dropFailure) {
+                    outcome = "; the new database '" + target + "' could not be dropped: " + dropFailure.getMessage();
+                }
+            }
+            throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
+                    + "' failed: " + e.getMessage() + outcome, e);
+        }
+        for (PostgresServer.ForeignKey key : referencing) {
+            try {
+                server.run(key.validateSql(), "validate foreign key " + key.name() + " on " + key.table());
+            } catch (StowageException e) {
+                warnings.accept("foreign key " + key.name() + " on " + key.table() + " references " + table + " again "
+                        + "but is NOT VALID: some of its rows reference rows the restored table does not have ("
+                        + e.getMessage() + ")");
+            }
+        }
+        return new Result(entry, table, target, replaced, !databaseExists, (System.nanoTime() - started) / 1e9);
+    }
+}
