@@ -53,8 +53,10 @@ public final class LogicalRestore {
         PgConnection.checkDatabaseName(target, "target database");
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
         Manifest manifest = entry.manifest();
-        java.util.List<String> identities = manifest.encrypted()
-                ? io.stowage.crypto.AgeEncryption.identities(services.identityFile()) : java.util.List.of();
+        String backupName = "backup " + manifest.id() + " of job " + manifest.job();
+        if (manifest.encrypted()) {
+            services.encryption().requireKeyFor(manifest.encryption().passphrase(), backupName);
+        }
         Codec codec = Codec.of(manifest.compression().codec());
         PgConnection connection = PgConnection.of(job);
         // Never connect to the database we may have to drop.
@@ -89,7 +91,7 @@ public final class LogicalRestore {
             // identity fails here, with nothing created.
             InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
             if (manifest.encrypted()) {
-                stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities);
+                stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(), backupName);
             }
             if (exists) {
                 server.dropDatabase(target);

@@ -133,8 +133,8 @@ public final class PhysicalRestore {
             }
             InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
             if (manifest.encrypted()) {
-                stored = io.stowage.crypto.AgeEncryption.decrypt(stored,
-                        io.stowage.crypto.AgeEncryption.identities(services.identityFile()));
+                stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
+                        "backup " + manifest.id() + " of job " + manifest.job());
             }
             try (InputStream in = codec.decompress(stored)) {
                 extract(in, dir);
@@ -245,8 +245,6 @@ public final class PhysicalRestore {
                 keys.add(key);
             }
         }
-        java.util.function.Supplier<List<String>> identities = () -> io.stowage.crypto.AgeEncryption.identities(
-                services.identityFile());
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         try {
             List<Future<?>> fetches = new ArrayList<>();
@@ -260,7 +258,7 @@ public final class PhysicalRestore {
                     Path tmp = walDir.resolve("." + target.getFileName() + ".tmp");
                     InputStream stored = new BufferedInputStream(source.open(key), 1 << 16);
                     if (encrypted) {
-                        stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities.get());
+                        stored = services.encryption().decryptAny(stored, "WAL file " + key);
                     }
                     try (InputStream in = codec.decompress(stored)) {
                         Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);

@@ -32,7 +32,8 @@ final class CatalogStep implements Step {
             throw StowageException.usage("route '" + exchange.getFromRouteId() + "' reached stowage:catalog without a "
                     + "store step: nothing was stored");
         }
-        Manifest.Encryption encryption = run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients);
+        Manifest.Encryption encryption = run.passphrase ? new Manifest.Encryption("age", List.of(), true)
+                : run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients, false);
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
                 run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
                 run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),
