@@ -159,8 +159,10 @@ public final class AgeEncryption {
             }
         }
         if (passphrase && !identities) {
-            return "it is not passphrase-protected: it was encrypted to age keys; HINT: set AGE_IDENTITY_FILE to "
-                    + "an identity it was encrypted to";
+            return causes.stream().anyMatch(ScryptStanza.NotPassphraseProtectedException.class::isInstance)
+                    ? "it is not passphrase-protected: it was encrypted to age keys; HINT: set AGE_IDENTITY_FILE to "
+                            + "an identity it was encrypted to"
+                    : "the passphrase in AGE_PASSPHRASE_FILE cannot read it (" + e.getMessage() + ")";
         }
         if (identities && passphrase) {
             return "neither the identities in AGE_IDENTITY_FILE nor the passphrase in AGE_PASSPHRASE_FILE can read "

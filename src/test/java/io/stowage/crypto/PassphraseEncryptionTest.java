@@ -167,6 +167,16 @@ class PassphraseEncryptionTest {
                 AgeEncryption.identities(identity))).isInstanceOf(StowageException.class)
                 .hasMessageContaining("mixes an scrypt stanza with other");
 
+        // A file encrypted to keys, offered the passphrase only, says what it needs.
+        ByteArrayOutputStream toKeys = new ByteArrayOutputStream();
+        try (OutputStream out = AgeEncryption.encrypt(toKeys, List.of(recipient))) {
+            out.write("secret".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThatThrownBy(() -> AgeEncryption.decrypt(new ByteArrayInputStream(toKeys.toByteArray()), passphrase))
+                .isInstanceOf(StowageException.class).hasMessage("cannot decrypt this backup: it is not "
+                        + "passphrase-protected: it was encrypted to age keys; HINT: set AGE_IDENTITY_FILE to an "
+                        + "identity it was encrypted to");
+
         // A passphrase-protected file offered to identities only says what it needs.
         assertThatThrownBy(() -> AgeEncryption.decrypt(new ByteArrayInputStream(small.toByteArray()),
                 AgeEncryption.identities(identity))).isInstanceOf(StowageException.class)
