@@ -42,8 +42,16 @@ public record Manifest(
     public record Compression(String codec, int level) {
     }
 
-    /** Null when the backup is not encrypted. */
-    public record Encryption(String format, List<String> recipients) {
+    /**
+     * Null when the backup is not encrypted. {@code recipients}: the age public keys it is encrypted to (empty when
+     * {@code passphrase}); {@code passphrase}: encrypted with a passphrase (age scrypt) instead. A manifest written
+     * before passphrases existed has no {@code passphrase} field, read as false.
+     */
+    @JsonPropertyOrder({"format", "recipients", "passphrase"})
+    public record Encryption(String format, List<String> recipients, boolean passphrase) {
+        public Encryption {
+            recipients = recipients == null ? List.of() : List.copyOf(recipients);
+        }
     }
 
     /** One stored object: its name inside the backup's directory, sizes, and SHA-256 of the stored bytes. */

@@ -35,7 +35,7 @@ final class CheckCommand extends BaseCommand {
                     }
                 }
             }
-            checkEncryptionKeys(runtime);
+            failed |= !checkEncryptionKeys(runtime);
             for (Repository repository : runtime.services().repositories().all()) {
                 try {
                     repository.check();
@@ -55,18 +55,57 @@ final class CheckCommand extends BaseCommand {
     }
 
     /**
-     * Warns about backups that only keys no longer configured can read: if those keys are lost, so are the backups.
+     * The passphrase, when one is configured: its file's permissions, and whether this JVM may use the memory its
+     * key derivation needs (a FAIL: every backup would fail). Then warns about backups that only keys no longer
+     * configured can read, or that are passphrase-protected while no passphrase is configured: if those keys (or that
+     * passphrase) are lost, so are the backups.
      */
-    private void checkEncryptionKeys(StowageRuntime runtime) {
-        java.util.List<String> current = runtime.services().encryptionRecipients();
+    private boolean checkEncryptionKeys(StowageRuntime runtime) {
+        io.stowage.crypto.AgeKeys keys = runtime.services().encryption();
+        boolean ok = true;
+        if (keys.passphrase()) {
+            long need = keys.derivationMemoryBytes();
+            long max = Runtime.getRuntime().maxMemory();
+            if (need > max) {
+                ok = false;
+                out().println("FAIL  encryption: the passphrase's scrypt work factor 2^" + keys.workFactor() + " needs "
+                        + (need >> 20) + " MiB of heap and the JVM has at most " + (max >> 20) + " MiB; HINT: raise "
+                        + "it (STOWAGE_JAVA_OPTS=-Xmx" + ((need >> 20) + 256) + "m) or lower "
+                        + "AGE_PASSPHRASE_WORK_FACTOR");
+            } else {
+                out().println("ok    encryption: passphrase from " + keys.passphraseFile() + " (age scrypt, work factor "
+                        + "2^" + keys.workFactor() + ")");
+            }
+            try {
+                java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions =
+                        java.nio.file.Files.getPosixFilePermissions(keys.passphraseFile());
+                if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                    out().println("WARN  passphrase file " + keys.passphraseFile() + " is readable by others ("
+                            + java.nio.file.attribute.PosixFilePermissions.toString(permissions) + "); HINT: chmod 600 "
+                            + keys.passphraseFile());
+                }
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                // Read at start already; a file system without POSIX permissions has nothing to warn about.
+            }
+        } else if (!keys.recipients().isEmpty()) {
+            out().println("ok    encryption: to " + keys.recipients().size() + " age recipient(s)");
+        }
+        java.util.List<String> current = keys.recipients();
         for (io.stowage.catalog.CatalogEntry entry : runtime.services().catalog().list(jobName, this::warn)) {
             io.stowage.catalog.Manifest.Encryption encryption = entry.manifest().encryption();
-            if (encryption != null && encryption.recipients().stream().noneMatch(current::contains)) {
+            if (encryption != null && encryption.passphrase()) {
+                if (!keys.passphrase()) {
+                    out().println("WARN  backup " + entry.id() + " of job " + entry.job() + " is passphrase-protected "
+                            + "and no passphrase is configured; keep its passphrase (restore with AGE_PASSPHRASE_FILE "
+                            + "set and AGE_RECIPIENTS unset), or take a new backup");
+                }
+            } else if (encryption != null && encryption.recipients().stream().noneMatch(current::contains)) {
                 out().println("WARN  backup " + entry.id() + " of job " + entry.job() + " is readable only by keys no "
                         + "longer configured: " + String.join(", ", encryption.recipients())
                         + "; keep their identities, or take a new backup");
             }
         }
+        return ok;
     }
 
     /**

@@ -19,10 +19,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Encryption in the age format (X25519 recipients), through the jagged library: what Stowage writes, the age
- * command-line tool reads ({@code age -d -i KEY}), and the other way round. Backups are encrypted to public keys, so
- * the backup host cannot read old backups; restores need an identity (a secret key) in the file that
- * AGE_IDENTITY_FILE names.
+ * Encryption in the age format, through the jagged library: what Stowage writes, the age command-line tool reads
+ * ({@code age -d -i KEY}, or {@code age -d} and the passphrase), and the other way round. Backups are encrypted to
+ * X25519 public keys, so the backup host cannot read old backups, and restores need an identity (a secret key) in the
+ * file that AGE_IDENTITY_FILE names; or, for small setups, with a passphrase (an scrypt stanza, {@link ScryptStanza}),
+ * which the same host both writes and reads with. {@link AgeKeys} holds what is configured.
  */
 public final class AgeEncryption {
     public static final String EXTENSION = ".age";
@@ -88,16 +89,85 @@ public final class AgeEncryption {
 
     /** Wraps {@code in}: reads the plaintext of an age stream, with any of the identities. */
     public static InputStream decrypt(InputStream in, List<String> identities) throws IOException {
+        return decrypt(in, identities, null, "this backup");
+    }
+
+    /**
+     * Wraps {@code out}: what is written is encrypted with the passphrase (an scrypt stanza at {@code workFactor},
+     * the only stanza of the header). Closing finishes the age stream.
+     */
+    public static OutputStream encrypt(OutputStream out, Passphrase passphrase, int workFactor) throws IOException {
         try {
-            List<RecipientStanzaReader> readers = new ArrayList<>();
+            return Channels.newOutputStream(new StandardEncryptingChannelFactory().newEncryptingChannel(
+                    Channels.newChannel(out), List.of(ScryptStanza.writer(passphrase, workFactor))));
+        } catch (ScryptStanza.InsufficientMemoryException e) {
+            throw StowageException.usage("cannot encrypt with the passphrase: " + e.getMessage());
+        } catch (GeneralSecurityException e) {
+            throw new StowageException("cannot encrypt with the passphrase: " + e.getMessage());
+        }
+    }
+
+    /** Wraps {@code in}: reads the plaintext of a passphrase-protected age stream. */
+    public static InputStream decrypt(InputStream in, Passphrase passphrase) throws IOException {
+        return decrypt(in, List.of(), passphrase, "this backup");
+    }
+
+    /**
+     * Wraps {@code in}: reads the plaintext of an age stream with any of the identities and the passphrase (either
+     * may be absent). A failure is one line naming {@code what} (for example "backup 20261121T020000Z-F of job
+     * postgres") and which keys were tried; never the keys themselves.
+     */
+    static InputStream decrypt(InputStream in, List<String> identities, Passphrase passphrase, String what)
+            throws IOException {
+        List<RecipientStanzaReader> readers = new ArrayList<>();
+        try {
             for (String identity : identities) {
-                readers.add(X25519RecipientStanzaReaderFactory.newRecipientStanzaReader(identity));
+                readers.add(ScryptStanza.alone(X25519RecipientStanzaReaderFactory.newRecipientStanzaReader(identity)));
             }
+        } catch (GeneralSecurityException e) {
+            throw new StowageException("cannot decrypt " + what + ": an identity in AGE_IDENTITY_FILE is not a valid "
+                    + "age secret key");
+        }
+        if (passphrase != null) {
+            readers.add(ScryptStanza.reader(passphrase));
+        }
+        try {
             return Channels.newInputStream(new StandardDecryptingChannelFactory()
                     .newDecryptingChannel(Channels.newChannel(in), readers));
         } catch (GeneralSecurityException e) {
-            throw new StowageException("cannot decrypt: none of the identities in AGE_IDENTITY_FILE can read this "
-                    + "backup (" + e.getMessage() + ")");
+            throw new StowageException("cannot decrypt " + what + ": " + reason(e, !identities.isEmpty(),
+                    passphrase != null));
         }
+    }
+
+    /** Why no configured key opened the stream, in the operator's terms. */
+    private static String reason(GeneralSecurityException e, boolean identities, boolean passphrase) {
+        List<GeneralSecurityException> causes = new ArrayList<>();
+        causes.add(e);
+        for (Throwable suppressed : e.getSuppressed()) {
+            if (suppressed instanceof GeneralSecurityException g) {
+                causes.add(g);
+            }
+        }
+        for (Class<?> kind : List.of(ScryptStanza.IncorrectPassphraseException.class,
+                ScryptStanza.InsufficientMemoryException.class, ScryptStanza.MalformedException.class,
+                ScryptStanza.PassphraseProtectedException.class)) {
+            for (GeneralSecurityException cause : causes) {
+                if (kind.isInstance(cause)) {
+                    return cause.getMessage();
+                }
+            }
+        }
+        if (passphrase && !identities) {
+            return causes.stream().anyMatch(ScryptStanza.NotPassphraseProtectedException.class::isInstance)
+                    ? "it is not passphrase-protected: it was encrypted to age keys; HINT: set AGE_IDENTITY_FILE to "
+                            + "an identity it was encrypted to"
+                    : "the passphrase in AGE_PASSPHRASE_FILE cannot read it (" + e.getMessage() + ")";
+        }
+        if (identities && passphrase) {
+            return "neither the identities in AGE_IDENTITY_FILE nor the passphrase in AGE_PASSPHRASE_FILE can read "
+                    + "it (" + e.getMessage() + ")";
+        }
+        return "none of the identities in AGE_IDENTITY_FILE can read it (" + e.getMessage() + ")";
     }
 }

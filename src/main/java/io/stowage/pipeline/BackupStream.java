@@ -50,7 +50,7 @@ public final class BackupStream {
     private int level;
     private MessageDigest digest;
     private boolean checksumLast;
-    private List<String> recipients = List.of();
+    private io.stowage.crypto.AgeKeys encryption;
 
     public BackupStream(Source source) {
         this.source = source;
@@ -81,20 +81,31 @@ public final class BackupStream {
         return this;
     }
 
-    /** Adds age encryption to these recipients; the object gets the {@code .age} suffix. */
-    public BackupStream encrypt(List<String> recipients) {
-        if (!this.recipients.isEmpty()) {
+    /**
+     * Adds age encryption with these keys (to their recipients, or with their passphrase); the object gets the
+     * {@code .age} suffix.
+     */
+    public BackupStream encrypt(io.stowage.crypto.AgeKeys keys) {
+        if (encryption != null) {
             throw StowageException.usage("the route encrypts twice: keep one encrypt step");
         }
-        this.recipients = List.copyOf(recipients);
-        stages.add(out -> io.stowage.crypto.AgeEncryption.encrypt(out, this.recipients));
+        if (!keys.encrypts()) {
+            throw new IllegalArgumentException("no age recipients or passphrase to encrypt with");
+        }
+        this.encryption = keys;
+        stages.add(keys::encrypt);
         checksumLast = false;
         return this;
     }
 
-    /** The age recipients the stream is encrypted to; empty when it is not encrypted. */
+    /** The age recipients the stream is encrypted to; empty when it is not encrypted or has a passphrase. */
     public List<String> recipients() {
-        return recipients;
+        return encryption == null ? List.of() : encryption.recipients();
+    }
+
+    /** Whether the stream is encrypted with a passphrase. */
+    public boolean passphrase() {
+        return encryption != null && encryption.passphrase();
     }
 
     /** Adds any other filter. */
@@ -113,7 +124,7 @@ public final class BackupStream {
     }
 
     public String objectName() {
-        return source.objectName() + codec.extension() + (recipients.isEmpty() ? "" : io.stowage.crypto.AgeEncryption.EXTENSION);
+        return source.objectName() + codec.extension() + (encryption == null ? "" : io.stowage.crypto.AgeEncryption.EXTENSION);
     }
 
     /**

@@ -51,6 +51,10 @@ public final class LogicalRestore {
         PgConnection.checkDatabaseName(target, "target database");
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
         Manifest manifest = entry.manifest();
+        String backupName = "backup " + manifest.id() + " of job " + manifest.job();
+        if (manifest.encrypted()) {
+            services.encryption().requireKeyFor(manifest.encryption().passphrase(), backupName);
+        }
         PgConnection connection = PgConnection.of(job);
         PostgresServer server = new PostgresServer(maintenance(connection, target));
         boolean exists = server.databaseExists(target);
@@ -109,14 +113,12 @@ public final class LogicalRestore {
         private final String repository;
         private final Path file;
         private final Path scratch;
-        private final List<String> identities;
 
-        private Archive(CatalogEntry entry, String repository, Path file, Path scratch, List<String> identities) {
+        private Archive(CatalogEntry entry, String repository, Path file, Path scratch) {
             this.entry = entry;
             this.repository = repository;
             this.file = file;
             this.scratch = scratch;
-            this.identities = identities;
         }
 
         public CatalogEntry backup() {
@@ -134,7 +136,8 @@ public final class LogicalRestore {
             InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
             try {
                 if (manifest.encrypted()) {
-                    stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities);
+                    stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
+                            "backup " + manifest.id() + " of job " + manifest.job());
                 }
                 return Codec.of(manifest.compression().codec()).decompress(stored);
             } catch (IOException | RuntimeException e) {
@@ -158,8 +161,10 @@ public final class LogicalRestore {
      */
     public Archive openArchive(CatalogEntry entry) throws IOException {
         Manifest manifest = entry.manifest();
-        List<String> identities = manifest.encrypted()
-                ? io.stowage.crypto.AgeEncryption.identities(services.identityFile()) : List.of();
+        if (manifest.encrypted()) {
+            services.encryption().requireKeyFor(manifest.encryption().passphrase(),
+                    "backup " + manifest.id() + " of job " + manifest.job());
+        }
         Repository source = chooseSource(entry);
         Manifest.StoredObject dump = manifest.objects().get(0);
         String key = Catalog.objectKey(manifest.job(), manifest.id(), dump.name());
@@ -176,7 +181,7 @@ public final class LogicalRestore {
                     verify(source.open(key), out, dump, key, source);
                 }
             }
-            return new Archive(entry, source.name(), file, scratch, identities);
+            return new Archive(entry, source.name(), file, scratch);
         } catch (IOException | RuntimeException e) {
             if (scratch != null) {
                 FileUtils.deleteQuietly(scratch.toFile());

@@ -134,8 +134,8 @@ public final class PhysicalRestore {
             }
             InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
             if (manifest.encrypted()) {
-                stored = io.stowage.crypto.AgeEncryption.decrypt(stored,
-                        io.stowage.crypto.AgeEncryption.identities(services.identityFile()));
+                stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
+                        "backup " + manifest.id() + " of job " + manifest.job());
             }
             try (InputStream in = codec.decompress(stored)) {
                 extract(in, dir);
@@ -254,8 +254,6 @@ public final class PhysicalRestore {
                 wanted.add(object);
             }
         }
-        java.util.function.Supplier<List<String>> identities = () -> io.stowage.crypto.AgeEncryption.identities(
-                services.identityFile());
         String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();
@@ -277,7 +275,7 @@ public final class PhysicalRestore {
                         try {
                             InputStream stored = new BufferedInputStream(hashed, 1 << 16);
                             if (object.encrypted()) {
-                                stored = io.stowage.crypto.AgeEncryption.decrypt(stored, identities.get());
+                                stored = services.encryption().decryptAny(stored, "WAL file " + key);
                             }
                             InputStream in = object.codec().decompress(stored);
                             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);

@@ -29,6 +29,8 @@ public final class BackupRun {
     String database;
     Map<String, String> serverDetails = Map.of();
     List<String> recipients = List.of();
+    /** Whether the objects are encrypted with a passphrase (age scrypt) rather than to recipients. */
+    boolean passphrase;
     /** For physical backups: where the WAL range comes from once the source has run. */
     io.stowage.engine.postgresql.PgBaseBackup baseBackup;
     long walSegmentSize;

@@ -37,7 +37,8 @@ final class CatalogStep implements Step {
             LOG.warn("backup {} of job {}: row counts are not recorded ({}); its verification will skip them", run.id,
                     run.job.name(), run.dumpTap.stopReason());
         }
-        Manifest.Encryption encryption = run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients);
+        Manifest.Encryption encryption = run.passphrase ? new Manifest.Encryption("age", List.of(), true)
+                : run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients, false);
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
                 run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
                 run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),

@@ -42,8 +42,9 @@ final class FilterSteps {
     }
 
     /**
-     * {@code stowage:encrypt}: age encryption to the configured recipients (AGE_RECIPIENTS), after compression;
-     * nothing when no recipient is configured, so the shipped routes carry the step either way.
+     * {@code stowage:encrypt}: age encryption to the configured recipients (AGE_RECIPIENTS) or with the configured
+     * passphrase (AGE_PASSPHRASE_FILE), after compression; nothing when neither is configured, so the shipped routes
+     * carry the step either way.
      */
     static final class Encrypt implements Step {
         Encrypt(Map<String, String> parameters) {
@@ -52,9 +53,9 @@ final class FilterSteps {
 
         @Override
         public void process(Exchange exchange, StowageServices services) {
-            java.util.List<String> recipients = services.encryptionRecipients();
-            if (!recipients.isEmpty()) {
-                stream(exchange, "encrypt").encrypt(recipients);
+            io.stowage.crypto.AgeKeys keys = services.encryption();
+            if (keys.encrypts()) {
+                stream(exchange, "encrypt").encrypt(keys);
             }
         }
     }

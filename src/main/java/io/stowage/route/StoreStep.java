@@ -45,6 +45,7 @@ final class StoreStep implements Step {
         run.storedBytes += r.storedBytes();
         run.compression = new Manifest.Compression(stream.codec().id(), stream.level());
         run.recipients = stream.recipients();
+        run.passphrase = stream.passphrase();
         run.lastObjectKey = key;
         if (!run.completeIn.contains(repository.name())) {
             run.completeIn.add(repository.name());

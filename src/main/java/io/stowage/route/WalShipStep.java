@@ -58,8 +58,8 @@ final class WalShipStep implements Step {
             return;
         }
         BackupStream stream = new BackupStream(new FileSource(file)).compress(codec, level, 0);
-        if (!services.encryptionRecipients().isEmpty()) {
-            stream.encrypt(services.encryptionRecipients());
+        if (services.encryption().encrypts()) {
+            stream.encrypt(services.encryption());
         }
         stream.checksum();
         String key = job + "/wal/" + stream.objectName();

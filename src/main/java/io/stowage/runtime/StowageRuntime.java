@@ -162,9 +162,11 @@ public final class StowageRuntime implements AutoCloseable {
                     property(properties, "stowage.alert.pagerduty.url").orElse("https://events.pagerduty.com/v2/enqueue"));
             int attempts = Integer.parseInt(property(properties, "stowage.retry.attempts").orElse("3"));
             services = new StowageServices(new Repositories(local, s3), alerts, attempts);
-            services.encryption(io.stowage.crypto.AgeEncryption.recipients(
-                    property(properties, "stowage.encryption.recipients").orElse("")),
-                    property(properties, "stowage.encryption.identity-file").map(Path::of).orElse(null));
+            services.encryption(io.stowage.crypto.AgeKeys.configure(
+                    property(properties, "stowage.encryption.recipients").orElse(null),
+                    property(properties, "stowage.encryption.identity-file").orElse(null),
+                    property(properties, "stowage.encryption.passphrase-file").orElse(null),
+                    property(properties, "stowage.encryption.passphrase-work-factor").orElse(null)));
             services.scratchRoot(property(properties, "stowage.scratch.path").map(Path::of)
                     .orElse(Path.of(System.getProperty("java.io.tmpdir"), "stowage-scratch")));
             context.getRegistry().bind(StowageServices.BEAN, services);

@@ -27,8 +27,7 @@ public final class StowageServices {
     private final AlertState alertState;
     private final int retryAttempts;
     private volatile BackupMetrics metrics = new BackupMetrics(null);
-    private volatile java.util.List<String> encryptionRecipients = java.util.List.of();
-    private volatile java.nio.file.Path identityFile;
+    private volatile io.stowage.crypto.AgeKeys encryption = io.stowage.crypto.AgeKeys.none();
     private volatile java.nio.file.Path scratchRoot = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
             "stowage-scratch");
     private volatile JobRegistry jobs;
@@ -48,14 +47,12 @@ public final class StowageServices {
         this.retryAttempts = Math.max(1, retryAttempts);
     }
 
-    /** The age recipients new backups are encrypted to (AGE_RECIPIENTS); empty: not encrypted. */
-    public java.util.List<String> encryptionRecipients() {
-        return encryptionRecipients;
-    }
-
-    /** The age identity file restores read (AGE_IDENTITY_FILE), or null. */
-    public java.nio.file.Path identityFile() {
-        return identityFile;
+    /**
+     * The configured age keys: recipients (AGE_RECIPIENTS) or a passphrase (AGE_PASSPHRASE_FILE) for new backups,
+     * and the identity file (AGE_IDENTITY_FILE) restores read. Nothing configured: backups are not encrypted.
+     */
+    public io.stowage.crypto.AgeKeys encryption() {
+        return encryption;
     }
 
     /**
@@ -70,9 +67,8 @@ public final class StowageServices {
         this.scratchRoot = root.toAbsolutePath().normalize();
     }
 
-    void encryption(java.util.List<String> recipients, java.nio.file.Path identityFile) {
-        this.encryptionRecipients = java.util.List.copyOf(recipients);
-        this.identityFile = identityFile;
+    void encryption(io.stowage.crypto.AgeKeys keys) {
+        this.encryption = keys;
     }
 
     public Repositories repositories() {
