@@ -242,7 +242,7 @@ class PhysicalBackupTest {
             assertThat(walKeys(ws)).contains(segment + ".zst.age");
             id = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0).get("id").asText();
         }
-        assertThat(walKeys(ws)).isNotEmpty().allMatch(name -> name.endsWith(".age"));
+        assertThat(walKeys(ws)).isNotEmpty().allMatch(name -> name.endsWith(".age") || name.endsWith(".age.sha256"));
         Path backup = ws.repository().resolve("postgres").resolve(id);
         assertThat(backup.resolve("base.tar.zst.age")).exists();
         assertThat(ManifestCodec.JSON.readTree(backup.resolve("manifest.json").toFile()).get("encryption")
