@@ -11,6 +11,8 @@ import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.catalog.ManifestCodec;
 import io.stowage.engine.postgresql.PgConnection;
+import io.stowage.engine.postgresql.WalNames;
+import io.stowage.engine.postgresql.WalObject;
 import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
 import io.stowage.job.Probe;
@@ -113,7 +115,7 @@ public final class Verification {
         services.audit().record(new AuditLog.Entry("verify", job.name(), id, failure == null ? "success" : "failure",
                 took, failure == null ? null : Failures.describe(failure)));
         if (services.metrics() != null) {
-            if ("logical".equals(job.method())) {
+            if ("logical".equals(job.method()) || "physical".equals(job.method())) {
                 services.metrics().restoreObjective(job.name(), job.rtoSeconds());
             }
             if (result != null) {
@@ -124,8 +126,11 @@ public final class Verification {
     }
 
     public Result verify(Job job, String backup) throws Exception {
+        if ("physical".equals(job.method())) {
+            return verifyPhysical(job, backup);
+        }
         if (!"logical".equals(job.method())) {
-            throw StowageException.usage("verify restores logical backups in this version; job '" + job.name()
+            throw StowageException.usage("verify restores logical and physical backups; job '" + job.name()
                     + "' is " + job.method());
         }
         List<Probe> probes = job.probes();
@@ -133,20 +138,7 @@ public final class Verification {
         CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
         Manifest manifest = entry.manifest();
         backupId = manifest.id();
-        // The restore below hashes every object of the first repository holding the backup before it uses it;
-        // here, the copies in the other repositories, so that each object is read once.
-        boolean first = true;
-        for (Repository repository : services.repositories().all()) {
-            if (entry.repositories().contains(repository.name())) {
-                if (first) {
-                    first = false;
-                    continue;
-                }
-                for (Manifest.StoredObject object : manifest.objects()) {
-                    checkObject(repository, Catalog.objectKey(manifest.job(), manifest.id(), object.name()), object);
-                }
-            }
-        }
+        checkOtherCopies(entry);
         String scratch = "stowage_verify_" + job.name().replace('-', '_');
         PgConnection connection = PgConnection.of(job);
         PostgresServer server = new PostgresServer(connection);
@@ -165,6 +157,94 @@ public final class Verification {
             return result;
         } finally {
             server.dropDatabase(scratch);
+        }
+    }
+
+    /**
+     * The restore hashes every object of the first repository holding the backup before it uses it; here, the copies
+     * in the other repositories, so that each object is read once. For a physical backup, also the WAL it needs to
+     * become consistent (its start to its stop segment) in those repositories, against their checksum files.
+     */
+    private void checkOtherCopies(CatalogEntry entry) throws Exception {
+        Manifest manifest = entry.manifest();
+        boolean first = true;
+        for (Repository repository : services.repositories().all()) {
+            if (entry.repositories().contains(repository.name())) {
+                if (first) {
+                    first = false;
+                    continue;
+                }
+                for (Manifest.StoredObject object : manifest.objects()) {
+                    checkObject(repository, Catalog.objectKey(manifest.job(), manifest.id(), object.name()), object);
+                }
+                if (manifest.wal() != null) {
+                    checkBackupWal(repository, manifest);
+                }
+            }
+        }
+    }
+
+    /** Every WAL segment from the backup's start to its stop segment is in {@code repository}, and hashes right. */
+    private static void checkBackupWal(Repository repository, Manifest manifest) throws Exception {
+        String prefix = manifest.job() + "/wal/";
+        List<String> keys = repository.list(prefix);
+        java.util.Set<String> present = new java.util.HashSet<>(keys);
+        Map<String, WalObject> segments = new java.util.HashMap<>();
+        for (String key : keys) {
+            WalObject.ofKey(key).filter(o -> o.isSegment() && !o.checksumFile())
+                    .ifPresent(o -> segments.put(o.walName(), o));
+        }
+        String segment = manifest.wal().startSegment();
+        while (true) {
+            WalObject object = segments.get(segment);
+            if (object == null) {
+                throw new StowageException("WAL segment " + segment + ", which backup " + manifest.id() + " needs, is "
+                        + "missing from repository '" + repository.name() + "'");
+            }
+            String checksumKey = prefix + object.checksumFileName();
+            if (present.contains(checksumKey)) {
+                String expected = WalObject.readChecksum(repository, checksumKey);
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                try (InputStream in = new DigestInputStream(repository.open(prefix + object.file()), sha)) {
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+                String actual = HexFormat.of().formatHex(sha.digest());
+                if (!actual.equals(expected)) {
+                    throw new StowageException("WAL object '" + prefix + object.file() + "' in repository '"
+                            + repository.name() + "' is corrupt: SHA-256 " + actual + ", its checksum file says "
+                            + expected);
+                }
+            }
+            if (segment.equals(manifest.wal().stopSegment())) {
+                return;
+            }
+            segment = WalNames.next(segment, manifest.wal().segmentSize());
+        }
+    }
+
+    /**
+     * Proves a physical backup: its copies in the other repositories, then a scratch server restored from it with
+     * all archived WAL (to latest), whose restore and recovery time is the RTO; then the probes on the job's database
+     * there. The scratch server is always stopped and its directory removed.
+     */
+    private Result verifyPhysical(Job job, String backup) throws Exception {
+        List<Probe> probes = job.probes();
+        long rtoSeconds = job.rtoSeconds();
+        CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
+        Manifest manifest = entry.manifest();
+        backupId = manifest.id();
+        checkOtherCopies(entry);
+        long started = System.nanoTime();
+        try (ScratchServer server = ScratchServer.start(services, job, manifest.id(),
+                new PhysicalRestore.Target(null, true), warnings)) {
+            Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
+            String database = PgConnection.of(job).database();
+            List<ProbeOutcome> outcomes = new ArrayList<>();
+            long[] read = probe(server.connection(database), database, null, probes, outcomes);
+            Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, (int) read[0], read[1],
+                    List.copyOf(outcomes));
+            record(result);
+            return result;
         }
     }
 

@@ -182,7 +182,7 @@ final class ServiceSteps {
     }
 
     /**
-     * {@code stowage:verify-all}: the scheduled verification: the newest backup of every logical job is proven by
+     * {@code stowage:verify-all}: the scheduled verification: the newest backup of every job (logical or physical) is proven by
      * {@link io.stowage.restore.Verification#run} (which audits and measures it); the body becomes the list of events
      * for the notify route: a failure (type {@code verify}) for each job that did not pass, a success for each that
      * did, and for a passed one whose restore took longer than the job's objective, a failure of type {@code rto}
@@ -197,7 +197,7 @@ final class ServiceSteps {
         public void process(Exchange exchange, StowageServices services) {
             List<BackupEvent> events = new java.util.ArrayList<>();
             for (Job job : services.jobs().all()) {
-                if (!"logical".equals(job.method())) {
+                if (!"logical".equals(job.method()) && !"physical".equals(job.method())) {
                     continue;
                 }
                 io.stowage.restore.Verification.Outcome outcome = new io.stowage.restore.Verification(services,

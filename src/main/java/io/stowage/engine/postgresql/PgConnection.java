@@ -66,7 +66,9 @@ public record PgConnection(String host, int port, String user, String password, 
         return binDir == null ? name : binDir + "/" + name;
     }
 
-    /** Opens a JDBC connection to {@code db}, turning the driver's failure into one line the operator can act on. */
+    /**
+     * Opens a JDBC connection to {@code db}, over TCP, or over the Unix socket when the host is a directory (as libpq
+     * reads PGHOST), turning the driver's failure into one line the operator can act on. */
     public Connection open(String db) {
         Properties props = new Properties();
         props.setProperty("user", user);
@@ -75,7 +77,16 @@ public record PgConnection(String host, int port, String user, String password, 
         }
         props.setProperty("connectTimeout", "10");
         props.setProperty("ApplicationName", "stowage");
-        String url = "jdbc:postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + db;
+        String url;
+        if (host.startsWith("/")) {
+            // A socket directory, as libpq takes it: the driver reaches the server's Unix socket through junixsocket.
+            props.setProperty("socketFactory", "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg");
+            props.setProperty("socketFactoryArg", host + "/.s.PGSQL." + port);
+            props.setProperty("sslmode", "disable");
+            url = "jdbc:postgresql://localhost:" + port + "/" + db;
+        } else {
+            url = "jdbc:postgresql://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + db;
+        }
         try {
             return DriverManager.getConnection(url, props);
         } catch (SQLException e) {

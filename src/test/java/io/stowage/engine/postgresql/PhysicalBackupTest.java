@@ -154,6 +154,17 @@ class PhysicalBackupTest {
         }
     }
 
+    /** The rows of every user table in the source cluster's postgres database. */
+    private static long allRows() throws Exception {
+        try (var c = cluster.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c"
+                     + " FROM %I.%I', schemaname, tablename), false, true, '')))[1]::text::bigint) FROM pg_tables"
+                     + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     private static long count(ThrowawayPostgres server, String where) throws Exception {
         try (var c = server.connect("postgres"); var s = c.createStatement();
              var rs = s.executeQuery("SELECT count(*) FROM t WHERE " + where)) {
@@ -314,6 +325,42 @@ class PhysicalBackupTest {
         assertThat(restore.status()).as(restore.toString()).isEqualTo(1);
         assertThat(restore.err()).startsWith("error: ").contains("WAL object 'postgres/wal/" + corrupt + ".zst'")
                 .contains("is corrupt");
+    }
+
+    @Test
+    void should_verify_a_physical_backup_on_a_scratch_server_and_refuse_a_corrupt_one() throws Exception {
+        Path scratchRoot = Files.createTempDirectory(Path.of("/tmp"), "stowage-scratch-verify-");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
+                .property("stowage.scratch.path", scratchRoot.toString());
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) SELECT 'proven ' || g FROM generate_series(1, 20) g");
+            awaitShipped(ws, switchWal());
+        }
+        Workspace.Result verify = ws.run("verify", "postgres");
+        assertThat(verify.status()).as(verify.toString()).isZero();
+        assertThat(verify.out()).startsWith("verified backup ").contains("restored in").contains("rows read");
+        JsonNode entry = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
+        assertThat(entry.get("verified").isNull()).isFalse();
+        Path backup = ws.repository().resolve("postgres").resolve(entry.get("id").asText());
+        try (Stream<Path> files = Files.list(backup)) {
+            Path record = files.filter(p -> p.getFileName().toString().startsWith("verified-")).findFirst().orElseThrow();
+            JsonNode json = ManifestCodec.JSON.readTree(record.toFile());
+            assertThat(json.get("rows").asLong()).as("every row, to the latest WAL").isEqualTo(allRows());
+            assertThat(json.get("rtoMet").asBoolean()).isTrue();
+        }
+        assertThat(scratchRoot.resolve("postgres")).as("the scratch server is removed").doesNotExist();
+
+        // A flipped byte in the base backup: verify names the object and still leaves nothing behind.
+        Path base = backup.resolve("base.tar.zst");
+        byte[] bytes = Files.readAllBytes(base);
+        bytes[bytes.length / 3] ^= 0x01;
+        Files.write(base, bytes);
+        Workspace.Result corrupt = ws.run("verify", "postgres");
+        assertThat(corrupt.status()).isEqualTo(1);
+        assertThat(corrupt.err()).startsWith("error: ").contains("base.tar.zst").contains("corrupt");
+        assertThat(scratchRoot.resolve("postgres")).doesNotExist();
     }
 
     @Test
