@@ -221,8 +221,11 @@ public final class S3Repository implements Repository {
             reason = rootMessage(e);
         }
         String what = key == null ? "" : " '" + key + "'";
+        // Bytes damaged on the way up (BadDigest) are sent again by a retry; a stored object that reads back damaged
+        // is not mended by reading it again at once.
         boolean transientFailure = (e instanceof SdkClientException && !isChecksumMismatch(e))
-                || (e instanceof AwsServiceException ase && (ase.statusCode() >= 500 || ase.statusCode() == 429));
+                || (e instanceof AwsServiceException ase && (ase.statusCode() >= 500 || ase.statusCode() == 429
+                        || "BadDigest".equals(errorCode(ase))));
         return new RepositoryException("cannot " + operation + what + " in repository '" + name + "' ("
                 + location() + "): " + reason, e, transientFailure);
     }

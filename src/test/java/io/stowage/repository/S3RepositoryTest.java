@@ -285,7 +285,8 @@ class S3RepositoryTest extends RepositoryContract {
             assertThatThrownBy(() -> damaged.write("job/small.bin", out -> out.write(randomBytes(4096, 25))))
                     .isInstanceOf(RepositoryException.class)
                     .hasMessageContaining("cannot write 'job/small.bin' in repository 's3'")
-                    .hasMessageContaining("BadDigest (HTTP 400)");
+                    .hasMessageContaining("BadDigest (HTTP 400)")
+                    .satisfies(e -> assertThat(((RepositoryException) e).isTransient()).as("worth a retry").isTrue());
         }
         assertThat(objectKeysInBucket()).isEmpty();
     }
