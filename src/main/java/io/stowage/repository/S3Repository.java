@@ -1,10 +1,16 @@
 package io.stowage.repository;
 
+import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -12,6 +18,8 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -32,6 +40,16 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * upload that only becomes an object when it is completed (and is aborted when a part fails), is visible whole or
  * not at all. Streams of unknown length are cut into parts of {@code partSize} bytes, so memory stays bounded by one
  * part whatever the object's size.
+ *
+ * <p>With checksums on (the default), every PUT and every part carries the SHA-256 of its bytes in an
+ * {@code x-amz-checksum-sha256} header, computed here from the part in memory: S3 refuses a body that does not match
+ * it ({@code BadDigest}) and keeps it with the object, and a multipart upload is created for SHA-256 and completed
+ * with every part's checksum, so S3 keeps the composite checksum of the parts. The value travels as a plain header,
+ * not as an aws-chunked trailer (which is what the SDK itself would send), so it works signed or unsigned, over HTTP
+ * or HTTPS, and on S3-compatible servers that do not take trailers. Reads ask for the stored checksum
+ * ({@code ChecksumMode.ENABLED}) and the SDK compares a whole-object checksum with the bytes as they arrive; a
+ * multipart object's composite checksum is not checked by the SDK, and every reader of a backup object re-hashes it
+ * against the manifest's SHA-256 anyway.
  */
 public final class S3Repository implements Repository {
     /** S3's smallest part size for every part but the last. */
@@ -42,13 +60,24 @@ public final class S3Repository implements Repository {
     private final String bucket;
     private final String prefix;
     private final int partSize;
+    private final boolean checksums;
 
+    /** A repository whose uploads carry SHA-256 checksums. */
     public S3Repository(String name, S3Client s3, String bucket, String prefix, int partSize) {
+        this(name, s3, bucket, prefix, partSize, true);
+    }
+
+    /**
+     * @param checksums whether uploads carry SHA-256 checksums and reads ask for the stored checksum
+     *                  ({@code stowage.repository.s3.checksum}); off for servers that refuse them
+     */
+    public S3Repository(String name, S3Client s3, String bucket, String prefix, int partSize, boolean checksums) {
         this.name = name;
         this.s3 = s3;
         this.bucket = bucket;
         this.prefix = normalizePrefix(prefix);
         this.partSize = Math.max(partSize, MIN_PART_SIZE);
+        this.checksums = checksums;
     }
 
     static String normalizePrefix(String prefix) {
@@ -95,13 +124,17 @@ public final class S3Repository implements Repository {
 
     @Override
     public void upload(String key, Path file) throws IOException {
-        write(key, out -> java.nio.file.Files.copy(file, out));
+        write(key, out -> Files.copy(file, out));
     }
 
     @Override
     public InputStream open(String key) throws IOException {
         try {
-            return s3.getObject(GetObjectRequest.builder().bucket(bucket).key(objectKey(key)).build());
+            GetObjectRequest.Builder request = GetObjectRequest.builder().bucket(bucket).key(objectKey(key));
+            if (checksums) {
+                request.checksumMode(ChecksumMode.ENABLED);
+            }
+            return new ReadFailures(s3.getObject(request.build()), key);
         } catch (NoSuchKeyException e) {
             throw new ObjectNotFoundException(name, key);
         } catch (SdkException e) {
@@ -174,18 +207,32 @@ public final class S3Repository implements Repository {
             reason = "bucket '" + bucket + "' does not exist; HINT: create it or set STOWAGE_S3_BUCKET to an existing bucket";
         } else if (e instanceof AwsServiceException ase && ase.statusCode() == 403) {
             reason = "access denied (" + errorCode(ase) + "); HINT: check the credentials and the bucket policy";
+        } else if (e instanceof AwsServiceException ase && "BadDigest".equals(errorCode(ase))) {
+            reason = "BadDigest (HTTP " + ase.statusCode() + "): S3 refused bytes that do not match the SHA-256 sent"
+                    + " with them; HINT: they were damaged on the way; run it again";
         } else if (e instanceof AwsServiceException ase) {
             reason = errorCode(ase) + " (HTTP " + ase.statusCode() + ")";
+        } else if (e instanceof SdkClientException && isChecksumMismatch(e)) {
+            reason = "the bytes read do not match the checksum S3 stored with them (" + rootMessage(e)
+                    + "); HINT: read it again; if it persists, the stored object is damaged";
         } else if (e instanceof SdkClientException) {
             reason = "cannot reach S3: " + rootMessage(e) + "; HINT: check AWS_ENDPOINT_URL_S3 and the network";
         } else {
             reason = rootMessage(e);
         }
         String what = key == null ? "" : " '" + key + "'";
-        boolean transientFailure = e instanceof SdkClientException
-                || (e instanceof AwsServiceException ase && (ase.statusCode() >= 500 || ase.statusCode() == 429));
+        // Bytes damaged on the way up (BadDigest) are sent again by a retry; a stored object that reads back damaged
+        // is not mended by reading it again at once.
+        boolean transientFailure = (e instanceof SdkClientException && !isChecksumMismatch(e))
+                || (e instanceof AwsServiceException ase && (ase.statusCode() >= 500 || ase.statusCode() == 429
+                        || "BadDigest".equals(errorCode(ase))));
         return new RepositoryException("cannot " + operation + what + " in repository '" + name + "' ("
                 + location() + "): " + reason, e, transientFailure);
+    }
+
+    /** The SDK's verdict when the bytes of a GET do not match the checksum S3 returned with them. */
+    private static boolean isChecksumMismatch(SdkException e) {
+        return String.valueOf(e.getMessage()).contains("different checksum than expected");
     }
 
     private static String errorCode(AwsServiceException e) {
@@ -202,6 +249,54 @@ public final class S3Repository implements Repository {
         }
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         return message.replaceAll("\\s+", " ");
+    }
+
+    /** The SHA-256 of {@code length} bytes of {@code bytes}, base64, as S3's checksum headers and fields carry it. */
+    static String sha256(byte[] bytes, int length) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(bytes, 0, length);
+            return Base64.getEncoder().encodeToString(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+
+    /** The object's bytes, with an SDK failure while reading (a lost connection, a checksum mismatch) as one line. */
+    private final class ReadFailures extends FilterInputStream {
+        private final String key;
+
+        ReadFailures(InputStream in, String key) {
+            super(in);
+            this.key = key;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (SdkException e) {
+                throw failure("read", key, e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (SdkException e) {
+                throw failure("read", key, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                super.close();
+            } catch (SdkException e) {
+                throw failure("read", key, e);
+            }
+        }
     }
 
     /**
@@ -247,21 +342,40 @@ public final class S3Repository implements Repository {
 
         private void sendPart() {
             if (uploadId == null) {
-                uploadId = s3.createMultipartUpload(CreateMultipartUploadRequest.builder()
-                        .bucket(bucket).key(objectKey).build()).uploadId();
+                CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
+                        .bucket(bucket).key(objectKey);
+                if (checksums) {
+                    create.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+                }
+                uploadId = s3.createMultipartUpload(create.build()).uploadId();
             }
             int number = parts.size() + 1;
-            String etag = s3.uploadPart(UploadPartRequest.builder().bucket(bucket).key(objectKey)
-                    .uploadId(uploadId).partNumber(number).contentLength((long) filled).build(),
-                    RequestBody.fromInputStream(new java.io.ByteArrayInputStream(part, 0, filled), filled)).eTag();
-            parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+            UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(objectKey)
+                    .uploadId(uploadId).partNumber(number).contentLength((long) filled);
+            CompletedPart.Builder completed = CompletedPart.builder().partNumber(number);
+            if (checksums) {
+                String checksum = sha256(part, filled);
+                request.checksumSHA256(checksum);
+                completed.checksumSHA256(checksum);
+            }
+            String etag = s3.uploadPart(request.build(), body()).eTag();
+            parts.add(completed.eTag(etag).build());
             filled = 0;
+        }
+
+        /** The part's bytes; a retried request reads them again from the start. */
+        private RequestBody body() {
+            return RequestBody.fromInputStream(new ByteArrayInputStream(part, 0, filled), filled);
         }
 
         void complete() {
             if (uploadId == null) {
-                s3.putObject(PutObjectRequest.builder().bucket(bucket).key(objectKey).contentLength((long) filled).build(),
-                        RequestBody.fromInputStream(new java.io.ByteArrayInputStream(part, 0, filled), filled));
+                PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(objectKey)
+                        .contentLength((long) filled);
+                if (checksums) {
+                    request.checksumSHA256(sha256(part, filled));
+                }
+                s3.putObject(request.build(), body());
             } else {
                 if (filled > 0) {
                     sendPart();

@@ -1,6 +1,7 @@
 package io.stowage.repository;
 
 import io.stowage.Secrets;
+import io.stowage.StowageException;
 import java.net.URI;
 import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -14,8 +15,28 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * The S3 repository's settings, from application.properties (which reads STOWAGE_S3_* and the AWS SDK's own
  * variables by default). Credentials come from the SDK's default chain: AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY, a profile, or an instance role.
+ *
+ * @param checksums whether uploads carry SHA-256 checksums that S3 checks ({@code stowage.repository.s3.checksum},
+ *                  {@code sha256} by default, {@code off} for servers that refuse them); see {@link S3Repository}
  */
-public record S3Settings(String bucket, String prefix, String endpoint, String region, int partSize) {
+public record S3Settings(String bucket, String prefix, String endpoint, String region, int partSize,
+                         boolean checksums) {
+
+    /** Settings with SHA-256 checksums on. */
+    public S3Settings(String bucket, String prefix, String endpoint, String region, int partSize) {
+        this(bucket, prefix, endpoint, region, partSize, true);
+    }
+
+    /** Reads {@code stowage.repository.s3.checksum}: {@code sha256} (also when blank) or {@code off}. */
+    public static boolean checksums(String value) {
+        String v = value == null ? "" : value.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "", "sha256" -> true;
+            case "off" -> false;
+            default -> throw StowageException.usage("stowage.repository.s3.checksum must be sha256 or off, not '"
+                    + value.strip() + "'");
+        };
+    }
 
     public boolean enabled() {
         return bucket != null && !bucket.isBlank();
@@ -35,8 +56,10 @@ public record S3Settings(String bucket, String prefix, String endpoint, String r
         }
         if (endpoint != null && !endpoint.isBlank()) {
             builder.endpointOverride(URI.create(endpoint.trim())).forcePathStyle(true);
-            // S3-compatible servers vary in their support of the SDK's newer default checksums; send them only where
-            // the API requires them. Stowage checks its own SHA-256 of every object on every read.
+            // S3-compatible servers vary in their support of the SDK's newer default checksums (CRC32 in an
+            // aws-chunked trailer); send them only where the API requires them. Stowage sends its own SHA-256 of
+            // every PUT and part as a plain x-amz-checksum-sha256 header (S3Repository), and reads validate a stored
+            // checksum because they ask for it (ChecksumMode.ENABLED).
             builder.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         }

@@ -2,46 +2,55 @@ package io.stowage.route;
 
 import io.stowage.Secrets;
 import io.stowage.StowageException;
-import io.stowage.repository.Repositories;
+import io.stowage.repository.Repository;
+import io.stowage.repository.RepositoryException;
 import io.stowage.repository.S3Repository;
 import io.stowage.runtime.StowageServices;
 import java.io.File;
+import java.io.IOException;
 import java.util.Map;
 import org.apache.camel.Exchange;
-import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * Steps around the S3 copy that camel-aws2-s3 makes from the stored file. camel-aws2-s3 reads a {@link File} body
- * part by part (bounded memory) and aborts the multipart upload when a part fails; an S3 object appears only when
+ * Steps around the copy of a stored file to another repository. The copy is the repository's own upload: for S3,
+ * {@link io.stowage.repository.S3Repository} reads the file part by part (one part in memory), sends every part
+ * with its SHA-256 for S3 to check, and aborts the multipart upload when a part fails; an S3 object appears only when
  * the upload completes, so a failed copy leaves nothing that could be mistaken for a backup.
  */
 final class CopySteps {
     private CopySteps() {
     }
 
-    /** {@code stowage:s3-object}: sets the S3 key of the object the store step wrote; the body stays the file. */
-    static final class S3Object implements Step {
-        S3Object(Map<String, String> parameters) {
-            Steps.noParameters(parameters, "s3-object");
+    /**
+     * {@code stowage:upload?repository=s3}: copies the file the store step wrote (the body, which stays the file) to
+     * that repository under the same key.
+     */
+    static final class Upload implements Step {
+        private final String repository;
+
+        Upload(Map<String, String> parameters) {
+            repository = Steps.required(parameters, "repository", "upload");
+            Steps.noParameters(parameters, "upload");
         }
 
         @Override
         public void process(Exchange exchange, StowageServices services) {
             BackupRun run = Step.run(exchange);
-            S3Repository s3 = (S3Repository) services.repositories().get(Repositories.S3);
-            if (run.lastObjectKey == null || !(exchange.getIn().getBody() instanceof File)) {
-                throw StowageException.usage("stowage:s3-object needs the file a 'stowage:store?repository=local' step"
+            if (run.lastObjectKey == null || !(exchange.getIn().getBody() instanceof File file)) {
+                throw StowageException.usage("stowage:upload needs the file a 'stowage:store?repository=local' step"
                         + " wrote");
             }
-            // One HEAD first: a missing bucket or an unreachable endpoint is then named as such, rather than showing as
-            // whatever the interrupted upload happens to report (a broken pipe, a reset).
+            Repository target = services.repositories().get(repository);
             try {
-                s3.check();
-            } catch (java.io.IOException e) {
-                throw new io.stowage.repository.RepositoryException(e.getMessage(), e);
+                // One look at the repository first: a missing bucket or an unreachable endpoint is then named as
+                // such, rather than showing as whatever the interrupted upload happens to report (a broken pipe).
+                target.check();
+                target.upload(run.lastObjectKey, file.toPath());
+            } catch (IOException e) {
+                throw new RepositoryException("cannot copy '" + run.lastObjectKey + "' to repository '" + repository
+                        + "': " + e.getMessage(), e);
             }
-            exchange.getIn().setHeader(AWS2S3Constants.KEY, s3.objectKey(run.lastObjectKey));
         }
     }
 

@@ -15,7 +15,7 @@ final class Steps {
             Map.entry("checksum", FilterSteps.Checksum::new),
             Map.entry("encrypt", FilterSteps.Encrypt::new),
             Map.entry("store", StoreStep::new),
-            Map.entry("s3-object", CopySteps.S3Object::new),
+            Map.entry("upload", CopySteps.Upload::new),
             Map.entry("copied", CopySteps.Copied::new),
             Map.entry("copy-failed", CopySteps.CopyFailed::new),
             Map.entry("catalog", CatalogStep::new),

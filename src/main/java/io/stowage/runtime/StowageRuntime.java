@@ -147,13 +147,14 @@ public final class StowageRuntime implements AutoCloseable {
                     property(properties, "stowage.repository.s3.prefix").orElse(""),
                     property(properties, "stowage.repository.s3.endpoint").orElse(""),
                     property(properties, "stowage.repository.s3.region").orElse(""),
-                    Integer.parseInt(property(properties, "stowage.repository.s3.part-size").orElse("16777216")));
+                    Integer.parseInt(property(properties, "stowage.repository.s3.part-size").orElse("16777216")),
+                    S3Settings.checksums(property(properties, "stowage.repository.s3.checksum").orElse("sha256")));
             S3Repository s3 = null;
             if (s3Settings.enabled()) {
                 software.amazon.awssdk.services.s3.S3Client client = s3Settings.client();
                 context.getRegistry().bind("s3Client", client);
                 s3 = new S3Repository(Repositories.S3, client, s3Settings.bucket().trim(), s3Settings.prefix(),
-                        s3Settings.partSize());
+                        s3Settings.partSize(), s3Settings.checksums());
             }
             io.stowage.alert.AlertSettings alerts = new io.stowage.alert.AlertSettings(
                     property(properties, "stowage.alert.slack.webhook-url").orElse(null),

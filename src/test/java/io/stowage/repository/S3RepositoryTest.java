@@ -4,23 +4,44 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.stowage.StowageException;
+import io.stowage.testing.FlakyTcpProxy;
 import io.stowage.testing.S3TestServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
+import software.amazon.awssdk.services.s3.model.ChecksumType;
+import software.amazon.awssdk.services.s3.model.GetObjectAttributesResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.ObjectAttributes;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** The repository contract, and what only S3 promises, run against {@link S3Repository} on the in-JVM S3 server. */
@@ -163,5 +184,181 @@ class S3RepositoryTest extends RepositoryContract {
 
         assertThat(read(repository, "job/big.bin")).isEqualTo(earlier);
         assertThat(pendingUploads()).isEmpty();
+    }
+
+    // Integrity: what S3 (here S3Proxy, which checks and keeps x-amz-checksum-sha256 like S3) records and refuses.
+
+    private static byte[] sha256(byte[] bytes, int from, int to) throws NoSuchAlgorithmException {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        digest.update(bytes, from, to - from);
+        return digest.digest();
+    }
+
+    private static String base64(byte[] bytes) {
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    /** S3's composite checksum of a multipart object: the SHA-256 of the parts' SHA-256s, then "-" and the count. */
+    private static String compositeSha256(byte[] data, int partSize) throws NoSuchAlgorithmException {
+        MessageDigest composite = MessageDigest.getInstance("SHA-256");
+        int parts = 0;
+        for (int from = 0; from < data.length; from += partSize, parts++) {
+            composite.update(sha256(data, from, Math.min(data.length, from + partSize)));
+        }
+        return base64(composite.digest()) + "-" + parts;
+    }
+
+    private HeadObjectResponse headWithChecksum(String key) {
+        return server.client().headObject(r -> r.bucket(bucket).key(prefix + key).checksumMode(ChecksumMode.ENABLED));
+    }
+
+    /** A client of the test server like {@link S3Settings#client()}, at {@code endpoint}, with an interceptor. */
+    private static S3Client clientWith(String endpoint, ExecutionInterceptor interceptor) {
+        return S3Client.builder()
+                .endpointOverride(URI.create(endpoint))
+                .forcePathStyle(true)
+                .region(Region.of(S3TestServer.REGION))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY)))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor))
+                .build();
+    }
+
+    /**
+     * Replaces the x-amz-checksum-sha256 header of the requests {@code which} selects with the SHA-256 of other
+     * bytes: what S3 sees when the body it receives is not the body that was hashed.
+     */
+    private static ExecutionInterceptor wrongChecksumOn(Predicate<SdkHttpRequest> which) {
+        return new ExecutionInterceptor() {
+            @Override
+            public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+                SdkHttpRequest request = context.httpRequest();
+                if (request.firstMatchingHeader("x-amz-checksum-sha256").isEmpty() || !which.test(request)) {
+                    return request;
+                }
+                return request.toBuilder()
+                        .putHeader("x-amz-checksum-sha256", S3Repository.sha256(new byte[] {1, 2, 3}, 3))
+                        .build();
+            }
+        };
+    }
+
+    @Test
+    void should_upload_a_single_part_object_with_a_sha256_that_s3_recorded() throws Exception {
+        byte[] data = randomBytes(1024 * 1024 + 7, 21);
+
+        repository.write("job/small.bin", out -> out.write(data));
+
+        HeadObjectResponse head = headWithChecksum("job/small.bin");
+        assertThat(head.checksumSHA256()).isEqualTo(base64(sha256(data, 0, data.length)));
+        assertThat(head.checksumType()).isEqualTo(ChecksumType.FULL_OBJECT);
+        assertThat(read(repository, "job/small.bin")).isEqualTo(data);
+    }
+
+    @Test
+    void should_upload_a_multipart_file_with_every_part_sha256_and_a_composite_that_s3_recorded() throws Exception {
+        byte[] data = randomBytes(LARGE + 13, 23);
+        Path file = scratch.resolve("dump.pgfc.zst");
+        Files.write(file, data);
+
+        repository.upload("job/big.bin", file);
+
+        String expected = compositeSha256(data, S3Repository.MIN_PART_SIZE);
+        assertThat(expected).endsWith("-3");
+        HeadObjectResponse head = headWithChecksum("job/big.bin");
+        assertThat(head.checksumSHA256()).isEqualTo(expected);
+        assertThat(head.checksumType()).isEqualTo(ChecksumType.COMPOSITE);
+        GetObjectAttributesResponse attributes = server.client().getObjectAttributes(r -> r.bucket(bucket)
+                .key(prefix + "job/big.bin").objectAttributes(ObjectAttributes.CHECKSUM));
+        assertThat(attributes.checksum().checksumSHA256()).isEqualTo(expected);
+        // The SDK does not check a composite checksum on a GET; the read still works with the checksum asked for.
+        assertThat(read(repository, "job/big.bin")).isEqualTo(data);
+    }
+
+    @Test
+    void should_have_a_single_put_refused_when_its_bytes_do_not_match_their_sha256() throws IOException {
+        try (S3Client tampering = clientWith(server.endpoint(), wrongChecksumOn(r -> true))) {
+            S3Repository damaged = new S3Repository("s3", tampering, bucket, prefix, S3Repository.MIN_PART_SIZE);
+
+            assertThatThrownBy(() -> damaged.write("job/small.bin", out -> out.write(randomBytes(4096, 25))))
+                    .isInstanceOf(RepositoryException.class)
+                    .hasMessageContaining("cannot write 'job/small.bin' in repository 's3'")
+                    .hasMessageContaining("BadDigest (HTTP 400)")
+                    .satisfies(e -> assertThat(((RepositoryException) e).isTransient()).as("worth a retry").isTrue());
+        }
+        assertThat(objectKeysInBucket()).isEmpty();
+    }
+
+    @Test
+    void should_abort_a_multipart_upload_whose_part_s3_refused_for_its_sha256() throws IOException {
+        try (S3Client tampering = clientWith(server.endpoint(),
+                wrongChecksumOn(r -> r.firstMatchingRawQueryParameter("partNumber").orElse("").equals("2")))) {
+            S3Repository damaged = new S3Repository("s3", tampering, bucket, prefix, S3Repository.MIN_PART_SIZE);
+
+            assertThatThrownBy(() -> damaged.write("job/big.bin", out -> out.write(randomBytes(LARGE, 27))))
+                    .isInstanceOf(RepositoryException.class)
+                    .hasMessageContaining("BadDigest (HTTP 400)")
+                    .hasMessageContaining("do not match the SHA-256");
+        }
+        assertThat(objectKeysInBucket()).isEmpty();
+        assertThat(pendingUploads()).isEmpty();
+    }
+
+    @Test
+    void should_refuse_a_download_damaged_on_the_way() throws Exception {
+        byte[] data = randomBytes(1024 * 1024, 29);
+        repository.write("job/small.bin", out -> out.write(data));
+
+        try (FlakyTcpProxy proxy = new FlakyTcpProxy(URI.create(server.endpoint()).getPort(), Long.MAX_VALUE)) {
+            S3Settings through = new S3Settings(bucket, prefix, proxy.endpoint(), S3TestServer.REGION,
+                    S3Repository.MIN_PART_SIZE, true);
+            try (S3Client proxied = through.client()) {
+                S3Repository reader = new S3Repository("s3", proxied, bucket, prefix, through.partSize(), true);
+                proxy.corruptResponseByte(300_000);
+
+                assertThatThrownBy(() -> read(reader, "job/small.bin"))
+                        .isInstanceOf(RepositoryException.class)
+                        .hasMessageContaining("cannot read 'job/small.bin' in repository 's3'")
+                        .hasMessageContaining("do not match the checksum S3 stored with them");
+            }
+            // Without the checksum asked for, the damaged bytes arrive as if nothing happened: only the manifest's
+            // SHA-256, which every restore checks, would notice.
+            try (S3Client proxied = through.client()) {
+                S3Repository unchecked = new S3Repository("s3", proxied, bucket, prefix, through.partSize(), false);
+                proxy.corruptResponseByte(300_000);
+                byte[] got = read(unchecked, "job/small.bin");
+                assertThat(got).hasSameSizeAs(data);
+                assertThat(Arrays.equals(got, data)).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void should_upload_without_checksums_when_they_are_off() throws Exception {
+        S3Repository plain = new S3Repository("s3", client, bucket, prefix, S3Repository.MIN_PART_SIZE, false);
+        byte[] data = randomBytes(LARGE, 31);
+
+        plain.write("job/small.bin", out -> out.write(data, 0, 1000));
+        plain.write("job/big.bin", out -> out.write(data));
+
+        assertThat(headWithChecksum("job/small.bin").checksumSHA256()).isNull();
+        assertThat(headWithChecksum("job/big.bin").checksumSHA256()).isNull();
+        try (InputStream in = plain.open("job/big.bin")) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void should_read_the_checksum_setting() {
+        assertThat(S3Settings.checksums("sha256")).isTrue();
+        assertThat(S3Settings.checksums(" SHA256 ")).isTrue();
+        assertThat(S3Settings.checksums("")).isTrue();
+        assertThat(S3Settings.checksums("off")).isFalse();
+        assertThatThrownBy(() -> S3Settings.checksums("crc32"))
+                .isInstanceOf(StowageException.class)
+                .hasMessage("stowage.repository.s3.checksum must be sha256 or off, not 'crc32'")
+                .satisfies(e -> assertThat(((StowageException) e).exitCode()).isEqualTo(2));
     }
 }

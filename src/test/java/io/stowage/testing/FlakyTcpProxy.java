@@ -14,13 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP proxy on loopback that forwards to a real server and cuts every connection once the clients have sent more
  * than a set number of bytes; after the cut it refuses to forward anything. It makes "the network failed in the
- * middle of an upload" happen for real, at a chosen point.
+ * middle of an upload" happen for real, at a chosen point. It can also flip one byte of what the server sends
+ * ({@link #corruptResponseByte}): a download damaged in transit, below anything TCP would notice.
  */
 public final class FlakyTcpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int targetPort;
     private final long bytesBeforeCut;
     private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private volatile long corruptAt = -1;
     private final AtomicBoolean cut = new AtomicBoolean();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
@@ -49,6 +52,15 @@ public final class FlakyTcpProxy implements AutoCloseable {
             sent.set(0);
             cut.set(false);
         }
+    }
+
+    /**
+     * Flips the bits of the byte at {@code offset} of everything the server sends from now on (all connections
+     * counted together), once.
+     */
+    public void corruptResponseByte(long offset) {
+        received.set(0);
+        corruptAt = offset;
     }
 
     public int port() {
@@ -83,6 +95,14 @@ public final class FlakyTcpProxy implements AutoCloseable {
                     if (counted && sent.addAndGet(n) > bytesBeforeCut) {
                         cutAll();
                         return;
+                    }
+                    if (!counted) {
+                        long end = received.addAndGet(n);
+                        long at = corruptAt;
+                        if (at >= end - n && at < end) {
+                            buffer[(int) (at - (end - n))] ^= (byte) 0xff;
+                            corruptAt = -1;
+                        }
                     }
                     out.write(buffer, 0, n);
                     out.flush();

@@ -191,6 +191,19 @@ class BackupFailureTest {
             Workspace.Result next = healed.run("backup", "postgres");
             assertThat(next.status()).as(next.toString()).isZero();
             assertThat(list(healed).get(1).get("repositories").toString()).isEqualTo("[\"local\",\"s3\"]");
+            // Every object of it went up with SHA-256 checksums that S3 checked and kept: the dump in parts (a
+            // composite of the parts' SHA-256s), the manifest in one PUT.
+            String healedId = next.lastLine();
+            List<software.amazon.awssdk.services.s3.model.S3Object> objects = S3TestServer.get().client()
+                    .listObjectsV2(r -> r.bucket(bucket).prefix("postgres/" + healedId + "/")).contents();
+            assertThat(objects).extracting(o -> o.key().substring(o.key().lastIndexOf('/') + 1))
+                    .contains("manifest.json", "dump.pgfc.zst");
+            for (software.amazon.awssdk.services.s3.model.S3Object object : objects) {
+                String checksum = S3TestServer.get().client().headObject(r -> r.bucket(bucket).key(object.key())
+                        .checksumMode(software.amazon.awssdk.services.s3.model.ChecksumMode.ENABLED)).checksumSHA256();
+                assertThat(checksum).as(object.key()).isNotNull();
+                assertThat(checksum.matches(".*-[0-9]+")).as(object.key()).isEqualTo(object.size() > 5 * 1024 * 1024);
+            }
         } finally {
             pg.dropDatabase(database);
         }
