@@ -45,7 +45,7 @@ public final class Catalog {
         Map<String, java.time.Instant> verified = new java.util.HashMap<>();
         for (Repository repository : repositories) {
             try {
-                for (String key : repository.list(job == null ? "" : job + "/")) {
+                for (String key : backupKeys(repository, job)) {
                     String[] parts = key.split("/");
                     java.util.regex.Matcher proof = parts.length == 3 ? VERIFIED.matcher(parts[2]) : null;
                     if (proof != null && proof.matches() && BackupId.isValid(parts[1])) {
@@ -75,6 +75,33 @@ public final class Catalog {
         return entries;
     }
 
+    /**
+     * The keys of the backup directories of {@code job} (or of every job): only {@code <job>/<backup-id>/...}, found
+     * through directory listings, so that archived WAL and the audit log are never listed.
+     */
+    private static List<String> backupKeys(Repository repository, String job) throws IOException {
+        List<String> jobs = new ArrayList<>();
+        if (job != null) {
+            jobs.add(job);
+        } else {
+            for (String child : repository.children("")) {
+                String name = child.substring(0, child.length() - 1);
+                if (child.endsWith("/") && name.matches("[a-z0-9][a-z0-9_-]*")) {
+                    jobs.add(name);
+                }
+            }
+        }
+        List<String> keys = new ArrayList<>();
+        for (String name : jobs) {
+            for (String child : repository.children(name + "/")) {
+                if (child.endsWith("/") && BackupId.isValid(child.substring(0, child.length() - 1))) {
+                    keys.addAll(repository.list(name + "/" + child));
+                }
+            }
+        }
+        return keys;
+    }
+
     /** The backup {@code id} of {@code job}, or its newest when id is null or {@code latest}. */
     public CatalogEntry find(String job, String id, Consumer<String> warnings) {
         List<CatalogEntry> entries = list(job, warnings);
@@ -90,6 +117,29 @@ public final class Catalog {
         return entries.stream().filter(e -> e.id().equals(id)).findFirst()
                 .orElseThrow(() -> new StowageException("backup '" + id + "' of job '" + job
                         + "' not found; HINT: 'stowage list " + job + "' shows the complete backups"));
+    }
+
+    /**
+     * The record of the newest successful verification of {@code entry} ({@code verified-<time>.json}: restore time,
+     * RTO objective, probes), from the first repository that holds it; null when it has none or none can be read.
+     */
+    public com.fasterxml.jackson.databind.JsonNode verification(CatalogEntry entry) {
+        if (entry.verified() == null) {
+            return null;
+        }
+        String name = "verified-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
+                .withZone(java.time.ZoneOffset.UTC).format(entry.verified()) + "Z.json";
+        for (Repository repository : repositories) {
+            if (!entry.repositories().contains(repository.name())) {
+                continue;
+            }
+            try (InputStream in = repository.open(objectKey(entry.job(), entry.id(), name))) {
+                return ManifestCodec.JSON.readTree(in.readNBytes(1 << 20));
+            } catch (IOException | RuntimeException e) {
+                // another repository may hold it
+            }
+        }
+        return null;
     }
 
     private static Manifest read(Repository repository, String key) throws IOException {

@@ -25,7 +25,7 @@ final class ListCommand extends BaseCommand {
         try (StowageRuntime runtime = startLightRuntime()) {
             List<CatalogEntry> entries = runtime.services().catalog().list(job, this::warn);
             if (json) {
-                out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries)));
+                out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries, runtime.services().catalog())));
             } else {
                 printTable(entries);
             }
@@ -34,7 +34,7 @@ final class ListCommand extends BaseCommand {
         }
     }
 
-    static ArrayNode toJson(List<CatalogEntry> entries) {
+    static ArrayNode toJson(List<CatalogEntry> entries, io.stowage.catalog.Catalog catalog) {
         ArrayNode array = ManifestCodec.JSON.createArrayNode();
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
@@ -55,8 +55,20 @@ final class ListCommand extends BaseCommand {
             entry.repositories().forEach(repositories::add);
             if (entry.verified() == null) {
                 node.putNull("verified");
+                node.putNull("verification");
             } else {
                 node.put("verified", entry.verified().toString());
+                com.fasterxml.jackson.databind.JsonNode record = catalog == null ? null : catalog.verification(entry);
+                if (record == null) {
+                    node.putNull("verification");
+                } else {
+                    ObjectNode verification = node.putObject("verification");
+                    for (String field : List.of("restoreSeconds", "rtoObjectiveSeconds", "rtoMet", "tables", "rows")) {
+                        if (record.has(field)) {
+                            verification.set(field, record.get(field));
+                        }
+                    }
+                }
             }
             node.put("database", m.database());
             node.put("serverVersion", m.server() == null ? null : m.server().version());

@@ -150,6 +150,34 @@ public final class LocalRepository implements Repository {
     }
 
     @Override
+    public List<String> children(String directory) throws IOException {
+        Keys.checkPrefix(directory);
+        if (!directory.isEmpty() && !directory.endsWith("/")) {
+            throw new IllegalArgumentException("'" + directory + "' is not a directory prefix (it must end in '/')");
+        }
+        Path start = directory.isEmpty() ? root : root.resolve(directory.substring(0, directory.length() - 1));
+        if (!Files.isDirectory(start)) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(start)) {
+            entries.forEach(path -> {
+                String name = path.getFileName().toString();
+                if (name.startsWith(".")) {
+                    return;
+                }
+                if (Files.isDirectory(path)) {
+                    names.add(name + "/");
+                } else if (Files.isRegularFile(path)) {
+                    names.add(name);
+                }
+            });
+        }
+        names.sort(null);
+        return names;
+    }
+
+    @Override
     public void delete(String key) throws IOException {
         Path file = file(key);
         Files.deleteIfExists(file);

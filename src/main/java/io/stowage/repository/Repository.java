@@ -44,6 +44,13 @@ public interface Repository {
     /** Keys that start with {@code prefix} (a key prefix, not only a directory), in ascending order. */
     List<String> list(String prefix) throws IOException;
 
+    /**
+     * The names directly under {@code directory} (empty, or a prefix ending in '/'), in ascending order: a name for
+     * each object there and for each "directory" holding keys below, followed by '/' ({@code 20261121T020000Z-F/},
+     * {@code wal/}). Lets the catalog find backups without listing every archived WAL file.
+     */
+    List<String> children(String directory) throws IOException;
+
     /** Removes an object; a missing one is not an error. */
     void delete(String key) throws IOException;
 

@@ -28,7 +28,9 @@ import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -173,6 +175,32 @@ public final class S3Repository implements Repository {
         }
         keys.sort(null);
         return keys;
+    }
+
+    @Override
+    public List<String> children(String directory) throws IOException {
+        Keys.checkPrefix(directory);
+        if (!directory.isEmpty() && !directory.endsWith("/")) {
+            throw new IllegalArgumentException("'" + directory + "' is not a directory prefix (it must end in '/')");
+        }
+        String from = prefix + directory;
+        List<String> names = new ArrayList<>();
+        try {
+            ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(from).delimiter("/")
+                    .build();
+            for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
+                for (S3Object object : page.contents()) {
+                    names.add(object.key().substring(from.length()));
+                }
+                for (CommonPrefix common : page.commonPrefixes()) {
+                    names.add(common.prefix().substring(from.length()));
+                }
+            }
+        } catch (SdkException e) {
+            throw failure("list", directory.isEmpty() ? "/" : directory, e);
+        }
+        names.sort(null);
+        return names;
     }
 
     @Override

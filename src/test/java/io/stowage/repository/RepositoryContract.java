@@ -239,6 +239,23 @@ abstract class RepositoryContract {
     }
 
     @Test
+    void should_name_the_objects_and_directories_directly_under_a_directory() throws IOException {
+        Repository repository = repository();
+        put(repository, "job/20261121T020000Z-F/manifest.json", "1");
+        put(repository, "job/20261121T020000Z-F/dump.pgfc.zst", "2");
+        put(repository, "job/wal/000000010000000000000001.zst", "3");
+        put(repository, "job/wal/000000010000000000000002.zst", "4");
+        put(repository, "other/x", "6");
+        put(repository, "top", "7");
+
+        assertThat(repository.children("")).containsExactly("job/", "other/", "top");
+        assertThat(repository.children("job/")).containsExactly("20261121T020000Z-F/", "wal/");
+        assertThat(repository.children("job/wal/")).containsExactly("000000010000000000000001.zst",
+                "000000010000000000000002.zst");
+        assertThat(repository.children("nothing/")).isEmpty();
+    }
+
+    @Test
     void should_never_list_or_show_a_write_in_progress() throws Exception {
         Repository repository = repository();
         put(repository, "job/done", "done");

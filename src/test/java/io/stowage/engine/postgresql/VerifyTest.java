@@ -65,6 +65,11 @@ class VerifyTest {
         JsonNode entry = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
         assertThat(Instant.parse(entry.get("verified").asText())).isAfter(Instant.now().minusSeconds(120));
         JsonNode record = verifiedRecord(ws, id);
+        // list --json carries the RTO evidence of the newest verification
+        assertThat(entry.get("verification").get("restoreSeconds").asDouble())
+                .isEqualTo(record.get("restoreSeconds").asDouble()).isPositive();
+        assertThat(entry.get("verification").get("rtoObjectiveSeconds").asLong()).isEqualTo(14400);
+        assertThat(entry.get("verification").get("rtoMet").asBoolean()).isTrue();
         assertThat(record.get("rtoMet").asBoolean()).isTrue();
         assertThat(record.get("rtoObjectiveSeconds").asLong()).isEqualTo(14400);
         assertThat(record.get("probes").findValuesAsText("name")).containsExactly("connect", "read", "row-counts",
