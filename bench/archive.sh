@@ -8,6 +8,7 @@
 #   none            archive_mode = off: the server's own throughput, the baseline;
 #   archive_command archive_command = bin/stowage-archive-wal into a spool, the Stowage service shipping it;
 #   pg_receivewal   archive_mode = off, the Stowage service streaming WAL through a replication slot.
+# Then a backlog: WAL piled up with the service stopped, and the time the service takes to ship it (throughput).
 # Every second it samples the spool: files waiting, and the age of the oldest finished WAL file there (the lag).
 # Reports TPS, WAL written, WAL archived while the load ran and after, the archive rate, the largest lag and backlog,
 # and how long the backlog took to drain once the load stopped. Markdown to stdout and bench/results/.
@@ -53,6 +54,11 @@ cleanup() {
   local rc=$?
   [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
   [[ -f $data/postmaster.pid ]] && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+  if ((rc != 0)); then
+    rm -rf "${TMPDIR:-/tmp}/stowage-archive-bench-logs"
+    cp -r "$tmp/logs" "${TMPDIR:-/tmp}/stowage-archive-bench-logs" 2>/dev/null \
+      && log "logs kept in ${TMPDIR:-/tmp}/stowage-archive-bench-logs"
+  fi
   rm -rf "$tmp"
   exit "$rc"
 }
@@ -60,6 +66,9 @@ trap cleanup EXIT
 mkdir -p "$tmp/jar" "$tmp/bin" "$tmp/logs" "$tmp/sock"
 cp "$jar_src" "$tmp/jar/stowage.jar"
 cp "$root/bin/stowage" "$root/bin/stowage-archive-wal" "$tmp/bin/"
+# the configuration as it is now: editing the project during a run changes nothing
+cp -r "$root/routes" "$tmp/routes"
+cp "$root/application.properties" "$tmp/application.properties"
 export STOWAGE_JAR=$tmp/jar/stowage.jar
 chmod 711 "$tmp"
 chmod 755 "$tmp/bin" "$tmp/bin/"*
@@ -100,9 +109,9 @@ psql_q -c checkpoint
 work_dir() {
   local w=$tmp/work-$1
   mkdir -p "$w"
-  cp "$root/application.properties" "$w/"
+  cp "$tmp/application.properties" "$w/"
   sed -i "s/^camel\.management\.port *=.*/camel.management.port = $mgmt_port/" "$w/application.properties"
-  cp -r "$root/routes" "$w/routes"
+  cp -r "$tmp/routes" "$w/routes"
   cat >"$w/routes/jobs.camel.yaml" <<YAML
 - templatedRoute:
     routeTemplateRef: postgresql-physical
@@ -182,6 +191,7 @@ run_round() {
   local repo_wal=$tmp/repo-$mode/postgres/wal
   local before=0
   [[ -d $repo_wal ]] && before=$(find "$repo_wal" -name '*.zst' | wc -l)
+  true
   start_lsn=$(wal_lsn)
   log "$mode: pgbench -c $clients -j 2 -T $seconds"
   env PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postgres "$pg_bin/pgbench" -c "$clients" -j 2 -T "$seconds" -n postgres \
@@ -190,7 +200,7 @@ run_round() {
   tps[$mode]=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$tmp/logs/pgbench-$mode.log")
   wal[$mode]=$(wal_bytes "$start_lsn" "$end_lsn")
   if [[ $mode != none ]]; then
-    during=$(find "$repo_wal" -name '*.zst' 2>/dev/null | wc -l)
+    during=$({ find "$repo_wal" -name '*.zst' 2>/dev/null || true; } | wc -l)
     archived_during[$mode]=$((during - before))
     # close the last segment, then wait until everything written under load is in the repository
     local last
@@ -214,12 +224,55 @@ run_round() {
   log "$mode: ${tps[$mode]} tps, $((wal[$mode] / 1048576)) MiB of WAL"
 }
 
+# backlog: WAL piled up in the spool while the service was down (archive_command on, no service), then the service
+# started: the time it takes to ship the backlog is the archive's throughput, free of the load's own pace.
+backlog_round() {
+  local spool=$tmp/spool-backlog files bytes started ended repo_wal=$tmp/repo-backlog/postgres/wal last
+  mkdir -p "$spool"
+  [[ ${#as_pg[@]} -eq 0 ]] || chown postgres "$spool"
+  chmod 770 "$spool"
+  psql_q -c "alter system set archive_mode = on" \
+    -c "alter system set archive_command = '$tmp/bin/stowage-archive-wal $spool %p %f'"
+  pg restart
+  log "backlog: pgbench -c $clients -j 2 -T $seconds with the service stopped"
+  env PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postgres "$pg_bin/pgbench" -c "$clients" -j 2 -T "$seconds" -n postgres \
+    >"$tmp/logs/pgbench-backlog.log" 2>&1 || { tail "$tmp/logs/pgbench-backlog.log" >&2; die "pgbench failed"; }
+  last=$(psql_q -c "select pg_walfile_name(pg_switch_wal())")
+  for ((i = 0; i < 120; i++)); do
+    [[ -f $spool/$last ]] && break
+    sleep 0.5
+  done
+  files=$(find "$spool" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}' | wc -l)
+  bytes=$(du -sb "$spool" | cut -f1)
+  w=$(work_dir archive_command "$spool")
+  started=$(date +%s.%N)
+  (cd "$w" && exec env -u PGPASSWORD STOWAGE_REPOSITORY="$tmp/repo-backlog" "$tmp/bin/stowage" run) \
+    >"$tmp/logs/service-backlog.log" 2>&1 &
+  service_pid=$!
+  for ((i = 0; i < 1200; i++)); do
+    [[ -f $repo_wal/$last.zst.sha256 ]] && break
+    sleep 0.25
+  done
+  [[ -f $repo_wal/$last.zst.sha256 ]] || die "backlog: $last was not archived within 5 minutes"
+  ended=$(date +%s.%N)
+  kill "$service_pid"; wait "$service_pid" 2>/dev/null || true
+  service_pid=
+  backlog_files=$files
+  backlog_mib=$((bytes / 1048576))
+  backlog_s=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.1f", b - a }')
+  backlog_rate=$(awk -v f="$files" -v s="$backlog_s" 'BEGIN { printf "%.1f", f / s }')
+  backlog_mibs=$(awk -v m="$backlog_mib" -v s="$backlog_s" 'BEGIN { printf "%.0f", m / s }')
+  stored_mib=$(( $(du -sb "$repo_wal" | cut -f1) / 1048576 ))
+  log "backlog: $files segments ($backlog_mib MiB) shipped in $backlog_s s, JVM start included"
+}
+
 log "warm-up: pgbench -c $clients -j 2 -T 15 (not measured)"
 env PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postgres "$pg_bin/pgbench" -c "$clients" -j 2 -T 15 -n postgres \
   >"$tmp/logs/pgbench-warmup.log" 2>&1 || { tail "$tmp/logs/pgbench-warmup.log" >&2; die "pgbench failed"; }
 for mode in none archive_command pg_receivewal; do
   run_round "$mode"
 done
+backlog_round
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 report=$(
@@ -242,6 +295,10 @@ report=$(
       echo "| $mode | ${tps[$mode]} | $ratio | $mib | $rate | ${archived_during[$mode]} | ${drained[$mode]} | ${max_lag[$mode]} | ${max_files[$mode]} | ${drain_s[$mode]} |"
     fi
   done
+  echo
+  echo "Backlog: $backlog_files WAL segments ($backlog_mib MiB) written while the service was stopped, shipped when it"
+  echo "started in **$backlog_s s** (JVM start included): **$backlog_rate segments/s, $backlog_mibs MiB/s** of WAL"
+  echo "compressed, hashed and stored ($stored_mib MiB in the repository), the most the archive can absorb on this machine."
 )
 echo "$report"
 out=$bench_dir/results/$(date -u +%Y-%m-%d)-archive-scale$scale.md

@@ -35,6 +35,14 @@ public interface Repository {
     /** Copies a local file under {@code key}, atomically, without reading it into memory. */
     void upload(String key, Path file) throws IOException;
 
+    /**
+     * Copies a local file under {@code key} in a storage class (S3's {@code STANDARD_IA}, {@code GLACIER_IR}, ...;
+     * null means the default). Repositories without storage classes store it as {@link #upload(String, Path)} does.
+     */
+    default void upload(String key, Path file, String storageClass) throws IOException {
+        upload(key, file);
+    }
+
     /** Opens an object for reading. */
     InputStream open(String key) throws IOException;
 

@@ -35,6 +35,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.StorageClass;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
@@ -114,8 +115,12 @@ public final class S3Repository implements Repository {
 
     @Override
     public long write(String key, ObjectWriter writer) throws IOException {
+        return write(key, writer, null);
+    }
+
+    private long write(String key, ObjectWriter writer, StorageClass storageClass) throws IOException {
         String objectKey = objectKey(key);
-        try (PartUploader uploader = new PartUploader(objectKey)) {
+        try (PartUploader uploader = new PartUploader(objectKey, storageClass)) {
             writer.writeTo(uploader);
             uploader.complete();
             return uploader.total;
@@ -127,6 +132,25 @@ public final class S3Repository implements Repository {
     @Override
     public void upload(String key, Path file) throws IOException {
         write(key, out -> Files.copy(file, out));
+    }
+
+    /** Copies a local file under {@code key} in the given S3 storage class ({@code STANDARD_IA}, {@code GLACIER_IR}...). */
+    @Override
+    public void upload(String key, Path file, String storageClass) throws IOException {
+        write(key, out -> Files.copy(file, out), storageClass(storageClass));
+    }
+
+    /** An S3 storage class by its name; null or blank means the bucket's default. */
+    public static StorageClass storageClass(String name) {
+        if (name == null || name.isBlank()) {
+            return null;
+        }
+        StorageClass storageClass = StorageClass.fromValue(name.trim());
+        if (storageClass == StorageClass.UNKNOWN_TO_SDK_VERSION) {
+            throw io.stowage.StowageException.usage("'" + name.trim() + "' is not an S3 storage class; HINT: use one of "
+                    + StorageClass.knownValues());
+        }
+        return storageClass;
     }
 
     @Override
@@ -337,11 +361,13 @@ public final class S3Repository implements Repository {
         private final List<CompletedPart> parts = new ArrayList<>();
         private int filled;
         private long total;
+        private final StorageClass storageClass;
         private String uploadId;
         private boolean completed;
 
-        PartUploader(String objectKey) {
+        PartUploader(String objectKey, StorageClass storageClass) {
             this.objectKey = objectKey;
+            this.storageClass = storageClass;
         }
 
         @Override
@@ -371,7 +397,7 @@ public final class S3Repository implements Repository {
         private void sendPart() {
             if (uploadId == null) {
                 CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
-                        .bucket(bucket).key(objectKey);
+                        .bucket(bucket).key(objectKey).storageClass(storageClass);
                 if (checksums) {
                     create.checksumAlgorithm(ChecksumAlgorithm.SHA256);
                 }
@@ -399,7 +425,7 @@ public final class S3Repository implements Repository {
         void complete() {
             if (uploadId == null) {
                 PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(objectKey)
-                        .contentLength((long) filled);
+                        .contentLength((long) filled).storageClass(storageClass);
                 if (checksums) {
                     request.checksumSHA256(sha256(part, filled));
                 }

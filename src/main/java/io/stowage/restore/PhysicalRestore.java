@@ -145,7 +145,7 @@ public final class PhysicalRestore {
                 Files.deleteIfExists(scratch);
             }
         }
-        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY));
+        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(job, entry, target));
         writeRecoverySettings(dir, target);
         boolean started = false;
         if (start) {
@@ -153,6 +153,27 @@ public final class PhysicalRestore {
             started = true;
         }
         return new Result(entry, dir, walFiles, started);
+    }
+
+    /**
+     * The last WAL segment recovery can need, or null when it may need all (to latest): a backup's own point needs
+     * WAL to its stop segment; a target time before the next backup on the same timeline finished needs WAL no later
+     * than that backup's stop segment. So a restore of an old point does not fetch the whole archive after it.
+     */
+    private String lastSegmentNeeded(Job job, CatalogEntry chosen, Target target) {
+        Manifest.Wal wal = chosen.manifest().wal();
+        if (target.time() == null) {
+            return target.latest() ? null : wal.stopSegment();
+        }
+        for (CatalogEntry entry : services.catalog().list(job.name(), warnings)) {
+            Manifest.Wal later = entry.manifest().wal();
+            if (later != null && "physical".equals(entry.manifest().method())
+                    && entry.manifest().started().isAfter(chosen.manifest().started())
+                    && later.timeline() == wal.timeline() && !entry.manifest().finished().isBefore(target.time())) {
+                return later.stopSegment();
+            }
+        }
+        return null;
     }
 
     private CatalogEntry chooseBackup(Job job, String backupId, Target target) {
@@ -233,10 +254,12 @@ public final class PhysicalRestore {
     }
 
     /**
-     * Fetches every archived WAL file from the backup's first segment on (all timelines), in parallel. Each object is
+     * Fetches the archived WAL files from the backup's first segment on (all timelines; up to {@code lastSegment}
+     * when it is not null), in parallel. Each object is
      * re-hashed as it is read and compared with its {@code .sha256} checksum file before it is used.
      */
-    private int fetchWal(Job job, Manifest manifest, Repository source, Path walDir) throws Exception {
+    private int fetchWal(Job job, Manifest manifest, Repository source, Path walDir, String lastSegment)
+            throws Exception {
         Files.createDirectories(walDir);
         String first = manifest.wal().startSegment();
         List<String> keys = source.list(job.name() + "/wal/");
@@ -249,7 +272,8 @@ public final class PhysicalRestore {
             }
             String name = object.walName();
             boolean segment = object.isSegment() && name.substring(8).compareTo(first.substring(8)) >= 0
-                    && WalNames.timeline(name) >= manifest.wal().timeline();
+                    && WalNames.timeline(name) >= manifest.wal().timeline()
+                    && (lastSegment == null || name.compareTo(lastSegment) <= 0);
             if (segment || object.isHistory()) {
                 wanted.add(object);
             }

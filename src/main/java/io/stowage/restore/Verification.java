@@ -126,10 +126,7 @@ public final class Verification {
     }
 
     public Result verify(Job job, String backup) throws Exception {
-        if ("physical".equals(job.method())) {
-            return verifyPhysical(job, backup);
-        }
-        if (!"logical".equals(job.method())) {
+        if (!"logical".equals(job.method()) && !"physical".equals(job.method())) {
             throw StowageException.usage("verify restores logical and physical backups; job '" + job.name()
                     + "' is " + job.method());
         }
@@ -139,6 +136,9 @@ public final class Verification {
         Manifest manifest = entry.manifest();
         backupId = manifest.id();
         checkOtherCopies(entry);
+        if ("physical".equals(job.method())) {
+            return verifyPhysical(job, entry, probes, rtoSeconds);
+        }
         String scratch = "stowage_verify_" + job.name().replace('-', '_');
         PgConnection connection = PgConnection.of(job);
         PostgresServer server = new PostgresServer(connection);
@@ -223,17 +223,12 @@ public final class Verification {
     }
 
     /**
-     * Proves a physical backup: its copies in the other repositories, then a scratch server restored from it with
-     * all archived WAL (to latest), whose restore and recovery time is the RTO; then the probes on the job's database
-     * there. The scratch server is always stopped and its directory removed.
+     * Proves a physical backup (its copies in the other repositories are checked already): a scratch server restored
+     * from it with all archived WAL (to latest), whose restore and recovery time is the RTO; then the probes on the
+     * job's database there. The scratch server is always stopped and its directory removed.
      */
-    private Result verifyPhysical(Job job, String backup) throws Exception {
-        List<Probe> probes = job.probes();
-        long rtoSeconds = job.rtoSeconds();
-        CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
+    private Result verifyPhysical(Job job, CatalogEntry entry, List<Probe> probes, long rtoSeconds) throws Exception {
         Manifest manifest = entry.manifest();
-        backupId = manifest.id();
-        checkOtherCopies(entry);
         long started = System.nanoTime();
         try (ScratchServer server = ScratchServer.start(services, job, manifest.id(),
                 new PhysicalRestore.Target(null, true), warnings)) {

@@ -24,9 +24,13 @@ final class CopySteps {
 
     /**
      * {@code stowage:upload?repository=s3}: copies the file the store step wrote (the body, which stays the file) to
-     * that repository under the same key.
+     * that repository under the same key, in the storage class the {@code StowageStorageClass} header names (the
+     * job's {@code storageClass}; none: the bucket's default).
      */
     static final class Upload implements Step {
+        /** The header a backup route sets to choose the copy's storage class (the job's storageClass). */
+        static final String STORAGE_CLASS_HEADER = "StowageStorageClass";
+
         private final String repository;
 
         Upload(Map<String, String> parameters) {
@@ -46,7 +50,8 @@ final class CopySteps {
                 // One look at the repository first: a missing bucket or an unreachable endpoint is then named as
                 // such, rather than showing as whatever the interrupted upload happens to report (a broken pipe).
                 target.check();
-                target.upload(run.lastObjectKey, file.toPath());
+                target.upload(run.lastObjectKey, file.toPath(),
+                        exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class));
             } catch (IOException e) {
                 throw new RepositoryException("cannot copy '" + run.lastObjectKey + "' to repository '" + repository
                         + "': " + e.getMessage(), e);

@@ -189,7 +189,16 @@ final class ServiceSteps {
      * (dedup key {@code stowage/<job>/rto}); the next verification within the objective resolves it.
      */
     static final class VerifyAll implements Step {
+        private final boolean criticalOnly;
+
         VerifyAll(Map<String, String> parameters) {
+            String jobs = parameters.getOrDefault("jobs", "all").trim();
+            parameters.remove("jobs");
+            if (!jobs.equals("all") && !jobs.equals("critical")) {
+                throw StowageException.usage("stowage:verify-all has jobs='" + jobs + "'; HINT: set "
+                        + "stowage.verify.jobs to all (every job) or critical (the jobs whose severity is critical)");
+            }
+            criticalOnly = jobs.equals("critical");
             Steps.noParameters(parameters, "verify-all");
         }
 
@@ -198,6 +207,9 @@ final class ServiceSteps {
             List<BackupEvent> events = new java.util.ArrayList<>();
             for (Job job : services.jobs().all()) {
                 if (!"logical".equals(job.method()) && !"physical".equals(job.method())) {
+                    continue;
+                }
+                if (criticalOnly && !"critical".equals(AlertSettings.severity(job.parameter("severity", null)))) {
                     continue;
                 }
                 io.stowage.restore.Verification.Outcome outcome = new io.stowage.restore.Verification(services,

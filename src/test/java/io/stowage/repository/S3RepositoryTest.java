@@ -39,6 +39,7 @@ import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.GetObjectAttributesResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectAttributes;
@@ -95,6 +96,47 @@ class S3RepositoryTest extends RepositoryContract {
         assertThat(objectKeysInBucket()).containsExactly(prefix + "big", prefix + "job/20261121T020000Z-F/manifest.json");
         assertThat(repository.objectKey("job/x")).isEqualTo(prefix + "job/x");
         assertThat(repository.location()).isEqualTo("s3://" + bucket + "/" + prefix);
+    }
+
+    @Test
+    void should_upload_in_the_storage_class_asked_for_and_refuse_an_unknown_one() throws IOException {
+        Path file = Files.createTempFile("stowage-storage-class", ".bin");
+        try {
+            Files.write(file, randomBytes(1024, 9));
+            repository.upload("job/ia", file, "STANDARD_IA");
+            repository.upload("job/default", file, null);
+            assertThat(server.client().headObject(HeadObjectRequest.builder().bucket(bucket).key(prefix + "job/ia")
+                    .build()).storageClassAsString()).isEqualTo("STANDARD_IA");
+            // A multipart upload asks for the class when it is created (S3Proxy does not record it for multipart
+            // uploads, so the request itself is checked).
+            List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (S3Client watched = clientWith(server.endpoint(), new ExecutionInterceptor() {
+                @Override
+                public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                    if (context.httpRequest().rawQueryParameters().containsKey("uploads")) {
+                        asked.add(context.httpRequest().firstMatchingHeader("x-amz-storage-class").orElse("none"));
+                    }
+                }
+            })) {
+                new S3Repository("s3", watched, bucket, prefix, S3Repository.MIN_PART_SIZE)
+                        .upload("job/multipart-ia", writeLarge(file), "GLACIER_IR");
+            }
+            assertThat(asked).containsExactly("GLACIER_IR");
+            assertThat(server.client().headObject(HeadObjectRequest.builder().bucket(bucket).key(prefix + "job/default")
+                    .build()).storageClassAsString()).isIn(null, "STANDARD");
+            assertThatThrownBy(() -> repository.upload("job/x", file, "COLD_STORAGE"))
+                    .isInstanceOf(io.stowage.StowageException.class)
+                    .hasMessageStartingWith("'COLD_STORAGE' is not an S3 storage class");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static Path writeLarge(Path small) throws IOException {
+        Path large = small.resolveSibling(small.getFileName() + ".large");
+        Files.write(large, randomBytes(LARGE, 11));
+        large.toFile().deleteOnExit();
+        return large;
     }
 
     @Test

@@ -460,6 +460,19 @@ class ServiceTest {
     }
 
     @Test
+    void should_verify_only_critical_jobs_when_told_to() throws Exception {
+        service = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "severity", "high")
+                .property("stowage.verify.jobs", "critical").service();
+        scheduledBackup("postgres");
+        service.runtime().context().createProducerTemplate().sendBody("direct:verify-all", null);
+        String metrics = get("/observe/metrics");
+        assertThat(metrics).as("job postgres has severity high: not verified")
+                .doesNotContain("stowage_verify_last_success_timestamp_seconds{job=\"postgres\"");
+        assertThat(ManifestCodec.JSON.readTree(workspace().run("list", "--json").out()).get(0).get("verified").isNull())
+                .isTrue();
+    }
+
+    @Test
     void should_alert_once_when_a_proven_backup_restores_slower_than_the_rto_objective() throws Exception {
         service = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "severity", "critical",
                 "rtoSeconds", "0").service();

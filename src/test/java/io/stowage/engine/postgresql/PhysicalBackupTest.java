@@ -273,6 +273,52 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_fetch_only_the_wal_a_target_before_the_next_backup_needs() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Instant target;
+        String first;
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) SELECT 'bounded ' || g FROM generate_series(1, 10) g");
+            Thread.sleep(1100);
+            target = serverNow();
+            Thread.sleep(1100);
+            backupNow(service);
+            for (int i = 0; i < 4; i++) {
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('later')");
+                switchWal();
+            }
+            awaitShipped(ws, switchWal());
+            first = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0).get("id").asText();
+        }
+        long archived = walKeys(ws).stream().filter(n -> n.matches("[0-9A-F]{24}\\.zst")).count();
+        Path pitr = dir.resolve("bounded");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", target.toString(), "--target-datadir",
+                pitr.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        java.util.regex.Matcher fetched = java.util.regex.Pattern.compile("with (\\d+) WAL files").matcher(restore.out());
+        assertThat(fetched.find()).as(restore.out()).isTrue();
+        assertThat(Long.parseLong(fetched.group(1))).as("the WAL after the next backup is not fetched")
+                .isLessThanOrEqualTo(archived - 4);
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(pitr);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored, "note LIKE 'bounded %'")).isEqualTo(count(cluster, "note LIKE 'bounded %'"));
+            assertThat(count(restored, "note = 'later'")).isZero();
+        } finally {
+            restored.stop();
+        }
+        Workspace.Result own = ws.run("restore", "postgres", "--backup", first, "--target-datadir",
+                dir.resolve("own").toString());
+        assertThat(own.status()).as(own.toString()).isZero();
+        java.util.regex.Matcher ownFetched = java.util.regex.Pattern.compile("with (\\d+) WAL files").matcher(own.out());
+        assertThat(ownFetched.find()).isTrue();
+        assertThat(Long.parseLong(ownFetched.group(1))).as("a backup's own point needs its own WAL only")
+                .isLessThan(Long.parseLong(fetched.group(1)));
+    }
+
+    @Test
     void should_name_the_missing_segment_of_a_wal_gap() throws Exception {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
