@@ -145,7 +145,7 @@ public final class PhysicalRestore {
                 Files.deleteIfExists(scratch);
             }
         }
-        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(job, entry, target));
+        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(entry, target));
         writeRecoverySettings(dir, target);
         boolean started = false;
         if (start) {
@@ -156,24 +156,13 @@ public final class PhysicalRestore {
     }
 
     /**
-     * The last WAL segment recovery can need, or null when it may need all (to latest): a backup's own point needs
-     * WAL to its stop segment; a target time before the next backup on the same timeline finished needs WAL no later
-     * than that backup's stop segment. So a restore of an old point does not fetch the whole archive after it.
+     * The last WAL segment recovery can need, or null when it may need all: a backup's own point
+     * ({@code recovery_target = 'immediate'}) needs WAL to the backup's stop segment only. A target time has no such
+     * bound: recovery stops at the first commit after it, which may lie anywhere later in the archive, and PostgreSQL
+     * refuses to end recovery short of it.
      */
-    private String lastSegmentNeeded(Job job, CatalogEntry chosen, Target target) {
-        Manifest.Wal wal = chosen.manifest().wal();
-        if (target.time() == null) {
-            return target.latest() ? null : wal.stopSegment();
-        }
-        for (CatalogEntry entry : services.catalog().list(job.name(), warnings)) {
-            Manifest.Wal later = entry.manifest().wal();
-            if (later != null && "physical".equals(entry.manifest().method())
-                    && entry.manifest().started().isAfter(chosen.manifest().started())
-                    && later.timeline() == wal.timeline() && !entry.manifest().finished().isBefore(target.time())) {
-                return later.stopSegment();
-            }
-        }
-        return null;
+    private static String lastSegmentNeeded(CatalogEntry chosen, Target target) {
+        return target.time() == null && !target.latest() ? chosen.manifest().wal().stopSegment() : null;
     }
 
     private CatalogEntry chooseBackup(Job job, String backupId, Target target) {

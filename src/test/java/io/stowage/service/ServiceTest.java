@@ -461,14 +461,15 @@ class ServiceTest {
 
     @Test
     void should_verify_only_critical_jobs_when_told_to() throws Exception {
-        service = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "severity", "high")
-                .property("stowage.verify.jobs", "critical").service();
+        Workspace ws = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "severity", "high")
+                .property("stowage.verify.jobs", "critical");
+        service = ws.service();
         scheduledBackup("postgres");
         service.runtime().context().createProducerTemplate().sendBody("direct:verify-all", null);
         String metrics = get("/observe/metrics");
         assertThat(metrics).as("job postgres has severity high: not verified")
                 .doesNotContain("stowage_verify_last_success_timestamp_seconds{job=\"postgres\"");
-        assertThat(ManifestCodec.JSON.readTree(workspace().run("list", "--json").out()).get(0).get("verified").isNull())
+        assertThat(ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0).get("verified").isNull())
                 .isTrue();
     }
 

@@ -173,11 +173,11 @@ public final class WalReceiver implements AutoCloseable {
      * stopped at that moment) and holds no WAL yet: it is removed, and the slot streams that segment again.
      */
     private void removeInterruptedPartials() throws IOException {
+        long segmentSize = segmentSize();
         try (var files = Files.list(spool)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".partial")).toList()) {
                 long size = Files.size(file);
-                boolean segmentSized = size >= (1 << 20) && size <= (1 << 30) && Long.bitCount(size) == 1;
-                if (size != 0 && !segmentSized) {
+                if (size != 0 && size != segmentSize) {
                     LOG.warn("removing {} from the WAL spool of job {}: {} bytes, cut short while pg_receivewal "
                             + "prepared it; the slot streams that segment again", file.getFileName(), job, size);
                     Files.delete(file);
@@ -186,8 +186,21 @@ public final class WalReceiver implements AutoCloseable {
         }
     }
 
-    /** Logs the tool's messages as they come and returns the last one. */
+    /** The server's WAL segment size; 16 MiB, PostgreSQL's default, when the server cannot be asked now. */
+    private long segmentSize() {
+        try (java.sql.Connection c = connection.open(connection.database());
+             java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT setting::bigint FROM pg_settings"
+                     + " WHERE name = 'wal_segment_size'")) {
+            return rs.next() ? rs.getLong(1) : 16L << 20;
+        } catch (java.sql.SQLException | RuntimeException e) {
+            return 16L << 20;
+        }
+    }
+
+    /** Logs the tool's messages as they come and returns its last errors (or its last message). */
     private String drain(Process running) throws IOException {
+        java.util.ArrayDeque<String> errors = new java.util.ArrayDeque<>();
         String last = "";
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(running.getInputStream(),
                 StandardCharsets.UTF_8))) {
@@ -196,10 +209,16 @@ public final class WalReceiver implements AutoCloseable {
                 if (!line.isBlank()) {
                     last = line.strip();
                     LOG.info("pg_receivewal of job {}: {}", job, Secrets.mask(last));
+                    if (last.contains("error:") || last.contains("FATAL") || last.contains("ERROR")) {
+                        if (errors.size() == 3) {
+                            errors.removeFirst();
+                        }
+                        errors.addLast(last.replaceFirst("^pg_receivewal: ", ""));
+                    }
                 }
             }
         }
-        return last;
+        return errors.isEmpty() ? last : String.join("; ", errors);
     }
 
     private record Result(int status, String lastLine) {
