@@ -104,6 +104,22 @@ class ServiceTest {
         });
     }
 
+    /** The local audit log's lines (operation and result), for failure messages. */
+    private List<String> auditLines() {
+        try (Stream<Path> files = Files.list(dir.resolve("backups/audit"))) {
+            List<String> lines = new java.util.ArrayList<>();
+            for (Path file : files.toList()) {
+                for (String line : Files.readAllLines(file)) {
+                    JsonNode entry = json(line);
+                    lines.add(entry.path("operation").asText() + ":" + entry.path("result").asText());
+                }
+            }
+            return lines;
+        } catch (Exception e) {
+            return List.of("unreadable: " + e);
+        }
+    }
+
     private static JsonNode json(String body) throws Exception {
         return ManifestCodec.JSON.readTree(body);
     }
@@ -211,7 +227,14 @@ class ServiceTest {
         }
         assertThat(metrics).startsWith("200 ");
         assertThat(sample(metrics, "stowage_backup_failures_total{job=\"postgres\",type=\"full\"}")).isEqualTo(1.0);
-        assertThat(sample(metrics, "stowage_backup_duration_seconds_count{job=\"postgres\",type=\"full\"}")).isEqualTo(2.0);
+        io.micrometer.core.instrument.Timer recorded = service.runtime().services().metrics().registry()
+                .find("stowage.backup.duration").tag("job", "postgres").tag("type", "full").timer();
+        assertThat(recorded).isNotNull();
+        assertThat(sample(metrics, "stowage_backup_duration_seconds_count{job=\"postgres\",type=\"full\"}"))
+                .as("scraped; recorded in the registry: %s; audit: %s; exposition:%n%s", recorded.count(),
+                        auditLines(), metrics.lines().filter(l -> l.startsWith("stowage_backup_duration"))
+                                .reduce("", (a, b) -> a + b + "\n"))
+                .isEqualTo(2.0);
         assertThat(sample(metrics, "stowage_backup_last_success_timestamp_seconds{job=\"postgres\",type=\"full\"}"))
                 .isGreaterThan(Instant.now().minusSeconds(60).getEpochSecond());
         assertThat(sample(metrics, "stowage_backup_size_bytes{job=\"postgres\",type=\"full\"}")).isPositive();
