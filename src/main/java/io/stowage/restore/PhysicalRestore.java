@@ -9,7 +9,6 @@ import io.stowage.engine.postgresql.WalNames;
 import io.stowage.engine.postgresql.WalObject;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
-import io.stowage.pipeline.ExternalProcess;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
 import java.io.BufferedInputStream;
@@ -374,18 +373,12 @@ public final class PhysicalRestore {
     }
 
     private static void startAndAwaitRecovery(Job job, Path dir, int port) throws Exception {
-        if ("root".equals(System.getProperty("user.name"))) {
-            throw StowageException.usage("PostgreSQL cannot run as root; the data directory is ready: start it as the "
-                    + "server's user (pg_ctl -D " + dir + " start)");
-        }
+        // As root, the restored directory goes to the server's user, who runs the server (PostgreSQL refuses root).
+        ServerUser.handOver(dir);
         PgConnection connection = PgConnection.of(job);
-        ExternalProcess pgctl = ExternalProcess.start(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l",
+        ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l",
                 dir.resolve("stowage-restore.log").toString(), "-w", "-t", "3600", "-o",
-                "-p " + port + " -c listen_addresses=127.0.0.1", "start"), java.util.Map.of(), false);
-        try (pgctl; InputStream out = pgctl.stdout()) {
-            out.transferTo(OutputStream.nullOutputStream());
-            pgctl.awaitSuccess();
-        }
+                "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
         long deadline = System.currentTimeMillis() + 3_600_000L;
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + connection.database();
         while (System.currentTimeMillis() < deadline) {

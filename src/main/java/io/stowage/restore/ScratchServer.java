@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
@@ -43,10 +42,9 @@ import org.apache.commons.io.FileUtils;
  */
 public final class ScratchServer implements AutoCloseable {
     /** The operating-system user the server runs as when Stowage runs as root. */
-    public static final String SERVER_USER = "postgres";
+    public static final String SERVER_USER = ServerUser.NAME;
     /** Paths that pg_ctl puts into the shell command it starts the server with: nothing a shell would read. */
     private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9/._+-]+");
-    private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
 
     private final Path directory;
     private final Path dataDirectory;
@@ -247,20 +245,12 @@ public final class ScratchServer implements AutoCloseable {
                         + "shared_buffers = '128MB'\nlogging_collector = off\ncluster_name = 'stowage-scratch'\n"
                         + "shared_preload_libraries = ''\n",
                 StandardOpenOption.APPEND);
-        if (ROOT) {
-            UserPrincipal postgres = directory.getFileSystem().getUserPrincipalLookupService()
-                    .lookupPrincipalByName(SERVER_USER);
-            try (var paths = Files.walk(directory)) {
-                for (Path p : paths.toList()) {
-                    Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                            .setOwner(postgres);
-                }
-            }
+        if (ServerUser.ROOT) {
             try {
-                runAsServer(List.of("test", "-w", dataDirectory.toString()), jobConnection);
+                ServerUser.handOver(directory);
             } catch (StowageException e) {
-                throw new StowageException("the '" + SERVER_USER + "' user cannot reach " + dataDirectory + " (a directory "
-                        + "above it is closed to others); HINT: set stowage.scratch.path to a directory it can reach");
+                throw new StowageException(e.getMessage().replace("restore into a directory that user can reach",
+                        "set stowage.scratch.path to a directory it can reach"), e);
             }
         }
     }
@@ -312,19 +302,8 @@ public final class ScratchServer implements AutoCloseable {
         }
     }
 
-    /** Runs a server-side tool, as {@value #SERVER_USER} when Stowage runs as root; fails with its last error. */
     private static void runAsServer(List<String> command, PgConnection connection) {
-        List<String> full = new ArrayList<>();
-        if (ROOT) {
-            full.addAll(List.of("runuser", "-u", SERVER_USER, "--"));
-        }
-        full.addAll(command);
-        try (ExternalProcess process = ExternalProcess.start(full, Map.of(), false); InputStream out = process.stdout()) {
-            out.transferTo(OutputStream.nullOutputStream());
-            process.awaitSuccess();
-        } catch (IOException e) {
-            throw new StowageException(command.get(0) + " failed: " + e.getMessage(), e);
-        }
+        ServerUser.run(command);
     }
 
     private static int freePort() throws IOException {

@@ -594,6 +594,38 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_start_the_restored_server_as_the_server_user_when_run_as_root() throws Exception {
+        // Run in this JVM, as the tests' own user: as root, the directory goes to 'postgres', who runs the server.
+        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-root-"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started by root')");
+            awaitShipped(ws, switchWal());
+        }
+        int port = ThrowawayPostgres.freePort();
+        Path target = home.resolve("started");
+        try {
+            Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                    target.toString(), "--start", "--port", Integer.toString(port));
+            assertThat(restore.status()).as(restore.toString()).isZero();
+            assertThat(restore.out()).contains("started on port " + port + ", recovery finished");
+            String owner = Files.getOwner(target.resolve("PG_VERSION")).getName();
+            assertThat(owner).isEqualTo("root".equals(System.getProperty("user.name")) ? "postgres"
+                    : System.getProperty("user.name"));
+            ThrowawayPostgres running = ThrowawayPostgres.attach(target, port);
+            try {
+                assertThat(count(running, "note = 'started by root'")).isEqualTo(1);
+            } finally {
+                running.stop();
+            }
+        } finally {
+            ThrowawayPostgres.deleteTree(home);
+        }
+    }
+
+    @Test
     void should_lose_nothing_when_the_service_stops_and_restarts_under_write_load() throws Exception {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
