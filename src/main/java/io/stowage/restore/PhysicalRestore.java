@@ -376,12 +376,20 @@ public final class PhysicalRestore {
         // As root, the restored directory goes to the server's user, who runs the server (PostgreSQL refuses root).
         ServerUser.handOver(dir);
         PgConnection connection = PgConnection.of(job);
-        ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l",
-                dir.resolve("stowage-restore.log").toString(), "-w", "-t", "3600", "-o",
-                "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
+        Path log = dir.resolve("stowage-restore.log");
+        try {
+            ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l", log.toString(), "-w", "-t",
+                    "3600", "-o", "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
+        } catch (StowageException e) {
+            throw serverStopped(dir, log, e);
+        }
         long deadline = System.currentTimeMillis() + 3_600_000L;
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + connection.database();
         while (System.currentTimeMillis() < deadline) {
+            if (!Files.exists(dir.resolve("postmaster.pid"))) {
+                // It accepted connections during recovery, then stopped: recovery itself failed.
+                throw serverStopped(dir, log, null);
+            }
             try (Connection c = DriverManager.getConnection(url, connection.user(), connection.password());
                  Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
                 rs.next();
@@ -394,5 +402,31 @@ public final class PhysicalRestore {
             Thread.sleep(500);
         }
         throw new StowageException("recovery in " + dir + " did not finish within an hour");
+    }
+
+    /**
+     * The server on a restored directory stopped before recovery finished: its log's last FATAL (or PANIC) line, and
+     * what to do about the usual cause.
+     */
+    static StowageException serverStopped(Path dir, Path log, Exception cause) {
+        String reason = "see " + log;
+        try {
+            List<String> lines = Files.readAllLines(log);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (lines.get(i).contains("FATAL:") || lines.get(i).contains("PANIC:")) {
+                    reason = lines.get(i).substring(lines.get(i).indexOf(lines.get(i).contains("FATAL:") ? "FATAL:"
+                            : "PANIC:")).trim();
+                    break;
+                }
+            }
+        } catch (IOException unreadable) {
+            // the reason stays a pointer to the log
+        }
+        String hint = reason.contains("recovery ended before configured recovery target was reached")
+                ? "; HINT: the archived WAL ends before the target time (no commit after it is archived yet): use "
+                + "--time latest, or wait for the WAL and check the archive with 'stowage check'"
+                : "; HINT: the server's log is " + log;
+        String message = "PostgreSQL on " + dir + " stopped before recovery finished: " + reason + hint;
+        return cause == null ? new StowageException(message) : new StowageException(message, cause);
     }
 }

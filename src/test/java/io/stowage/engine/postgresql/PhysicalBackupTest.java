@@ -626,6 +626,33 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_say_so_when_the_archive_ends_before_the_target_time() throws Exception {
+        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-late-"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Instant afterEverything;
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('last archived')");
+            awaitShipped(ws, switchWal());
+            Thread.sleep(1100);
+            afterEverything = serverNow();
+        }
+        try {
+            Workspace.Result restore = ws.run("restore", "postgres", "--time", afterEverything.toString(),
+                    "--target-datadir", home.resolve("late").toString(), "--start", "--port",
+                    Integer.toString(ThrowawayPostgres.freePort()));
+            assertThat(restore.status()).as(restore.toString()).isEqualTo(1);
+            assertThat(restore.err()).startsWith("error: PostgreSQL on " + home.resolve("late")
+                    + " stopped before recovery finished: FATAL:  recovery ended before configured recovery target was"
+                    + " reached; HINT: the archived WAL ends before the target time");
+            assertThat(home.resolve("late/postmaster.pid")).doesNotExist();
+        } finally {
+            ThrowawayPostgres.deleteTree(home);
+        }
+    }
+
+    @Test
     void should_lose_nothing_when_the_service_stops_and_restarts_under_write_load() throws Exception {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
