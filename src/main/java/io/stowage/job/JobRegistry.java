@@ -61,6 +61,14 @@ public final class JobRegistry {
             Job job = new Job(name, engine, method, route.getRouteId(), parameters);
             job.probes(); // a malformed probe or objective is a configuration error, found at start and by check
             job.rtoSeconds();
+            String storageClass = job.parameter("storageClass", null);
+            if (storageClass != null) {
+                try {
+                    io.stowage.repository.S3Repository.storageClass(storageClass);
+                } catch (StowageException e) {
+                    throw StowageException.usage("job '" + name + "': " + e.getMessage());
+                }
+            }
             jobs.put(name, job);
         }
         return new JobRegistry(jobs);

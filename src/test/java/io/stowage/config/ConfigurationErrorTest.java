@@ -83,6 +83,12 @@ class ConfigurationErrorTest {
     }
 
     @Test
+    void should_reject_an_unknown_storage_class() throws Exception {
+        assertUsageError(checkWith(job("      - name: storageClass\n        value: COLDEST\n")),
+                "job 'shop': 'COLDEST' is not an S3 storage class", "GLACIER_IR");
+    }
+
+    @Test
     void should_reject_an_unknown_repository_in_a_route() throws Exception {
         Workspace ws = new Workspace(dir);
         ws.writeConfiguration();
