@@ -233,14 +233,54 @@ public final class Verification {
         try (ScratchServer server = ScratchServer.start(services, job, manifest.id(),
                 new PhysicalRestore.Target(null, true), warnings)) {
             Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
+            // The whole cluster came back: every database is probed (connect, read every table, indexes valid); the
+            // operator's probes run in the job's database. Outcomes of the other databases are named <db>:<probe>.
             String database = PgConnection.of(job).database();
             List<ProbeOutcome> outcomes = new ArrayList<>();
             long[] read = probe(server.connection(database), database, null, probes, outcomes);
-            Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, (int) read[0], read[1],
+            int tables = (int) read[0];
+            long rows = read[1];
+            for (String other : databases(server.connection(database))) {
+                if (other.equals(database)) {
+                    continue;
+                }
+                PgConnection connection;
+                try {
+                    connection = server.connection(other);
+                } catch (StowageException unusualName) {
+                    warnings.accept("database '" + other + "' of the restored cluster was not probed: "
+                            + unusualName.getMessage());
+                    continue;
+                }
+                List<ProbeOutcome> theirs = new ArrayList<>();
+                long[] counted = probe(connection, other, null, List.of(), theirs);
+                tables += (int) counted[0];
+                rows += counted[1];
+                for (ProbeOutcome outcome : theirs) {
+                    if (!"skipped".equals(outcome.result())) {
+                        outcomes.add(new ProbeOutcome(other + ":" + outcome.name(), outcome.kind(), outcome.result(),
+                                outcome.value(), outcome.expected()));
+                    }
+                }
+            }
+            Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, tables, rows,
                     List.copyOf(outcomes));
             record(result);
             return result;
         }
+    }
+
+    /** The databases of a restored cluster that accept connections (not the templates). */
+    private static List<String> databases(PgConnection server) throws Exception {
+        List<String> names = new ArrayList<>();
+        try (Connection c = server.open(server.database()); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate"
+                     + " ORDER BY 1")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
     }
 
     private static void checkObject(Repository repository, String key, Manifest.StoredObject object) throws Exception {

@@ -396,6 +396,12 @@ class PhysicalBackupTest {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("stowage.scratch.path", scratchRoot.toString());
+        try (var c = cluster.connect("postgres"); var s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS shop");
+            s.execute("CREATE DATABASE shop");
+        }
+        cluster.execute("shop", "CREATE TABLE orders (id int PRIMARY KEY)",
+                "INSERT INTO orders SELECT generate_series(1, 37)");
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) SELECT 'proven ' || g FROM generate_series(1, 20) g");
@@ -410,7 +416,9 @@ class PhysicalBackupTest {
         try (Stream<Path> files = Files.list(backup)) {
             Path record = files.filter(p -> p.getFileName().toString().startsWith("verified-")).findFirst().orElseThrow();
             JsonNode json = ManifestCodec.JSON.readTree(record.toFile());
-            assertThat(json.get("rows").asLong()).as("every row, to the latest WAL").isEqualTo(allRows());
+            assertThat(json.get("rows").asLong()).as("every row of every database, to the latest WAL")
+                    .isEqualTo(allRows() + 37);
+            assertThat(json.get("probes").findValuesAsText("name")).contains("read", "shop:read", "shop:indexes-valid");
             assertThat(json.get("rtoMet").asBoolean()).isTrue();
         }
         assertThat(scratchRoot.resolve("postgres")).as("the scratch server is removed").doesNotExist();
