@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * docs/emergency-restore.md works as written: its logical-restore commands (steps 2 to 4, the local-repository
- * variants) run in a shell with only standard tools, on an encrypted backup Stowage made.
+ * variants) and its physical point-in-time restore run in a shell with only standard tools, on encrypted backups
+ * Stowage made.
  */
 class EmergencyRestoreTest {
     @TempDir
@@ -32,6 +33,123 @@ class EmergencyRestoreTest {
             blocks.add(m.group(1).replaceAll("(?m)^   ", ""));
         }
         return blocks;
+    }
+
+    /** The shell block of the page's "PostgreSQL physical backup" section. */
+    private static String physicalBlock() throws Exception {
+        String page = Files.readString(Path.of("docs/emergency-restore.md"));
+        String section = page.substring(page.indexOf("## PostgreSQL physical backup"));
+        Matcher m = Pattern.compile("```sh\\n(.*?)```", Pattern.DOTALL).matcher(section);
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+
+    private static String ageRecipient(Path identity) throws Exception {
+        Process keygen = new ProcessBuilder("age-keygen", "-o", identity.toString()).redirectErrorStream(true).start();
+        keygen.getInputStream().readAllBytes();
+        assertThat(keygen.waitFor()).isZero();
+        return Files.readAllLines(identity).stream().filter(l -> l.startsWith("# public key: "))
+                .map(l -> l.substring(14)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void should_restore_an_encrypted_physical_backup_to_a_point_in_time_with_the_documented_commands() throws Exception {
+        Path spool = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"),
+                "stowage-emergency-spool-"));
+        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"),
+                "stowage-emergency-"));
+        ThrowawayPostgres cluster = ThrowawayPostgres.startNew(java.util.Map.of("wal_level", "replica", "archive_mode",
+                "on", "archive_command", "'" + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool
+                        + " %p %f'"));
+        try {
+            cluster.execute("postgres", "CREATE TABLE t (id serial PRIMARY KEY, note text)",
+                    "INSERT INTO t (note) SELECT 'base' FROM generate_series(1, 50)");
+            Path identity = dir.resolve("key.txt");
+            Workspace ws = new Workspace(dir.resolve("stowage").toFile().mkdirs() ? dir.resolve("stowage") : dir)
+                    .physicalJob("postgres", cluster, spool)
+                    .property("stowage.encryption.recipients", ageRecipient(identity))
+                    .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+            java.time.Instant target;
+            try (io.stowage.runtime.StowageService service = ws.service()) {
+                var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+                    e.getIn().setHeader("StowageJob", "postgres");
+                    e.getIn().setHeader("StowageBackupType", "full");
+                    e.getIn().setHeader("StowageTrigger", "command");
+                });
+                assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+                cluster.execute("postgres", "INSERT INTO t (note) SELECT 'before' FROM generate_series(1, 20)");
+                Thread.sleep(1100);
+                target = serverNow(cluster);
+                Thread.sleep(1100);
+                cluster.execute("postgres", "INSERT INTO t (note) SELECT 'after' FROM generate_series(1, 10)");
+                String last;
+                try (var c = cluster.connect("postgres"); var st = c.createStatement();
+                     var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+                    rs.next();
+                    last = rs.getString(1);
+                }
+                Path shipped = ws.repository().resolve("postgres/wal/" + last + ".zst.age.sha256");
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (!Files.exists(shipped) && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(shipped).exists();
+            }
+            String id = io.stowage.catalog.ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0).get("id")
+                    .asText();
+            Path restored = home.resolve("pg-restore");
+            String block = physicalBlock();
+            assertThat(block).contains("TARGET=/srv/pg-restore\n").contains("recovery_target_time = '")
+                    .contains("pg_ctl -D \"$TARGET\" start");
+            // As an operator would: their directory and time; the server is started below as its own user.
+            String script = "set -e\n" + block.replace("TARGET=/srv/pg-restore\n", "TARGET=" + restored + "\n")
+                    .replaceAll("recovery_target_time = '[^']*'", "recovery_target_time = '"
+                            + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS")
+                            .withZone(java.time.ZoneOffset.UTC).format(target) + "+00'")
+                    .replaceAll("(?m)^pg_ctl .*$", "");
+            ProcessBuilder shell = new ProcessBuilder("bash", "-c", script).directory(dir.toFile())
+                    .redirectErrorStream(true);
+            shell.environment().put("REPO", ws.repository().toString());
+            shell.environment().put("JOB", "postgres");
+            shell.environment().put("ID", id);
+            shell.environment().put("AGE_IDENTITY_FILE", identity.toString());
+            Process process = shell.start();
+            String output = new String(process.getInputStream().readAllBytes());
+            assertThat(process.waitFor()).as(output).isZero();
+            if ("root".equals(System.getProperty("user.name"))) {
+                assertThat(new ProcessBuilder("chown", "-R", "postgres", restored.toString()).start().waitFor())
+                        .isZero();
+            }
+            ThrowawayPostgres server = ThrowawayPostgres.startExisting(restored);
+            try {
+                server.awaitRecoveryEnd();
+                assertThat(count(server, "note = 'base'")).isEqualTo(50);
+                assertThat(count(server, "note = 'before'")).isEqualTo(20);
+                assertThat(count(server, "note = 'after'")).isZero();
+            } finally {
+                server.stop();
+            }
+        } finally {
+            cluster.stop();
+            ThrowawayPostgres.deleteTree(home);
+            ThrowawayPostgres.deleteTree(spool);
+        }
+    }
+
+    private static java.time.Instant serverNow(ThrowawayPostgres server) throws Exception {
+        try (var c = server.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        }
+    }
+
+    private static long count(ThrowawayPostgres server, String where) throws Exception {
+        try (var c = server.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM t WHERE " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     @Test
