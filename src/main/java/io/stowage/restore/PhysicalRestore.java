@@ -250,12 +250,22 @@ public final class PhysicalRestore {
             throws Exception {
         Files.createDirectories(walDir);
         String first = manifest.wal().startSegment();
-        List<String> keys = source.list(job.name() + "/wal/");
+        List<String> keys = new ArrayList<>(source.list(job.name() + "/wal/"));
+        keys.addAll(source.list(WalObject.partialPrefix(job.name())));
         java.util.Set<String> present = new java.util.HashSet<>(keys);
         List<WalObject> wanted = new ArrayList<>();
+        java.util.Set<String> completeSegments = new java.util.HashSet<>();
+        java.util.Map<String, WalObject> partials = new java.util.TreeMap<>();
         for (String key : keys) {
             WalObject object = WalObject.ofKey(key).orElse(null);
             if (object == null || object.checksumFile()) {
+                continue;
+            }
+            if (object.isSegment()) {
+                completeSegments.add(object.walName());
+            }
+            if (object.partial()) {
+                partials.put(object.walName(), object);
                 continue;
             }
             String name = object.walName();
@@ -266,6 +276,16 @@ public final class PhysicalRestore {
                 wanted.add(object);
             }
         }
+        // The copy of a segment pg_receivewal was still receiving, for a segment that has no complete copy: the
+        // newest WAL the repositories hold (replay stops at its last whole record).
+        for (WalObject partial : partials.values()) {
+            String name = partial.walName();
+            if (!completeSegments.contains(name) && name.substring(8).compareTo(first.substring(8)) >= 0
+                    && WalNames.timeline(name) >= manifest.wal().timeline()
+                    && (lastSegment == null || name.compareTo(lastSegment) <= 0)) {
+                wanted.add(partial);
+            }
+        }
         String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();
@@ -273,11 +293,12 @@ public final class PhysicalRestore {
             List<Future<?>> fetches = new ArrayList<>();
             for (WalObject object : wanted) {
                 fetches.add(pool.submit(() -> {
-                    String key = prefix + object.file();
+                    String key = (object.partial() ? WalObject.partialPrefix(job.name()) : prefix)
+                            + object.file();
                     String expected = null;
                     if (present.contains(prefix + object.checksumFileName())) {
                         expected = WalObject.readChecksum(source, prefix + object.checksumFileName());
-                    } else {
+                    } else if (!object.partial()) {
                         unchecked.incrementAndGet();
                     }
                     Path target = walDir.resolve(object.walName());

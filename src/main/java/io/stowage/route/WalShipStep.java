@@ -57,29 +57,49 @@ final class WalShipStep implements Step {
             LOG.warn("ignoring {} in the WAL spool of job {}: not a WAL segment or history file", name, job);
             return;
         }
+        long stored = store(services, job, file, codec, level, true);
+        services.metrics().walArchived(job, stored);
+        LOG.debug("archived {} of job {}", name, job);
+    }
+
+    /**
+     * Stores a spooled file compressed (and encrypted when configured) as {@code <job>/wal/<name><codec>[.age]} in the
+     * local repository, then copies it to every other repository; with {@code checksum}, each object is followed by
+     * its {@code .sha256} file (a sha256sum line, written after the object, so a checksum file always describes a
+     * complete object; restore and verify re-hash every WAL object they read against it). Returns the bytes stored.
+     */
+    static long store(StowageServices services, String job, File file, Codec codec, int level, boolean checksum)
+            throws IOException {
+        return storeUnder(services, job + "/wal/", file, codec, level, checksum);
+    }
+
+    /** As {@link #store}, under another key prefix (ending in '/'). */
+    static long storeUnder(StowageServices services, String prefix, File file, Codec codec, int level,
+                           boolean checksum) throws IOException {
         BackupStream stream = new BackupStream(new FileSource(file)).compress(codec, level, 0);
         if (services.encryption().encrypts()) {
             stream.encrypt(services.encryption());
         }
         stream.checksum();
-        String key = job + "/wal/" + stream.objectName();
+        String key = prefix + stream.objectName();
         String checksumKey = key + WalObject.CHECKSUM_EXTENSION;
         LocalRepository local = services.repositories().local();
         BackupStream.Result[] result = new BackupStream.Result[1];
         local.write(key, out -> result[0] = stream.writeTo(out));
-        // The object's SHA-256, as a sha256sum line beside it: written after the object, so a checksum file always
-        // describes a complete object; restore and verify re-hash every WAL object they read against it.
-        byte[] checksum = WalObject.checksumLine(result[0].sha256(), stream.objectName())
-                .getBytes(StandardCharsets.US_ASCII);
-        local.write(checksumKey, out -> out.write(checksum));
+        if (checksum) {
+            byte[] line = WalObject.checksumLine(result[0].sha256(), stream.objectName())
+                    .getBytes(StandardCharsets.US_ASCII);
+            local.write(checksumKey, out -> out.write(line));
+        }
         for (Repository repository : services.repositories().all()) {
             if (repository != local) {
                 repository.upload(key, local.file(key));
-                repository.upload(checksumKey, local.file(checksumKey));
+                if (checksum) {
+                    repository.upload(checksumKey, local.file(checksumKey));
+                }
             }
         }
-        services.metrics().walArchived(job, Files.size(local.file(key)));
-        LOG.debug("archived {} of job {}", name, job);
+        return Files.size(local.file(key));
     }
 
     /** A spooled file as a backup stream source. */

@@ -23,6 +23,7 @@ public final class StowageService implements AutoCloseable {
     private final long started = System.nanoTime();
     private final RepositoriesHealthCheck health;
     private final List<WalReceiver> receivers = new ArrayList<>();
+    private final List<io.stowage.route.WalPartials> partials = new ArrayList<>();
 
     private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health) {
         this.runtime = runtime;
@@ -52,6 +53,9 @@ public final class StowageService implements AutoCloseable {
                     service.receivers.add(receiver);
                     runtime.services().metrics().declareReceiver(receiver, archive.job());
                     receiver.start();
+                    if (!archive.partialInterval().isZero()) {
+                        service.partials.add(new io.stowage.route.WalPartials(runtime.services(), archive).start());
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -75,6 +79,7 @@ public final class StowageService implements AutoCloseable {
     public void close() {
         LOG.info("stopping: in-flight backups get up to {} s to finish",
                 runtime.context().getShutdownStrategy().getTimeout());
+        partials.forEach(io.stowage.route.WalPartials::close);
         receivers.forEach(WalReceiver::close); // pg_receivewal flushes what it has; the spool keeps it
         runtime.close();
         runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null, "success",

@@ -22,7 +22,7 @@ import org.apache.camel.model.RouteDefinition;
  * recovery point objective and the spool size limit. Knows the spool's state (lag) and the archive's gaps.
  */
 public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes, String receiver,
-                         String slot) {
+                         String slot, String codec, String level, Duration partialInterval) {
     /** The server's archive_command (bin/stowage-archive-wal) fills the spool. */
     public static final String ARCHIVE_COMMAND = "archive_command";
     /** The service runs pg_receivewal, which streams into the spool. */
@@ -49,7 +49,9 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
                         Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("rpoSeconds", "3600"))),
                         Long.parseLong(parameters.getOrDefault("spoolLimitBytes", "10737418240")),
                         parameters.getOrDefault("receiver", ARCHIVE_COMMAND).trim(),
-                        parameters.getOrDefault("slot", "").trim()));
+                        parameters.getOrDefault("slot", "").trim(), parameters.getOrDefault("codec", "zstd").trim(),
+                        parameters.getOrDefault("level", "1").trim(),
+                        Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("partialSeconds", "10").trim()))));
             }
         }
         return archives;
@@ -94,7 +96,7 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
         for (String key : repository.list(job + "/wal/")) {
             WalObject object = WalObject.ofKey(key).orElse(null);
-            String name = object == null || object.checksumFile() ? "" : object.walName();
+            String name = object == null || object.checksumFile() || object.partial() ? "" : object.walName();
             if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {
                 byTimeline.computeIfAbsent(WalNames.timeline(name), t -> new java.util.TreeSet<>()).add(name);
             }

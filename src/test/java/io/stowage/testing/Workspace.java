@@ -123,7 +123,8 @@ public final class Workspace {
                 + param("database", "postgres") + param("pgBin", cluster.binDir().toString())
                 + "- templatedRoute:\n    routeTemplateRef: postgresql-wal\n    routeId: wal-" + job
                 + "\n    parameters:\n" + param("job", job) + param("spool", spool.toString())
-                + param("receiver", receiver) + param("pollDelay", "100"));
+                + param("receiver", receiver) + param("pollDelay", "100")
+                + ("pg_receivewal".equals(receiver) ? param("partialSeconds", "1") : ""));
         return this;
     }
 

@@ -13,10 +13,15 @@ import java.util.Optional;
  * One archived WAL object's file name under {@code <job>/wal/}, taken apart: the PostgreSQL file it holds (a segment,
  * a timeline history file or a backup history file), the codec it is compressed with and whether it is age-encrypted;
  * or, for {@code <object>.sha256}, the checksum file of that object (one {@code sha256sum} line: the SHA-256 of the
- * stored bytes, so that {@code sha256sum -c} checks it). Anything else under the prefix is not a WAL object.
+ * stored bytes, so that {@code sha256sum -c} checks it); or {@code <segment>.partial.zst[.age]}, the latest copy of a
+ * segment pg_receivewal is still receiving (overwritten as it grows, removed once the segment is complete; it has
+ * no checksum file). Anything else under the prefix is not a WAL object.
  */
-public record WalObject(String file, String walName, Codec codec, boolean encrypted, boolean checksumFile) {
+public record WalObject(String file, String walName, Codec codec, boolean encrypted, boolean checksumFile,
+                        boolean partial) {
     public static final String CHECKSUM_EXTENSION = ".sha256";
+    /** pg_receivewal's name for the segment it is still receiving, and Stowage's for its copy of that segment. */
+    public static final String PARTIAL_EXTENSION = ".partial";
 
     public static Optional<WalObject> parse(String file) {
         boolean checksum = file.endsWith(CHECKSUM_EXTENSION);
@@ -33,10 +38,31 @@ public record WalObject(String file, String walName, Codec codec, boolean encryp
                 break;
             }
         }
+        boolean partial = rest.endsWith(PARTIAL_EXTENSION);
+        if (partial) {
+            rest = rest.substring(0, rest.length() - PARTIAL_EXTENSION.length());
+            if (!WalNames.isSegment(rest) || checksum) {
+                return Optional.empty();
+            }
+        }
         if (!WalNames.isSegment(rest) && !WalNames.isHistory(rest) && !WalNames.isBackupHistory(rest)) {
             return Optional.empty();
         }
-        return Optional.of(new WalObject(file, rest, codec, encrypted, checksum));
+        return Optional.of(new WalObject(file, rest, codec, encrypted, checksum, partial));
+    }
+
+    /** Where a job's archived WAL lives: {@code <job>/wal/}. */
+    public static String prefix(String job) {
+        return job + "/wal/";
+    }
+
+    /**
+     * Where partial copies of the segment pg_receivewal is still receiving live: {@code <job>/wal-partial/}, beside
+     * the archive, so that neither the WAL route (which clears interrupted writes in {@code <job>/wal/}) nor anything
+     * reading the archive meets them unasked.
+     */
+    public static String partialPrefix(String job) {
+        return job + "/wal-partial/";
     }
 
     /** Parses the last part of a repository key. */
@@ -44,8 +70,9 @@ public record WalObject(String file, String walName, Codec codec, boolean encryp
         return parse(key.substring(key.lastIndexOf('/') + 1));
     }
 
+    /** A complete WAL segment (not a partial one). */
     public boolean isSegment() {
-        return WalNames.isSegment(walName);
+        return !partial && WalNames.isSegment(walName);
     }
 
     public boolean isHistory() {

@@ -137,6 +137,60 @@ class WalReceiverTest {
     }
 
     @Test
+    void should_keep_the_segment_being_received_in_the_repository_and_restore_its_rows() throws Exception {
+        Path spool = Files.createTempDirectory(dir, "spool");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool, "pg_receivewal")
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        String segment;
+        long rows;
+        try (StowageService service = ws.service()) {
+            assertThat(ws.run("backup", "postgres").status()).isZero();
+            awaitArchived(ws, switchWal());
+            // Rows committed into a segment that is not finished: no switch follows them.
+            cluster.execute("postgres", "INSERT INTO t (note) SELECT 'unfinished ' || g FROM generate_series(1, 40) g");
+            rows = count(cluster);
+            try (var c = cluster.connect("postgres"); var st = c.createStatement();
+                 var rs = st.executeQuery("SELECT pg_walfile_name(pg_current_wal_lsn())")) {
+                rs.next();
+                segment = rs.getString(1);
+            }
+            Path partial = ws.repository().resolve("postgres/wal-partial/" + segment + ".partial.zst");
+            long committed = System.currentTimeMillis();
+            long deadline = committed + 30_000;
+            while ((!Files.exists(partial) || Files.getLastModifiedTime(partial).toMillis() < committed + 1500)
+                    && System.currentTimeMillis() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(partial).as("the segment still being received is copied to the repository").exists();
+            assertThat(walKeys(ws)).doesNotContain(segment + ".zst");
+        }
+        // The server is "lost" here: only the repository is left, and it has the unfinished segment's rows.
+        Path latest = dir.resolve("from-partial");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                latest.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(latest);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored)).isEqualTo(rows);
+        } finally {
+            restored.stop();
+        }
+        // Once the segment is complete, its partial copy goes.
+        try (StowageService service = ws.service()) {
+            assertThat(switchWal()).isEqualTo(segment);
+            awaitArchived(ws, segment);
+            long deadline = System.currentTimeMillis() + 30_000;
+            Path partial = ws.repository().resolve("postgres/wal-partial/" + segment + ".partial.zst");
+            while (Files.exists(partial) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(partial).doesNotExist();
+        }
+        assertThat(ws.run("check").out()).contains("ok    wal postgres in local: no gap since");
+    }
+
+    @Test
     void should_refuse_an_unknown_receiver_with_a_configuration_error() throws Exception {
         Path spool = Files.createTempDirectory(dir, "spool");
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool, "rsync");

@@ -1,0 +1,138 @@
+package io.stowage.route;
+
+import io.stowage.engine.postgresql.WalNames;
+import io.stowage.engine.postgresql.WalObject;
+import io.stowage.pipeline.Codec;
+import io.stowage.repository.LocalRepository;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import io.stowage.schedule.WalArchive;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * For a WAL route whose spool pg_receivewal fills: every {@code partialSeconds}, the segment still being received
+ * ({@code <segment>.partial} in the spool) is copied, compressed and encrypted like any WAL file, to every repository
+ * as {@code <job>/wal-partial/<segment>.partial.zst[.age]}, overwriting the previous copy; once the complete segment is in
+ * the local repository, the partial copies are removed. So the repositories, S3 included, are at most that many
+ * seconds behind the server, not a whole segment; a restore uses a partial copy only for a segment that has no
+ * complete one. It never touches the spool: the WAL route ships and deletes complete segments as before.
+ */
+public final class WalPartials implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WalPartials.class);
+
+    private final StowageServices services;
+    private final WalArchive archive;
+    private final Codec codec;
+    private final int level;
+    private final ScheduledExecutorService scheduler;
+    /** Partial copies made, by key, with the (size, modification time) of the spooled file they were made from. */
+    private final Map<String, String> shipped = new HashMap<>();
+
+    public WalPartials(StowageServices services, WalArchive archive) {
+        this.services = services;
+        this.archive = archive;
+        this.codec = Codec.of(archive.codec());
+        this.level = codec.level(archive.level());
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "wal-partials-" + archive.job());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    public WalPartials start() {
+        // Partial copies an earlier run left: removed like this run's once their segment is complete.
+        try {
+            for (String name : services.repositories().local().children(prefix())) {
+                WalObject.parse(name).filter(WalObject::partial).ifPresent(o -> shipped.put(prefix() + name, ""));
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot list the WAL of job {} for partial copies: {}", archive.job(), e.getMessage());
+        }
+        long every = archive.partialInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::shipOnce, every, every, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** One pass: copies the partial segment if it changed, removes copies of segments now complete. */
+    void shipOnce() {
+        try {
+            Path newest = null;
+            if (Files.isDirectory(archive.spool())) {
+                try (Stream<Path> files = Files.list(archive.spool())) {
+                    newest = files.filter(f -> isPartialSegment(f.getFileName().toString()))
+                            .max(Path::compareTo).orElse(null);
+                }
+            }
+            if (newest != null) {
+                String segment = segmentOf(newest.getFileName().toString());
+                String key = prefix() + segment + WalObject.PARTIAL_EXTENSION + codec.extension()
+                        + (services.encryption().encrypts() ? io.stowage.crypto.AgeEncryption.EXTENSION : "");
+                String state = Files.size(newest) + "/" + Files.getLastModifiedTime(newest).toMillis();
+                if (!complete(segment) && !state.equals(shipped.get(key))) {
+                    // Read while pg_receivewal writes on: what is read is a prefix of the segment, and replay
+                    // stops at its last whole record.
+                    WalShipStep.storeUnder(services, prefix(), newest.toFile(), codec, level, false);
+                    shipped.put(key, state);
+                    LOG.debug("copied the partial segment {} of job {}", segment, archive.job());
+                }
+            }
+            removeCompleted();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot copy the partial WAL segment of job {} to the repositories: {}; tried again in {} s",
+                    archive.job(), e.getMessage(), archive.partialInterval().toSeconds());
+        }
+    }
+
+    private String prefix() {
+        return WalObject.partialPrefix(archive.job());
+    }
+
+    private boolean complete(String segment) {
+        LocalRepository local = services.repositories().local();
+        String base = archive.job() + "/wal/" + segment + codec.extension();
+        return local.exists(base) || local.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
+    }
+
+    private void removeCompleted() throws IOException {
+        for (Iterator<String> keys = shipped.keySet().iterator(); keys.hasNext(); ) {
+            String key = keys.next();
+            String segment = key.substring(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 25);
+            if (complete(segment)) {
+                for (Repository repository : services.repositories().all()) {
+                    repository.delete(key);
+                }
+                keys.remove();
+            }
+        }
+    }
+
+    private static boolean isPartialSegment(String name) {
+        return name.endsWith(WalObject.PARTIAL_EXTENSION) && WalNames.isSegment(segmentOf(name));
+    }
+
+    private static String segmentOf(String name) {
+        return name.substring(0, name.length() - WalObject.PARTIAL_EXTENSION.length());
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        try {
+            scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
