@@ -47,16 +47,31 @@ final class RestoreCommand extends BaseCommand {
             + "${DEFAULT-VALUE}).")
     int port;
 
+    /** A restore's work, with one audit line for it: success with the backup restored, or failure with why. */
+    private <T> T audited(StowageRuntime runtime, Job job, java.util.concurrent.Callable<T> work,
+                          java.util.function.Function<T, String> backupOf) throws Exception {
+        long started = System.nanoTime();
+        T result;
+        try {
+            result = work.call();
+        } catch (Exception e) {
+            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
+                    "failure", java.time.Duration.ofNanos(System.nanoTime() - started), io.stowage.Failures.describe(e)));
+            throw e;
+        }
+        runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
+                backupOf.apply(result), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
+        return result;
+    }
+
     private Integer restorePhysical() throws Exception {
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
             long started = System.nanoTime();
-            io.stowage.restore.PhysicalRestore.Result result = new io.stowage.restore.PhysicalRestore(
-                    runtime.services(), this::warn).restore(job, "latest".equals(backup) ? null : backup,
-                    io.stowage.restore.PhysicalRestore.Target.parse(time), java.nio.file.Path.of(targetDatadir), start,
-                    port);
-            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
-                    result.backup().id(), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
+            io.stowage.restore.PhysicalRestore.Result result = audited(runtime, job, () ->
+                    new io.stowage.restore.PhysicalRestore(runtime.services(), this::warn).restore(job,
+                            "latest".equals(backup) ? null : backup, io.stowage.restore.PhysicalRestore.Target.parse(time),
+                            java.nio.file.Path.of(targetDatadir), start, port), r -> r.backup().id());
             out().printf("restored backup %s of job %s into %s with %d WAL files%s (%.1f s)%n", result.backup().id(),
                     job.name(), result.dataDirectory(), result.walFiles(), result.started()
                             ? ", started on port " + port + ", recovery finished"
@@ -79,34 +94,24 @@ final class RestoreCommand extends BaseCommand {
         io.stowage.engine.postgresql.TableName name = io.stowage.engine.postgresql.TableName.parse(table);
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
-            long started = System.nanoTime();
             io.stowage.restore.TableRestore restore = new io.stowage.restore.TableRestore(runtime.services(), this::warn);
-            io.stowage.restore.TableRestore.Result result;
-            try {
+            io.stowage.restore.TableRestore.Result result = audited(runtime, job, () -> {
                 if ("physical".equals(job.method())) {
-                    result = restore.restorePhysical(job, "latest".equals(backup) ? null : backup,
+                    return restore.restorePhysical(job, "latest".equals(backup) ? null : backup,
                             io.stowage.restore.PhysicalRestore.Target.parse(time), sourceDatabase == null
                                     ? io.stowage.engine.postgresql.PgConnection.of(job).database() : sourceDatabase,
                             name, targetDatabase, force);
-                } else {
-                    if (time != null) {
-                        throw StowageException.usage("--time needs a physical backup; job '" + job.name() + "' makes "
-                                + job.method() + " backups (choose one with --backup)");
-                    }
-                    if (sourceDatabase != null) {
-                        throw StowageException.usage("--source-database is for physical backups; a logical backup holds "
-                                + "one database");
-                    }
-                    result = restore.restoreLogical(job, backup, name, targetDatabase, force);
                 }
-            } catch (Exception e) {
-                runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
-                        "failure", java.time.Duration.ofNanos(System.nanoTime() - started),
-                        io.stowage.Failures.describe(e)));
-                throw e;
-            }
-            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
-                    result.backup().id(), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
+                if (time != null) {
+                    throw StowageException.usage("--time needs a physical backup; job '" + job.name() + "' makes "
+                            + job.method() + " backups (choose one with --backup)");
+                }
+                if (sourceDatabase != null) {
+                    throw StowageException.usage("--source-database is for physical backups; a logical backup holds "
+                            + "one database");
+                }
+                return restore.restoreLogical(job, backup, name, targetDatabase, force);
+            }, r -> r.backup().id());
             out().printf("restored table %s from backup %s of job %s into database %s%s (%.1f s)%n", result.table(),
                     result.backup().id(), job.name(), result.target(), result.replaced() ? ", replacing the table there"
                             : result.createdDatabase() ? " (created)" : "", result.seconds());
@@ -134,18 +139,8 @@ final class RestoreCommand extends BaseCommand {
         }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
-            long started = System.nanoTime();
-            LogicalRestore.Result result;
-            try {
-                result = new LogicalRestore(runtime.services(), this::warn).restore(job, backup, targetDatabase, force);
-            } catch (RuntimeException | java.io.IOException e) {
-                runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
-                        "failure", java.time.Duration.ofNanos(System.nanoTime() - started),
-                        io.stowage.Failures.describe(e)));
-                throw e;
-            }
-            runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
-                    result.backup().id(), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
+            LogicalRestore.Result result = audited(runtime, job, () -> new LogicalRestore(runtime.services(),
+                    this::warn).restore(job, backup, targetDatabase, force), r -> r.backup().id());
             out().printf("restored backup %s of job %s from repository %s into database %s (%.1f s)%n",
                     result.backup().id(), job.name(), result.repository(), result.target(), result.seconds());
             out().flush();

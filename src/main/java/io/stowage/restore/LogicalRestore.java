@@ -1,7 +1,6 @@
 package io.stowage.restore;
 
 import io.stowage.StowageException;
-import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.engine.postgresql.PgConnection;
@@ -9,24 +8,12 @@ import io.stowage.engine.postgresql.PgRestore;
 import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
-import io.stowage.repository.LocalRepository;
-import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.UUID;
 import java.util.function.Consumer;
-import org.apache.commons.io.FileUtils;
 
 /**
  * Restores a PostgreSQL logical backup into a new database. Every object is checked against the SHA-256 in the
@@ -110,15 +97,11 @@ public final class LogicalRestore {
      */
     public final class Archive implements AutoCloseable {
         private final CatalogEntry entry;
-        private final String repository;
-        private final Path file;
-        private final Path scratch;
+        private final StoredObjects.VerifiedCopy copy;
 
-        private Archive(CatalogEntry entry, String repository, Path file, Path scratch) {
+        private Archive(CatalogEntry entry, StoredObjects.VerifiedCopy copy) {
             this.entry = entry;
-            this.repository = repository;
-            this.file = file;
-            this.scratch = scratch;
+            this.copy = copy;
         }
 
         public CatalogEntry backup() {
@@ -127,13 +110,13 @@ public final class LogicalRestore {
 
         /** The repository whose copy is read. */
         public String repository() {
-            return repository;
+            return copy.source().name();
         }
 
         /** The plain archive, from its start; the caller closes it. */
         public InputStream open() throws IOException {
             Manifest manifest = entry.manifest();
-            InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
+            InputStream stored = new BufferedInputStream(Files.newInputStream(copy.file()), 1 << 20);
             try {
                 if (manifest.encrypted()) {
                     stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
@@ -148,16 +131,13 @@ public final class LogicalRestore {
 
         @Override
         public void close() {
-            if (scratch != null) {
-                FileUtils.deleteQuietly(scratch.toFile());
-            }
+            copy.close();
         }
     }
 
     /**
-     * Chooses the copy of {@code entry} to read (local first, then S3) and checks its SHA-256 against the manifest: a
-     * local copy is hashed where it lies, a copy in S3 is downloaded (still compressed) into a scratch directory of
-     * the local repository while hashed. Nothing is returned from an object that fails its hash.
+     * The backup's dump, its SHA-256 checked against the manifest before anything reads it (see
+     * {@link StoredObjects#fetch}); an encrypted backup also needs a key that opens it, checked first.
      */
     public Archive openArchive(CatalogEntry entry) throws IOException {
         Manifest manifest = entry.manifest();
@@ -165,76 +145,6 @@ public final class LogicalRestore {
             services.encryption().requireKeyFor(manifest.encryption().passphrase(),
                     "backup " + manifest.id() + " of job " + manifest.job());
         }
-        Repository source = chooseSource(entry);
-        Manifest.StoredObject dump = manifest.objects().get(0);
-        String key = Catalog.objectKey(manifest.job(), manifest.id(), dump.name());
-        Path scratch = null;
-        try {
-            Path file;
-            if (source instanceof LocalRepository local) {
-                file = local.file(key);
-                verify(Files.newInputStream(file), OutputStream.nullOutputStream(), dump, key, source);
-            } else {
-                scratch = createScratch();
-                file = scratch.resolve(dump.name());
-                try (OutputStream out = Files.newOutputStream(file)) {
-                    verify(source.open(key), out, dump, key, source);
-                }
-            }
-            return new Archive(entry, source.name(), file, scratch);
-        } catch (IOException | RuntimeException e) {
-            if (scratch != null) {
-                FileUtils.deleteQuietly(scratch.toFile());
-            }
-            throw e;
-        }
-    }
-
-    /** The first repository, in order of preference, that holds a complete copy. */
-    private Repository chooseSource(CatalogEntry entry) {
-        for (Repository repository : services.repositories().all()) {
-            if (entry.repositories().contains(repository.name())) {
-                return repository;
-            }
-        }
-        throw new StowageException("backup " + entry.id() + " is held by " + entry.repositories()
-                + ", none of which is configured here");
-    }
-
-    private Path createScratch() throws IOException {
-        Path root = services.repositories().local().root();
-        Files.createDirectories(root);
-        // Scratch directories of restores that were killed: a day old is surely no restore in progress.
-        try (var old = Files.list(root)) {
-            java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
-            for (Path leftover : old.filter(p -> p.getFileName().toString().startsWith(".restore-")).toList()) {
-                if (Files.getLastModifiedTime(leftover).toInstant().isBefore(dayAgo)) {
-                    FileUtils.deleteQuietly(leftover.toFile());
-                }
-            }
-        }
-        return Files.createDirectory(root.resolve(".restore-" + UUID.randomUUID()),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    }
-
-    /** Copies {@code in} to {@code out} while hashing; fails, naming the object, on any difference. */
-    private static void verify(InputStream in, OutputStream out, Manifest.StoredObject object, String key,
-                               Repository repository) throws IOException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        long size;
-        try (InputStream source = in; DigestOutputStream digest = new DigestOutputStream(out, sha)) {
-            size = source.transferTo(digest);
-        }
-        String actual = HexFormat.of().formatHex(sha.digest());
-        if (size != object.storedBytes() || !actual.equals(object.sha256())) {
-            throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
-                    + "SHA-256 " + actual + " (" + size + " bytes), the manifest says " + object.sha256() + " ("
-                    + object.storedBytes() + " bytes); nothing was restored");
-        }
+        return new Archive(entry, StoredObjects.fetch(services, entry, manifest.objects().get(0)));
     }
 }

@@ -1,7 +1,6 @@
 package io.stowage.restore;
 
 import io.stowage.StowageException;
-import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.engine.postgresql.PgConnection;
@@ -107,41 +106,18 @@ public final class PhysicalRestore {
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
         Path dir = prepareDirectory(directory);
-        Repository source = services.repositories().all().stream()
-                .filter(r -> entry.repositories().contains(r.name())).findFirst()
-                .orElseThrow(() -> new StowageException("backup " + entry.id() + " is in no configured repository"));
         Codec codec = Codec.of(manifest.compression().codec());
-        Manifest.StoredObject base = manifest.objects().get(0);
-        String baseKey = Catalog.objectKey(manifest.job(), manifest.id(), base.name());
-        // Verify first, then lay out: nothing is written into the directory from an object that fails its hash. A local
-        // copy is hashed where it lies; a remote one is downloaded (still compressed) beside the target while hashed.
-        Path scratch = null;
-        try {
-            Path file;
-            String sha;
-            if (source instanceof io.stowage.repository.LocalRepository local) {
-                file = local.file(baseKey);
-                sha = copyHashing(Files.newInputStream(file), null);
-            } else {
-                scratch = Files.createTempFile(dir.getParent(), "." + dir.getFileName() + "-base", ".tmp");
-                file = scratch;
-                sha = copyHashing(source.open(baseKey), scratch);
-            }
-            if (!sha.equals(base.sha256())) {
-                throw new StowageException("object '" + baseKey + "' in repository '" + source.name() + "' is corrupt: "
-                        + "SHA-256 " + sha + ", the manifest says " + base.sha256() + "; nothing was restored");
-            }
-            InputStream stored = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
+        // Verify first, then lay out: nothing is written into the directory from an object that fails its hash.
+        Repository source;
+        try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0))) {
+            source = base.source();
+            InputStream stored = new BufferedInputStream(Files.newInputStream(base.file()), 1 << 20);
             if (manifest.encrypted()) {
                 stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
                         "backup " + manifest.id() + " of job " + manifest.job());
             }
             try (InputStream in = codec.decompress(stored)) {
                 extract(in, dir);
-            }
-        } finally {
-            if (scratch != null) {
-                Files.deleteIfExists(scratch);
             }
         }
         int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(entry, target));
@@ -205,16 +181,6 @@ public final class PhysicalRestore {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         return dir;
-    }
-
-    /** Reads {@code source} to its end, into {@code target} unless it is null, and returns its SHA-256. */
-    private static String copyHashing(InputStream source, Path target) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = new DigestInputStream(source, sha);
-             OutputStream out = target == null ? OutputStream.nullOutputStream() : Files.newOutputStream(target)) {
-            in.transferTo(out);
-        }
-        return HexFormat.of().formatHex(sha.digest());
     }
 
     /** Extracts a tar stream into {@code dir}, refusing any entry that would land outside it. */
@@ -303,7 +269,7 @@ public final class PhysicalRestore {
                     }
                     Path target = walDir.resolve(object.walName());
                     Path tmp = walDir.resolve("." + object.walName() + ".tmp");
-                    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                    MessageDigest sha = StoredObjects.sha256();
                     try (DigestInputStream hashed = new DigestInputStream(source.open(key), sha)) {
                         try {
                             InputStream stored = new BufferedInputStream(hashed, 1 << 16);
@@ -359,11 +325,7 @@ public final class PhysicalRestore {
     }
 
     private static void checkWalChecksum(Repository source, String key, String expected, MessageDigest sha) {
-        String actual = HexFormat.of().formatHex(sha.digest());
-        if (expected != null && !expected.equals(actual)) {
-            throw new StowageException("WAL object '" + key + "' in repository '" + source.name()
-                    + "' is corrupt: SHA-256 " + actual + ", its checksum file says " + expected);
-        }
+        StoredObjects.requireAsChecksummed(HexFormat.of().formatHex(sha.digest()), expected, key, source);
     }
 
     private static void writeRecoverySettings(Path dir, Target target) throws IOException {

@@ -18,10 +18,7 @@ import io.stowage.job.Job;
 import io.stowage.job.Probe;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,7 +26,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -203,17 +199,10 @@ public final class Verification {
             }
             String checksumKey = prefix + object.checksumFileName();
             if (present.contains(checksumKey)) {
-                String expected = WalObject.readChecksum(repository, checksumKey);
-                MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                try (InputStream in = new DigestInputStream(repository.open(prefix + object.file()), sha)) {
-                    in.transferTo(OutputStream.nullOutputStream());
-                }
-                String actual = HexFormat.of().formatHex(sha.digest());
-                if (!actual.equals(expected)) {
-                    throw new StowageException("WAL object '" + prefix + object.file() + "' in repository '"
-                            + repository.name() + "' is corrupt: SHA-256 " + actual + ", its checksum file says "
-                            + expected);
-                }
+                String key = prefix + object.file();
+                StoredObjects.requireAsChecksummed(StoredObjects.hash(repository.open(key),
+                        OutputStream.nullOutputStream()).sha256(), WalObject.readChecksum(repository, checksumKey), key,
+                        repository);
             }
             if (segment.equals(manifest.wal().stopSegment())) {
                 return;
@@ -284,16 +273,8 @@ public final class Verification {
     }
 
     private static void checkObject(Repository repository, String key, Manifest.StoredObject object) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        long size;
-        try (InputStream in = new DigestInputStream(repository.open(key), sha)) {
-            size = in.transferTo(OutputStream.nullOutputStream());
-        }
-        String actual = HexFormat.of().formatHex(sha.digest());
-        if (size != object.storedBytes() || !actual.equals(object.sha256())) {
-            throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
-                    + "SHA-256 " + actual + " (" + size + " bytes), the manifest says " + object.sha256());
-        }
+        StoredObjects.requireAsRecorded(StoredObjects.hash(repository.open(key), OutputStream.nullOutputStream()),
+                object, key, repository);
     }
 
     /**

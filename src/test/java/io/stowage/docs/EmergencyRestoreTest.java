@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stowage.testing.SampleDatabase;
 import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.WalTesting;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,9 +59,7 @@ class EmergencyRestoreTest {
                 "stowage-emergency-spool-"));
         Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"),
                 "stowage-emergency-"));
-        ThrowawayPostgres cluster = ThrowawayPostgres.startNew(java.util.Map.of("wal_level", "replica", "archive_mode",
-                "on", "archive_command", "'" + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool
-                        + " %p %f'"));
+        ThrowawayPostgres cluster = WalTesting.archivingCluster(spool);
         try {
             cluster.execute("postgres", "CREATE TABLE t (id serial PRIMARY KEY, note text)",
                     "INSERT INTO t (note) SELECT 'base' FROM generate_series(1, 50)");
@@ -71,23 +70,13 @@ class EmergencyRestoreTest {
                     .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
             java.time.Instant target;
             try (io.stowage.runtime.StowageService service = ws.service()) {
-                var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                    e.getIn().setHeader("StowageJob", "postgres");
-                    e.getIn().setHeader("StowageBackupType", "full");
-                    e.getIn().setHeader("StowageTrigger", "command");
-                });
-                assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+                WalTesting.backupNow(service, "postgres");
                 cluster.execute("postgres", "INSERT INTO t (note) SELECT 'before' FROM generate_series(1, 20)");
                 Thread.sleep(1100);
-                target = serverNow(cluster);
+                target = WalTesting.serverNow(cluster);
                 Thread.sleep(1100);
                 cluster.execute("postgres", "INSERT INTO t (note) SELECT 'after' FROM generate_series(1, 10)");
-                String last;
-                try (var c = cluster.connect("postgres"); var st = c.createStatement();
-                     var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
-                    rs.next();
-                    last = rs.getString(1);
-                }
+                String last = WalTesting.switchWal(cluster);
                 Path shipped = ws.repository().resolve("postgres/wal/" + last + ".zst.age.sha256");
                 long deadline = System.currentTimeMillis() + 60_000;
                 while (!Files.exists(shipped) && System.currentTimeMillis() < deadline) {
@@ -136,20 +125,8 @@ class EmergencyRestoreTest {
         }
     }
 
-    private static java.time.Instant serverNow(ThrowawayPostgres server) throws Exception {
-        try (var c = server.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT clock_timestamp()")) {
-            rs.next();
-            return rs.getTimestamp(1).toInstant();
-        }
-    }
-
     private static long count(ThrowawayPostgres server, String where) throws Exception {
-        try (var c = server.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT count(*) FROM t WHERE " + where)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t WHERE " + where);
     }
 
     @Test
@@ -157,11 +134,7 @@ class EmergencyRestoreTest {
         ThrowawayPostgres pg = ThrowawayPostgres.get();
         SampleDatabase.createManyTypes(pg, "emergency_source");
         Path identity = dir.resolve("key.txt");
-        Process keygen = new ProcessBuilder("age-keygen", "-o", identity.toString()).redirectErrorStream(true).start();
-        keygen.getInputStream().readAllBytes();
-        assertThat(keygen.waitFor()).isZero();
-        String recipient = Files.readAllLines(identity).stream().filter(l -> l.startsWith("# public key: "))
-                .map(l -> l.substring(14)).findFirst().orElseThrow();
+        String recipient = ageRecipient(identity);
         Workspace ws = new Workspace(dir.resolve("stowage").toFile().mkdirs() ? dir.resolve("stowage") : dir)
                 .job("postgres", "emergency_source").property("stowage.encryption.recipients", recipient);
         String id = ws.run("backup", "postgres").lastLine();

@@ -3,12 +3,12 @@ package io.stowage.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.WalTesting;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Instant;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,8 +122,7 @@ class TableRestoreTest {
     void should_restore_one_table_to_a_point_in_time_through_a_scratch_server_that_leaves_nothing() throws Exception {
         Path spool = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"),
                 "stowage-spool-"));
-        ThrowawayPostgres cluster = ThrowawayPostgres.startNew(Map.of("wal_level", "replica", "archive_mode", "on",
-                "archive_command", "'" + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool + " %p %f'"));
+        ThrowawayPostgres cluster = WalTesting.archivingCluster(spool);
         Path scratchRoot = Files.createTempDirectory(Path.of("/tmp"), "stowage-scratch-test-");
         try {
             cluster.execute("postgres", "CREATE TABLE t (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(),"
@@ -133,18 +132,13 @@ class TableRestoreTest {
                     .property("stowage.scratch.path", scratchRoot.toString());
             Instant target;
             try (io.stowage.runtime.StowageService service = ws.service()) {
-                var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-                    e.getIn().setHeader("StowageJob", "postgres");
-                    e.getIn().setHeader("StowageBackupType", "full");
-                    e.getIn().setHeader("StowageTrigger", "command");
-                });
-                assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+                WalTesting.backupNow(service, "postgres");
                 cluster.execute("postgres", "INSERT INTO t (note) SELECT 'before ' || g FROM generate_series(1, 40) g");
                 Thread.sleep(1100);
-                target = serverNow(cluster);
+                target = WalTesting.serverNow(cluster);
                 Thread.sleep(1100);
                 cluster.execute("postgres", "INSERT INTO t (note) SELECT 'after ' || g FROM generate_series(1, 30) g");
-                String last = switchWal(cluster);
+                String last = WalTesting.switchWal(cluster);
                 long deadline = System.currentTimeMillis() + 60_000;
                 Path walFile = ws.repository().resolve("postgres/wal/" + last + ".zst");
                 while (!Files.exists(walFile) && System.currentTimeMillis() < deadline) {
@@ -182,22 +176,6 @@ class TableRestoreTest {
             cluster.stop();
             ThrowawayPostgres.deleteTree(spool);
             ThrowawayPostgres.deleteTree(scratchRoot);
-        }
-    }
-
-    private static Instant serverNow(ThrowawayPostgres cluster) throws Exception {
-        try (var c = cluster.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT clock_timestamp()")) {
-            rs.next();
-            return rs.getTimestamp(1).toInstant();
-        }
-    }
-
-    private static String switchWal(ThrowawayPostgres cluster) throws Exception {
-        try (var c = cluster.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
-            rs.next();
-            return rs.getString(1);
         }
     }
 

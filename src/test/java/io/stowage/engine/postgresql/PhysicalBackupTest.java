@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.stowage.catalog.ManifestCodec;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.WalTesting;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.time.Instant;
@@ -35,8 +36,7 @@ class PhysicalBackupTest {
     @BeforeAll
     static void startArchivingCluster() throws Exception {
         spool = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-spool-"));
-        cluster = ThrowawayPostgres.startNew(Map.of("wal_level", "replica", "archive_mode", "on",
-                "archive_command", "'" + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool + " %p %f'"));
+        cluster = WalTesting.archivingCluster(spool);
         cluster.execute("postgres", "CREATE TABLE t (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(),"
                 + " note text)", "INSERT INTO t (note) SELECT 'row ' || g FROM generate_series(1, 1000) g");
     }
@@ -49,13 +49,7 @@ class PhysicalBackupTest {
     }
 
     private static List<String> walKeys(Workspace ws) throws Exception {
-        Path wal = ws.repository().resolve("postgres/wal");
-        if (!Files.isDirectory(wal)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(wal)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
-        }
+        return WalTesting.walKeys(ws, "postgres");
     }
 
     private static long spooled() throws Exception {
@@ -109,21 +103,12 @@ class PhysicalBackupTest {
 
     /** A physical backup through the service's run-backup route, as the command line starts one; it must succeed. */
     private static void backupNow(StowageService service) {
-        var exchange = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
-            e.getIn().setHeader("StowageJob", "postgres");
-            e.getIn().setHeader("StowageBackupType", "full");
-            e.getIn().setHeader("StowageTrigger", "command");
-        });
-        assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+        WalTesting.backupNow(service, "postgres");
     }
 
     /** Closes the current WAL segment (so the server archives it) and returns its name. */
     private static String switchWal() throws Exception {
-        try (var c = cluster.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return WalTesting.switchWal(cluster);
     }
 
     /** Waits until {@code segment} is in the repository and nothing but {@code ignored} waits in the spool. */
@@ -147,11 +132,7 @@ class PhysicalBackupTest {
     }
 
     private static Instant serverNow() throws Exception {
-        try (var c = cluster.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT clock_timestamp()")) {
-            rs.next();
-            return rs.getTimestamp(1).toInstant();
-        }
+        return WalTesting.serverNow(cluster);
     }
 
     /** The rows of every user table in the source cluster's postgres database. */
@@ -166,11 +147,7 @@ class PhysicalBackupTest {
     }
 
     private static long count(ThrowawayPostgres server, String where) throws Exception {
-        try (var c = server.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT count(*) FROM t WHERE " + where)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t WHERE " + where);
     }
 
     @Test

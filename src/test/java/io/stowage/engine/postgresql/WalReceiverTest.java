@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.WalTesting;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,13 +42,7 @@ class WalReceiverTest {
     }
 
     private static List<String> walKeys(Workspace ws) throws Exception {
-        Path wal = ws.repository().resolve("postgres/wal");
-        if (!Files.isDirectory(wal)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(wal)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
-        }
+        return WalTesting.walKeys(ws, "postgres");
     }
 
     private static List<String> partials(Path spool) throws Exception {
@@ -57,11 +52,7 @@ class WalReceiverTest {
     }
 
     private static String switchWal() throws Exception {
-        try (var c = cluster.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return WalTesting.switchWal(cluster);
     }
 
     private static void awaitArchived(Workspace ws, String segment) throws Exception {
@@ -74,11 +65,7 @@ class WalReceiverTest {
     }
 
     private static long count(ThrowawayPostgres server) throws Exception {
-        try (var c = server.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT count(*) FROM t")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t");
     }
 
     private static String slotState() throws Exception {

@@ -1,0 +1,129 @@
+package io.stowage.restore;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.Catalog;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.catalog.Manifest;
+import io.stowage.repository.LocalRepository;
+import io.stowage.repository.Repository;
+import io.stowage.runtime.StowageServices;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.UUID;
+import org.apache.commons.io.FileUtils;
+
+/**
+ * Reading stored objects only after their SHA-256 is proven, for every restore and verification: the hash of a
+ * stream, the comparison with the manifest (backup objects) or with a checksum file (WAL), and the verified copy of a
+ * backup object to read from (local first, then S3).
+ */
+final class StoredObjects {
+    private StoredObjects() {
+    }
+
+    /** A stream's SHA-256 (hex) and length. */
+    record Hashed(String sha256, long bytes) {
+    }
+
+    /** Reads {@code in} to its end (and closes it), copying it to {@code copy}, and returns its SHA-256 and length. */
+    static Hashed hash(InputStream in, OutputStream copy) throws IOException {
+        MessageDigest sha = sha256();
+        long size;
+        try (InputStream source = in) {
+            size = source.transferTo(new DigestOutputStream(copy, sha));
+        }
+        return new Hashed(HexFormat.of().formatHex(sha.digest()), size);
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Fails, naming the object, unless {@code hashed} is what the manifest recorded for it. */
+    static void requireAsRecorded(Hashed hashed, Manifest.StoredObject object, String key, Repository repository) {
+        if (hashed.bytes() != object.storedBytes() || !hashed.sha256().equals(object.sha256())) {
+            throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
+                    + "SHA-256 " + hashed.sha256() + " (" + hashed.bytes() + " bytes), the manifest says "
+                    + object.sha256() + " (" + object.storedBytes() + " bytes); nothing was restored");
+        }
+    }
+
+    /** Fails, naming the WAL object, unless {@code actual} is what its checksum file says (null: it has none). */
+    static void requireAsChecksummed(String actual, String expected, String key, Repository repository) {
+        if (expected != null && !expected.equals(actual)) {
+            throw new StowageException("WAL object '" + key + "' in repository '" + repository.name()
+                    + "' is corrupt: SHA-256 " + actual + ", its checksum file says " + expected);
+        }
+    }
+
+    /** A verified backup object to read: where it lies locally, or a copy downloaded from S3 (removed on close). */
+    record VerifiedCopy(Path file, Repository source, Path scratch) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (scratch != null) {
+                FileUtils.deleteQuietly(scratch.toFile());
+            }
+        }
+    }
+
+    /**
+     * Chooses the copy of {@code object} of {@code entry} to read (the first repository, in order of preference, that
+     * holds the backup) and checks its SHA-256 against the manifest: a local copy is hashed where it lies, a copy in
+     * S3 is downloaded (still compressed) into a scratch directory of the local repository while hashed. Nothing is
+     * returned from an object that fails its hash.
+     */
+    static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object)
+            throws IOException {
+        Manifest manifest = entry.manifest();
+        Repository source = services.repositories().all().stream()
+                .filter(r -> entry.repositories().contains(r.name())).findFirst()
+                .orElseThrow(() -> new StowageException("backup " + entry.id() + " is held by "
+                        + entry.repositories() + ", none of which is configured here"));
+        String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
+        if (source instanceof LocalRepository local) {
+            Path file = local.file(key);
+            requireAsRecorded(hash(Files.newInputStream(file), OutputStream.nullOutputStream()), object, key, source);
+            return new VerifiedCopy(file, source, null);
+        }
+        Path scratch = createScratch(services.repositories().local().root());
+        try {
+            Path file = scratch.resolve(object.name());
+            try (OutputStream out = Files.newOutputStream(file)) {
+                requireAsRecorded(hash(source.open(key), out), object, key, source);
+            }
+            return new VerifiedCopy(file, source, scratch);
+        } catch (IOException | RuntimeException e) {
+            FileUtils.deleteQuietly(scratch.toFile());
+            throw e;
+        }
+    }
+
+    private static Path createScratch(Path root) throws IOException {
+        Files.createDirectories(root);
+        // Scratch directories of restores that were killed: a day old is surely no restore in progress.
+        try (var old = Files.list(root)) {
+            Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
+            for (Path leftover : old.filter(p -> p.getFileName().toString().startsWith(".restore-")).toList()) {
+                if (Files.getLastModifiedTime(leftover).toInstant().isBefore(dayAgo)) {
+                    FileUtils.deleteQuietly(leftover.toFile());
+                }
+            }
+        }
+        return Files.createDirectory(root.resolve(".restore-" + UUID.randomUUID()),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+}
