@@ -36,13 +36,14 @@ public final class LogicalRestore {
     public Result restore(Job job, String backupId, String target, boolean force) throws IOException {
         checkLogical(job, "--target-database");
         PgConnection.checkDatabaseName(target, "target database");
+        PgConnection connection = PgConnection.of(job);
+        refuseSystemDatabase(target, maintenance(connection, target));
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
         Manifest manifest = entry.manifest();
         String backupName = "backup " + manifest.id() + " of job " + manifest.job();
         if (manifest.encrypted()) {
             services.encryption().requireKeyFor(manifest.encryption().passphrase(), backupName);
         }
-        PgConnection connection = PgConnection.of(job);
         PostgresServer server = new PostgresServer(maintenance(connection, target));
         boolean exists = server.databaseExists(target);
         if (exists && !force) {
@@ -79,6 +80,24 @@ public final class LogicalRestore {
         if (!"postgresql".equals(job.engine()) || !"logical".equals(job.method())) {
             throw StowageException.usage("job '" + job.name() + "' is " + job.engine() + " " + job.method()
                     + ": " + option + " restores PostgreSQL logical backups");
+        }
+    }
+
+    /** Databases the server itself needs: a restore that replaced one would take the cluster with it. */
+    private static final java.util.Set<String> SYSTEM_DATABASES = java.util.Set.of("postgres", "template0", "template1");
+
+    /**
+     * Refuses, before anything is read or touched, a whole-database restore into the maintenance database, a template,
+     * or the database the restore's own connection uses (which cannot be replaced from inside itself).
+     */
+    static void refuseSystemDatabase(String target, PgConnection maintenance) {
+        String what = SYSTEM_DATABASES.contains(target) ? "a system database (postgres, template0 and template1 "
+                + "belong to the server)" : target.equals(maintenance.database()) ? "the database this restore "
+                + "connects to" : null;
+        if (what != null) {
+            throw StowageException.usage("target database '" + target + "' is " + what + ": a whole-database restore "
+                    + "never replaces it; HINT: restore into another --target-database and take what you need from "
+                    + "there, or bring back one table with --table");
         }
     }
 
