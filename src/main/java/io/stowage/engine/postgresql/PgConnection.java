@@ -98,9 +98,15 @@ public record PgConnection(String host, int port, String user, String password, 
         String where = "PostgreSQL at " + host + ":" + port + " (database '" + db + "', user '" + user + "')";
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String reason = firstLine(e.getMessage());
+        // The driver reports a login it could not even attempt (the server asked for a password and none was
+        // given) as 08004, "connection rejected": that is about the role's credentials, not the host or the port.
+        String lower = reason.toLowerCase(java.util.Locale.ROOT);
+        boolean login = state.equals("28P01") || state.equals("28000") || state.equals("08004")
+                && (lower.contains("password") || lower.contains("authentication"));
         String hint;
-        if (state.equals("28P01") || state.equals("28000")) {
-            hint = "check the job's password (PGPASSWORD) and the server's pg_hba.conf";
+        if (login) {
+            hint = "check role '" + user + "' and its password (the job's password, PGPASSWORD or ~/.pgpass), and "
+                    + "that the server's pg_hba.conf lets this role into database '" + db + "' from this host";
         } else if (state.startsWith("08")) {
             hint = "is the server running, and are PGHOST and PGPORT right?";
         } else if (state.equals("3D000")) {
@@ -110,7 +116,7 @@ public record PgConnection(String host, int port, String user, String password, 
         }
         String message = "cannot connect to " + where + ": " + Secrets.mask(reason) + (hint == null ? "" : "; HINT: " + hint);
         // A server that is down or restarting may be back soon; a refused password stays refused.
-        boolean transientFailure = state.startsWith("08") || state.startsWith("57P");
+        boolean transientFailure = !login && (state.startsWith("08") || state.startsWith("57P"));
         return transientFailure ? StowageException.transientFailure(message, e) : new StowageException(message, e);
     }
 
