@@ -184,6 +184,16 @@ final class CheckCommand extends BaseCommand {
         }
     }
 
+    /** Databases that interrupted restores left on the job's server: named, never mistaken for restored ones. */
+    private void warnAboutUnfinishedRestores(Job job, PgConnection connection) {
+        for (String name : io.stowage.engine.postgresql.RestoreTarget.leftovers(connection)) {
+            out().println("WARN  job " + job.name() + ": database '" + name + "' was left by an interrupted restore ("
+                    + (io.stowage.engine.postgresql.RestoreTarget.unfinished(name) ? "an unfinished restore, not a complete database"
+                    : "the old database a restore replaced") + "); the next restore into the same target removes it, "
+                    + "or: DROP DATABASE \"" + name + "\"");
+        }
+    }
+
     private boolean checkJob(Job job) {
         try {
             if (job.engine().equals("postgresql")) {
@@ -195,6 +205,7 @@ final class CheckCommand extends BaseCommand {
                 out().println("ok    job " + job.describe() + ": PostgreSQL " + server + " at " + connection.host() + ":"
                         + connection.port() + "/" + connection.database() + ", " + (physical ? "pg_basebackup "
                         : "pg_dump ") + tool);
+                warnAboutUnfinishedRestores(job, connection);
             } else {
                 out().println("FAIL  job " + job.describe() + ": unknown engine '" + job.engine() + "'");
                 return false;

@@ -39,6 +39,22 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--force", description = "Replace an existing target.")
     boolean force;
 
+    @Option(names = "--no-owner", description = "Leave out the backup's owners: what is restored (and a new "
+            + "database) belongs to the restoring role, or to --role.")
+    boolean noOwner;
+
+    @Option(names = "--role", paramLabel = "ROLE", description = "Restore as ROLE (SET ROLE): with --no-owner, ROLE "
+            + "owns what is restored and a new database. The job's user must be a member of ROLE.")
+    String role;
+
+    @Option(names = "--no-privileges", description = "Leave out the backup's GRANT and REVOKE (on objects and on "
+            + "the database).")
+    boolean noPrivileges;
+
+    private io.stowage.engine.postgresql.PgRestore.Options ownership() {
+        return new io.stowage.engine.postgresql.PgRestore.Options(noOwner, role, noPrivileges);
+    }
+
     @Option(names = "--start", description = "With --target-datadir: start PostgreSQL there and wait until recovery "
             + "has finished.")
     boolean start;
@@ -65,6 +81,10 @@ final class RestoreCommand extends BaseCommand {
     }
 
     private Integer restorePhysical() throws Exception {
+        if (noOwner || role != null || noPrivileges) {
+            throw StowageException.usage("--no-owner, --role and --no-privileges go with --target-database: a physical "
+                    + "restore brings back the whole cluster, roles and owners included");
+        }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
             long started = System.nanoTime();
@@ -94,7 +114,8 @@ final class RestoreCommand extends BaseCommand {
         io.stowage.engine.postgresql.TableName name = io.stowage.engine.postgresql.TableName.parse(table);
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
-            io.stowage.restore.TableRestore restore = new io.stowage.restore.TableRestore(runtime.services(), this::warn);
+            io.stowage.restore.TableRestore restore = new io.stowage.restore.TableRestore(runtime.services(), this::warn,
+                    ownership());
             io.stowage.restore.TableRestore.Result result = audited(runtime, job, () -> {
                 if ("physical".equals(job.method())) {
                     return restore.restorePhysical(job, "latest".equals(backup) ? null : backup,
@@ -140,7 +161,7 @@ final class RestoreCommand extends BaseCommand {
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
             LogicalRestore.Result result = audited(runtime, job, () -> new LogicalRestore(runtime.services(),
-                    this::warn).restore(job, backup, targetDatabase, force), r -> r.backup().id());
+                    this::warn).restore(job, backup, targetDatabase, force, ownership()), r -> r.backup().id());
             out().printf("restored backup %s of job %s from repository %s into database %s (%.1f s)%n",
                     result.backup().id(), job.name(), result.repository(), result.target(), result.seconds());
             out().flush();

@@ -3,9 +3,10 @@ package io.stowage.restore;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
+import io.stowage.engine.postgresql.DatabaseProperties;
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PgRestore;
-import io.stowage.engine.postgresql.PostgresServer;
+import io.stowage.engine.postgresql.RestoreTarget;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
 import io.stowage.runtime.StowageServices;
@@ -18,8 +19,9 @@ import java.util.function.Consumer;
 /**
  * Restores a PostgreSQL logical backup into a new database. Every object is checked against the SHA-256 in the
  * manifest before anything is written to the server: a local copy is hashed where it lies, a copy in S3 is
- * downloaded (still compressed) and hashed on the way. Only then is the target created and the dump streamed
- * through the codec into pg_restore.
+ * downloaded (still compressed) and hashed on the way. Only then is a staging database created, the dump streamed
+ * through the codec into pg_restore, and the result renamed to the target with the database's own properties
+ * ({@link RestoreTarget}): a target that exists was restored completely.
  */
 public final class LogicalRestore {
     private final StowageServices services;
@@ -34,45 +36,78 @@ public final class LogicalRestore {
     }
 
     public Result restore(Job job, String backupId, String target, boolean force) throws IOException {
+        return restore(job, backupId, target, force, PgRestore.Options.DEFAULT);
+    }
+
+    /**
+     * Restores into {@code target}, which is built under a staging name (see {@link RestoreTarget}) and takes its
+     * name only once pg_restore and the database's own settings have succeeded; an existing target ({@code force})
+     * is replaced in the same transaction. Whatever stops the restore before that (an error, an interrupt of this
+     * thread) drops the staging database; a SIGKILL leaves it, named as unfinished, for the next restore to remove.
+     */
+    public Result restore(Job job, String backupId, String target, boolean force, PgRestore.Options options)
+            throws IOException {
         checkLogical(job, "--target-database");
         PgConnection.checkDatabaseName(target, "target database");
+        RestoreTarget.checkTargetName(target);
         PgConnection connection = PgConnection.of(job);
-        refuseSystemDatabase(target, maintenance(connection, target));
+        PgConnection maintenance = maintenance(connection, target);
+        refuseSystemDatabase(target, maintenance);
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
         Manifest manifest = entry.manifest();
         String backupName = "backup " + manifest.id() + " of job " + manifest.job();
         if (manifest.encrypted()) {
             services.encryption().requireKeyFor(manifest.encryption().passphrase(), backupName);
         }
-        PostgresServer server = new PostgresServer(maintenance(connection, target));
-        boolean exists = server.databaseExists(target);
-        if (exists && !force) {
-            throw new StowageException("target database '" + target + "' already exists; HINT: choose another "
-                    + "--target-database, or add --force to replace it");
-        }
         long started = System.nanoTime();
-        try (Archive archive = openArchive(entry)) {
-            // Open (and, for an encrypted backup, unlock) the stream before touching the server: a missing or wrong
-            // identity fails here, with nothing created.
-            InputStream in = archive.open();
+        try (RestoreTarget into = RestoreTarget.open(maintenance, target)) {
+            boolean exists = into.targetExists();
+            if (exists && !force) {
+                throw new StowageException("target database '" + target + "' already exists; HINT: choose another "
+                        + "--target-database, or add --force to replace it");
+            }
             if (exists) {
-                server.dropDatabase(target);
+                into.requireReplaceable();
             }
-            server.createDatabase(target);
-            try (in) {
-                new PgRestore(connection).restore(in, target);
-            } catch (IOException | RuntimeException e) {
-                String dropped;
+            into.removeLeftovers(warnings);
+            try (Archive archive = openArchive(entry)) {
+                PgRestore pgRestore = new PgRestore(connection, options);
+                // Read the database's own settings, and open (for an encrypted backup, unlock) the stream before
+                // touching the server: a missing or wrong identity fails here, with nothing created.
+                DatabaseProperties properties;
                 try {
-                    server.dropDatabase(target);
-                    dropped = "; the partial database '" + target + "' was dropped";
-                } catch (RuntimeException dropFailure) {
-                    dropped = "; the partial database '" + target + "' could not be dropped: " + dropFailure.getMessage();
+                    properties = pgRestore.databaseProperties(archive::open);
+                } catch (StowageException e) {
+                    warnings.accept("the settings, comment and privileges of the backed-up database itself cannot be "
+                            + "read from the backup, and are not restored: " + e.getMessage());
+                    properties = DatabaseProperties.none();
                 }
-                throw new StowageException("restore of backup " + manifest.id() + " into '" + target + "' failed: "
-                        + e.getMessage() + dropped, e);
+                InputStream in = archive.open();
+                try (in) {
+                    into.create(options.role(), "stowage: unfinished restore of " + backupName + " into database "
+                            + target + ", started " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit
+                            .SECONDS) + " by process " + ProcessHandle.current().pid() + "; not a complete database");
+                    pgRestore.restoreInto(in, into.staging());
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new java.io.InterruptedIOException("interrupted");
+                    }
+                    into.commit(exists, properties.statements(target), warnings);
+                } catch (IOException | RuntimeException e) {
+                    String outcome = into.abandon();
+                    throw new StowageException("restore of " + backupName + " into '" + target + "' failed ("
+                            + outcome + "): " + io.stowage.Failures.describe(e), e);
+                }
+                if (properties.template()) {
+                    warnings.accept("the backed-up database was a template (IS_TEMPLATE); '" + target + "' is not "
+                            + "made one, so that it can be dropped or replaced; ALTER DATABASE \"" + target
+                            + "\" IS_TEMPLATE true makes it one");
+                }
+                for (String statement : properties.unread()) {
+                    warnings.accept("a statement about the backed-up database itself was not understood and not "
+                            + "restored: " + statement);
+                }
+                return new Result(entry, archive.repository(), target, (System.nanoTime() - started) / 1e9);
             }
-            return new Result(entry, archive.repository(), target, (System.nanoTime() - started) / 1e9);
         }
     }
 

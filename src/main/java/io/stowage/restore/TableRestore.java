@@ -37,9 +37,17 @@ public final class TableRestore {
     private final StowageServices services;
     private final Consumer<String> warnings;
 
+    private final PgRestore.Options options;
+
     public TableRestore(StowageServices services, Consumer<String> warnings) {
+        this(services, warnings, PgRestore.Options.DEFAULT);
+    }
+
+    /** With {@code options}: the owners and privileges of the restored table (--no-owner, --role, --no-privileges). */
+    public TableRestore(StowageServices services, Consumer<String> warnings, PgRestore.Options options) {
         this.services = services;
         this.warnings = warnings;
+        this.options = options;
     }
 
     public record Result(CatalogEntry backup, TableName table, String target, boolean replaced, boolean createdDatabase,
@@ -125,7 +133,7 @@ public final class TableRestore {
 
     private Result restore(PgConnection connection, ArchiveSource archive, String from, CatalogEntry entry,
                            TableName table, String target, boolean force, long started) throws IOException {
-        PgRestore tools = new PgRestore(connection);
+        PgRestore tools = new PgRestore(connection, options);
         RestoreList toc;
         try (InputStream in = archive.open()) {
             toc = RestoreList.parse(tools.list(in));
@@ -185,7 +193,7 @@ public final class TableRestore {
             }
         }
         if (!databaseExists) {
-            maintenance.createDatabase(target);
+            maintenance.createDatabase(target, options.role());
         }
         try (InputStream in = archive.open()) {
             tools.restoreSelected(in, toc.listFile(chosen), target, before, after);

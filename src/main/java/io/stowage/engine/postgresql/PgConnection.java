@@ -70,13 +70,18 @@ public record PgConnection(String host, int port, String user, String password, 
      * Opens a JDBC connection to {@code db}, over TCP, or over the Unix socket when the host is a directory (as libpq
      * reads PGHOST), turning the driver's failure into one line the operator can act on. */
     public Connection open(String db) {
+        return open(db, "stowage");
+    }
+
+    /** As {@link #open(String)}, with the session's {@code application_name}, which pg_stat_activity shows. */
+    public Connection open(String db, String applicationName) {
         Properties props = new Properties();
         props.setProperty("user", user);
         if (password != null) {
             props.setProperty("password", password);
         }
         props.setProperty("connectTimeout", "10");
-        props.setProperty("ApplicationName", "stowage");
+        props.setProperty("ApplicationName", applicationName);
         String url;
         if (host.startsWith("/")) {
             // A socket directory, as libpq takes it: the driver reaches the server's Unix socket through junixsocket.

@@ -64,7 +64,13 @@ public final class PostgresServer {
 
     /** Creates an empty database from template0, as pg_restore expects. */
     public void createDatabase(String name) {
-        execute("CREATE DATABASE " + quote(name) + " TEMPLATE template0", "create database '" + name + "'");
+        createDatabase(name, null);
+    }
+
+    /** As {@link #createDatabase(String)}, owned by {@code owner} (null: the connecting role). */
+    public void createDatabase(String name, String owner) {
+        execute("CREATE DATABASE " + quote(name) + " TEMPLATE template0"
+                + (owner == null ? "" : " OWNER " + DatabaseProperties.identifier(owner)), "create database '" + name + "'");
     }
 
     /** Drops a database, closing its sessions first. */
