@@ -141,14 +141,20 @@ public final class PhysicalRestore {
     }
 
     private CatalogEntry chooseBackup(Job job, String backupId, Target target) {
-        List<CatalogEntry> entries = services.catalog().list(job.name(), warnings).stream()
+        io.stowage.catalog.CatalogListing listing = services.catalog().read(job.name(), warnings);
+        if (backupId != null && !backupId.equals("latest")) {
+            return listing.find(job.name(), backupId);
+        }
+        // Recovering to a time (or to the end of the archive), an older base backup reaches the same point; restoring
+        // the newest backup's own point from an older one would not be what was asked for.
+        if (target.time() == null && !target.latest()) {
+            listing.requireNewestReadable(job.name());
+        }
+        List<CatalogEntry> entries = listing.entries().stream()
                 .filter(e -> "physical".equals(e.manifest().method()) && e.manifest().wal() != null).toList();
         if (entries.isEmpty()) {
             throw new StowageException("job '" + job.name() + "' has no complete physical backup; HINT: run 'stowage "
                     + "backup " + job.name() + "'");
-        }
-        if (backupId != null && !backupId.equals("latest")) {
-            return services.catalog().find(job.name(), backupId, warnings);
         }
         if (target.time() == null) {
             return entries.get(entries.size() - 1);
