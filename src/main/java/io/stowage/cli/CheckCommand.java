@@ -173,7 +173,10 @@ final class CheckCommand extends BaseCommand {
         }
     }
 
-    /** The WAL archive of a physical job: spool state, and gaps since the oldest physical backup, named. */
+    /**
+     * The WAL archive of a physical job, in each repository: gaps since the oldest physical backup, and each backup's
+     * own WAL (its start to its stop segment), which a gap scan cannot see when it has not been shipped yet; named.
+     */
     private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
                              List<io.stowage.catalog.CatalogEntry> listed) {
         try {
@@ -187,21 +190,44 @@ final class CheckCommand extends BaseCommand {
                 return true;
             }
             io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
+            io.stowage.engine.postgresql.BackupWal backupWal = new io.stowage.engine.postgresql.BackupWal();
             boolean ok = true;
             for (Repository repository : runtime.services().repositories().all()) {
-                if (!backups.get(0).repositories().contains(repository.name())) {
-                    continue;
+                boolean sound = true;
+                if (backups.get(0).repositories().contains(repository.name())) {
+                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
+                            oldest.wal().startSegment(), oldest.wal().segmentSize());
+                    if (!gaps.isEmpty()) {
+                        sound = false;
+                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
+                                + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                    }
                 }
-                java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
-                        oldest.wal().startSegment(), oldest.wal().segmentSize());
-                if (gaps.isEmpty()) {
-                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": no gap since "
-                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "); " + spoolText);
-                } else {
-                    ok = false;
-                    out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
-                            + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                for (io.stowage.catalog.CatalogEntry backup : backups) {
+                    if (!backup.repositories().contains(repository.name())) {
+                        continue;
+                    }
+                    java.util.List<String> missing = backupWal.missing(repository, backup.manifest());
+                    if (!missing.isEmpty()) {
+                        sound = false;
+                        long waiting = missing.stream().filter(s -> java.nio.file.Files.exists(archive.spool()
+                                .resolve(s))).count();
+                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": backup "
+                                + backup.id() + " lacks WAL segment(s) " + io.stowage.engine.postgresql.BackupWal
+                                .describe(missing) + " and cannot be restored from there; " + (waiting > 0
+                                ? waiting + " of them wait in " + archive.spool() + "; HINT: start the service "
+                                + "('stowage run'), which ships them"
+                                : "they are not in " + archive.spool() + " either; HINT: restore it from another "
+                                + "repository that has them, or take a new backup"));
+                    }
                 }
+                if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
+                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": "
+                            + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
+                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "), " : "")
+                            + "every backup's own WAL archived; " + spoolText);
+                }
+                ok &= sound;
             }
             return ok;
         } catch (Exception e) {
