@@ -115,13 +115,15 @@ final class ListCommand extends BaseCommand {
             out().println(job == null ? "no backups" : "no backups of job " + job);
             return;
         }
-        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %-13s  %s%n";
-        out().printf(format, "ID", "JOB", "TYPE", "METHOD", "FINISHED", "SIZE", "STORED", "WAL", "REPOSITORIES");
+        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %-20s  %-13s  %s%n";
+        out().printf(format, "ID", "JOB", "TYPE", "METHOD", "FINISHED", "SIZE", "STORED", "VERIFIED", "WAL",
+                "REPOSITORIES");
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
             out().printf(format, m.id(), m.job(), m.type().id(), m.method(), m.finished().truncatedTo(ChronoUnit.SECONDS),
-                    Sizes.human(m.sizeBytes()), Sizes.human(m.storedBytes()), walColumn(entry, wal.get(entry)),
-                    String.join(",", entry.repositories()));
+                    Sizes.human(m.sizeBytes()), Sizes.human(m.storedBytes()),
+                    entry.verified() == null ? "-" : entry.verified().truncatedTo(ChronoUnit.SECONDS),
+                    walColumn(entry, wal.get(entry)), String.join(",", entry.repositories()));
         }
     }
 
