@@ -45,6 +45,7 @@ class UnshippedWalTest {
         if (cluster != null) {
             cluster.stop();
         }
+        ThrowawayPostgres.deleteTree(spool);
     }
 
     private static long spooled() throws Exception {
