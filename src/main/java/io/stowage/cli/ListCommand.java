@@ -115,7 +115,7 @@ final class ListCommand extends BaseCommand {
             out().println(job == null ? "no backups" : "no backups of job " + job);
             return;
         }
-        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %-20s  %-13s  %s%n";
+        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %-20s  %-16s  %s%n";
         out().printf(format, "ID", "JOB", "TYPE", "METHOD", "FINISHED", "SIZE", "STORED", "VERIFIED", "WAL",
                 "REPOSITORIES");
         for (CatalogEntry entry : entries) {
