@@ -1,6 +1,7 @@
 package io.stowage.catalog;
 
 import io.stowage.StowageException;
+import io.stowage.repository.ObjectNotFoundException;
 import io.stowage.repository.Repository;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,42 +38,66 @@ public final class Catalog {
 
     /**
      * Complete backups, oldest first. A repository that cannot be read is reported to {@code warnings} and
-     * skipped, so one unreachable bucket does not hide the backups that are on local disk.
+     * skipped, so one unreachable bucket does not hide the backups that are on local disk; a manifest that cannot be
+     * used skips only its backup, in only that repository, and is reported too.
      */
     public List<CatalogEntry> list(String job, Consumer<String> warnings) {
+        return read(job, warnings).entries();
+    }
+
+    /**
+     * Complete backups, oldest first, and the manifests that are there but cannot be used (each also reported to
+     * {@code warnings}). Every copy of a manifest is read, so that a damaged copy is found even where another
+     * repository holds a sound one.
+     */
+    public CatalogListing read(String job, Consumer<String> warnings) {
         Map<String, Manifest> manifests = new TreeMap<>();
         Map<String, List<String>> holders = new LinkedHashMap<>();
         Map<String, java.time.Instant> verified = new java.util.HashMap<>();
+        List<UnreadableManifest> unreadable = new ArrayList<>();
         for (Repository repository : repositories) {
+            List<String> keys;
             try {
-                for (String key : backupKeys(repository, job)) {
-                    String[] parts = key.split("/");
-                    java.util.regex.Matcher proof = parts.length == 3 ? VERIFIED.matcher(parts[2]) : null;
-                    if (proof != null && proof.matches() && BackupId.isValid(parts[1])) {
-                        java.time.Instant at = java.time.LocalDateTime.parse(proof.group(1),
-                                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")).toInstant(
-                                java.time.ZoneOffset.UTC);
-                        verified.merge(parts[1] + "/" + parts[0], at, (a, b) -> a.isAfter(b) ? a : b);
-                        continue;
-                    }
-                    if (parts.length != 3 || !parts[2].equals(Manifest.FILE_NAME) || !BackupId.isValid(parts[1])
-                            || (job != null && !parts[0].equals(job))) {
-                        continue;
-                    }
-                    String sortKey = parts[1] + "/" + parts[0];
-                    if (!manifests.containsKey(sortKey)) {
-                        manifests.put(sortKey, read(repository, key));
-                    }
-                    holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
-                }
+                keys = backupKeys(repository, job);
             } catch (IOException | StowageException e) {
                 warnings.accept("repository '" + repository.name() + "' skipped: " + e.getMessage());
+                continue;
+            }
+            for (String key : keys) {
+                String[] parts = key.split("/");
+                java.util.regex.Matcher proof = parts.length == 3 ? VERIFIED.matcher(parts[2]) : null;
+                if (proof != null && proof.matches() && BackupId.isValid(parts[1])) {
+                    java.time.Instant at = java.time.LocalDateTime.parse(proof.group(1),
+                            java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")).toInstant(
+                            java.time.ZoneOffset.UTC);
+                    verified.merge(parts[1] + "/" + parts[0], at, (a, b) -> a.isAfter(b) ? a : b);
+                    continue;
+                }
+                if (parts.length != 3 || !parts[2].equals(Manifest.FILE_NAME) || !BackupId.isValid(parts[1])
+                        || (job != null && !parts[0].equals(job))) {
+                    continue;
+                }
+                String sortKey = parts[1] + "/" + parts[0];
+                Manifest manifest;
+                try {
+                    manifest = read(repository, key, parts[0], parts[1]);
+                } catch (ObjectNotFoundException removedMeanwhile) {
+                    continue; // expired since the listing: not there, and not damaged either
+                } catch (IOException | RuntimeException e) {
+                    UnreadableManifest bad = new UnreadableManifest(parts[0], parts[1], repository.name(),
+                            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+                    unreadable.add(bad);
+                    warnings.accept(bad.describe());
+                    continue;
+                }
+                manifests.putIfAbsent(sortKey, manifest);
+                holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
             }
         }
         List<CatalogEntry> entries = new ArrayList<>();
         manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)),
                 verified.get(key))));
-        return entries;
+        return new CatalogListing(entries, unreadable);
     }
 
     /**
@@ -102,21 +127,12 @@ public final class Catalog {
         return keys;
     }
 
-    /** The backup {@code id} of {@code job}, or its newest when id is null or {@code latest}. */
+    /**
+     * The backup {@code id} of {@code job}, or its newest when id is null or {@code latest}: refused when the newest
+     * backup's manifest cannot be read in any repository (see {@link CatalogListing#requireNewestReadable}).
+     */
     public CatalogEntry find(String job, String id, Consumer<String> warnings) {
-        List<CatalogEntry> entries = list(job, warnings);
-        if (entries.isEmpty()) {
-            throw new StowageException("job '" + job + "' has no complete backup; HINT: run 'stowage backup " + job + "'");
-        }
-        if (id == null || id.equals("latest")) {
-            return entries.get(entries.size() - 1);
-        }
-        if (!BackupId.isValid(id)) {
-            throw StowageException.usage("'" + id + "' is not a backup id (like 20261121T020000Z-F) or 'latest'");
-        }
-        return entries.stream().filter(e -> e.id().equals(id)).findFirst()
-                .orElseThrow(() -> new StowageException("backup '" + id + "' of job '" + job
-                        + "' not found; HINT: 'stowage list " + job + "' shows the complete backups"));
+        return read(job, warnings).find(job, id);
     }
 
     /**
@@ -142,9 +158,16 @@ public final class Catalog {
         return null;
     }
 
-    private static Manifest read(Repository repository, String key) throws IOException {
+    /** Reads a manifest and makes sure it describes the backup whose directory holds it. */
+    private static Manifest read(Repository repository, String key, String job, String id) throws IOException {
+        Manifest manifest;
         try (InputStream in = repository.open(key)) {
-            return ManifestCodec.read(in, "'" + key + "' in repository '" + repository.name() + "'");
+            manifest = ManifestCodec.read(in, "'" + key + "'");
         }
+        if (!id.equals(manifest.id()) || !job.equals(manifest.job())) {
+            throw new StowageException("manifest '" + key + "' describes backup " + manifest.id() + " of job '"
+                    + manifest.job() + "', not the backup of its directory");
+        }
+        return manifest;
     }
 }

@@ -36,14 +36,55 @@ public final class ManifestCodec {
         try {
             tree = JSON.readTree(in);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new StowageException("manifest " + where + " is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new StowageException("manifest " + where + " is not valid JSON: " + firstLine(e), e);
         }
-        int version = tree == null ? 0 : tree.path("formatVersion").asInt(0);
+        if (tree == null || !tree.isObject()) {
+            throw new StowageException("manifest " + where + " is damaged: it is " + (tree == null
+                    || tree.isMissingNode() ? "empty" : "not a JSON object"));
+        }
+        int version = tree.path("formatVersion").asInt(0);
         if (version != Manifest.FORMAT_VERSION) {
             throw new StowageException("manifest " + where + " has format version " + version
                     + ", this Stowage reads version " + Manifest.FORMAT_VERSION + "; HINT: use a Stowage release that"
                     + " knows it");
         }
-        return JSON.treeToValue(tree, Manifest.class);
+        Manifest manifest;
+        try {
+            manifest = JSON.treeToValue(tree, Manifest.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new StowageException("manifest " + where + " is damaged: " + (e instanceof
+                    com.fasterxml.jackson.core.JsonProcessingException json ? firstLine(json) : e.getMessage()), e);
+        }
+        String missing = missingField(manifest);
+        if (missing != null) {
+            throw new StowageException("manifest " + where + " is damaged: it has no " + missing);
+        }
+        return manifest;
+    }
+
+    /** The first field every reader relies on that a manifest lacks, or null: such a manifest is damaged. */
+    private static String missingField(Manifest m) {
+        if (!BackupId.isValid(m.id())) {
+            return "valid id";
+        }
+        if (m.job() == null || m.engine() == null || m.type() == null || m.method() == null) {
+            return m.job() == null ? "job" : m.engine() == null ? "engine" : m.type() == null ? "type" : "method";
+        }
+        if (m.started() == null || m.finished() == null) {
+            return m.started() == null ? "started" : "finished";
+        }
+        if (m.compression() == null || m.compression().codec() == null) {
+            return "compression";
+        }
+        if (m.objects() == null || m.objects().isEmpty() || m.objects().stream().anyMatch(o -> o == null
+                || o.name() == null || o.sha256() == null)) {
+            return "objects (each with a name and a SHA-256)";
+        }
+        return null;
+    }
+
+    private static String firstLine(com.fasterxml.jackson.core.JsonProcessingException e) {
+        String message = e.getOriginalMessage();
+        return message == null ? e.getClass().getSimpleName() : message.lines().findFirst().orElse("").strip();
     }
 }

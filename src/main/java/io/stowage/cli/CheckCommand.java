@@ -27,15 +27,17 @@ final class CheckCommand extends BaseCommand {
             for (Job job : jobs) {
                 failed |= !checkJob(job);
             }
+            io.stowage.catalog.CatalogListing catalog = readCatalog(runtime);
+            failed |= !catalog.unreadable().isEmpty();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(runtime.context())) {
                 if (jobName == null || jobName.equals(archive.job())) {
-                    failed |= !checkWal(runtime, archive);
+                    failed |= !checkWal(runtime, archive, catalog.entries());
                     if (archive.streams()) {
                         failed |= !checkReceiver(runtime, archive);
                     }
                 }
             }
-            failed |= !checkEncryptionKeys(runtime);
+            failed |= !checkEncryptionKeys(runtime, catalog.entries());
             for (Repository repository : runtime.services().repositories().all()) {
                 try {
                     repository.check();
@@ -55,12 +57,35 @@ final class CheckCommand extends BaseCommand {
     }
 
     /**
+     * The catalog, read once for every check below. Each manifest that is there but cannot be used is a FAIL line
+     * (instead of the warning other commands print): its backup cannot be restored from that repository.
+     */
+    private io.stowage.catalog.CatalogListing readCatalog(StowageRuntime runtime) {
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        io.stowage.catalog.CatalogListing catalog = runtime.services().catalog().read(jobName, warnings::add);
+        for (io.stowage.catalog.UnreadableManifest bad : catalog.unreadable()) {
+            warnings.remove(bad.describe());
+            java.util.Optional<io.stowage.catalog.CatalogEntry> elsewhere = catalog.entries().stream()
+                    .filter(e -> e.id().equals(bad.id()) && e.job().equals(bad.job())).findFirst();
+            String hint = bad.reason().contains("; HINT:") ? ""
+                    : elsewhere.map(e -> "; HINT: repository '" + e.repositories().get(0) + "' holds a sound copy of "
+                            + "it: copy its manifest.json over the damaged one")
+                    .orElse("; HINT: the backup cannot be restored until its manifest is repaired (see 'Damaged "
+                            + "manifests' in docs/repository-format.md)");
+            out().println("FAIL  backup " + bad.id() + " of job " + bad.job() + " in repository " + bad.repository()
+                    + ": " + io.stowage.Secrets.mask(bad.reason()) + hint);
+        }
+        warnings.forEach(this::warn);
+        return catalog;
+    }
+
+    /**
      * The passphrase, when one is configured: its file's permissions, and whether this JVM may use the memory its
      * key derivation needs (a FAIL: every backup would fail). Then warns about backups that only keys no longer
      * configured can read, or that are passphrase-protected while no passphrase is configured: if those keys (or that
      * passphrase) are lost, so are the backups.
      */
-    private boolean checkEncryptionKeys(StowageRuntime runtime) {
+    private boolean checkEncryptionKeys(StowageRuntime runtime, List<io.stowage.catalog.CatalogEntry> entries) {
         io.stowage.crypto.AgeKeys keys = runtime.services().encryption();
         boolean ok = true;
         if (keys.passphrase()) {
@@ -91,7 +116,7 @@ final class CheckCommand extends BaseCommand {
             out().println("ok    encryption: to " + keys.recipients().size() + " age recipient(s)");
         }
         java.util.List<String> current = keys.recipients();
-        for (io.stowage.catalog.CatalogEntry entry : runtime.services().catalog().list(jobName, this::warn)) {
+        for (io.stowage.catalog.CatalogEntry entry : entries) {
             io.stowage.catalog.Manifest.Encryption encryption = entry.manifest().encryption();
             if (encryption != null && encryption.passphrase()) {
                 if (!keys.passphrase()) {
@@ -148,12 +173,16 @@ final class CheckCommand extends BaseCommand {
         }
     }
 
-    /** The WAL archive of a physical job: spool state, and gaps since the oldest physical backup, named. */
-    private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive) {
+    /**
+     * The WAL archive of a physical job, in each repository: gaps since the oldest physical backup, and each backup's
+     * own WAL (its start to its stop segment), which a gap scan cannot see when it has not been shipped yet; named.
+     */
+    private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
+                             List<io.stowage.catalog.CatalogEntry> listed) {
         try {
             io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
-            java.util.List<io.stowage.catalog.CatalogEntry> backups = runtime.services().catalog()
-                    .list(archive.job(), this::warn).stream().filter(e -> e.manifest().wal() != null).toList();
+            java.util.List<io.stowage.catalog.CatalogEntry> backups = listed.stream()
+                    .filter(e -> e.job().equals(archive.job()) && e.manifest().wal() != null).toList();
             String spoolText = spool.files() + " file(s), " + io.stowage.Sizes.human(spool.bytes()) + " waiting in "
                     + archive.spool();
             if (backups.isEmpty()) {
@@ -161,21 +190,44 @@ final class CheckCommand extends BaseCommand {
                 return true;
             }
             io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
+            io.stowage.engine.postgresql.BackupWal backupWal = new io.stowage.engine.postgresql.BackupWal();
             boolean ok = true;
             for (Repository repository : runtime.services().repositories().all()) {
-                if (!backups.get(0).repositories().contains(repository.name())) {
-                    continue;
+                boolean sound = true;
+                if (backups.get(0).repositories().contains(repository.name())) {
+                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
+                            oldest.wal().startSegment(), oldest.wal().segmentSize());
+                    if (!gaps.isEmpty()) {
+                        sound = false;
+                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
+                                + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                    }
                 }
-                java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
-                        oldest.wal().startSegment(), oldest.wal().segmentSize());
-                if (gaps.isEmpty()) {
-                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": no gap since "
-                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "); " + spoolText);
-                } else {
-                    ok = false;
-                    out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
-                            + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                for (io.stowage.catalog.CatalogEntry backup : backups) {
+                    if (!backup.repositories().contains(repository.name())) {
+                        continue;
+                    }
+                    java.util.List<String> missing = backupWal.missing(repository, backup.manifest());
+                    if (!missing.isEmpty()) {
+                        sound = false;
+                        long waiting = missing.stream().filter(s -> java.nio.file.Files.exists(archive.spool()
+                                .resolve(s))).count();
+                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": backup "
+                                + backup.id() + " lacks WAL segment(s) " + io.stowage.engine.postgresql.BackupWal
+                                .describe(missing) + " and cannot be restored from there; " + (waiting > 0
+                                ? waiting + " of them wait in " + archive.spool() + "; HINT: start the service "
+                                + "('stowage run'), which ships them"
+                                : "they are not in " + archive.spool() + " either; HINT: restore it from another "
+                                + "repository that has them, or take a new backup"));
+                    }
                 }
+                if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
+                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": "
+                            + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
+                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "), " : "")
+                            + "every backup's own WAL archived; " + spoolText);
+                }
+                ok &= sound;
             }
             return ok;
         } catch (Exception e) {

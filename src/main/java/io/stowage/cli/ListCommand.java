@@ -5,8 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.engine.postgresql.BackupWal;
+import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageRuntime;
+import io.stowage.Sizes;
+import java.time.temporal.ChronoUnit;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,17 +30,32 @@ final class ListCommand extends BaseCommand {
     public Integer call() throws Exception {
         try (StowageRuntime runtime = startLightRuntime()) {
             List<CatalogEntry> entries = runtime.services().catalog().list(job, this::warn);
+            Map<CatalogEntry, BackupWal.Coverage> wal = walCoverage(entries, runtime.services().repositories().all());
             if (json) {
-                out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries, runtime.services().catalog())));
+                out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries, runtime.services().catalog(),
+                        wal)));
             } else {
-                printTable(entries);
+                printTable(entries, wal);
             }
             out().flush();
             return 0;
         }
     }
 
-    static ArrayNode toJson(List<CatalogEntry> entries, io.stowage.catalog.Catalog catalog) {
+    /** Whether each physical backup's WAL is in the repositories holding it: one listing per repository and job. */
+    private Map<CatalogEntry, BackupWal.Coverage> walCoverage(List<CatalogEntry> entries, List<Repository> repositories) {
+        BackupWal wal = new BackupWal();
+        Map<CatalogEntry, BackupWal.Coverage> coverage = new IdentityHashMap<>();
+        for (CatalogEntry entry : entries) {
+            if (entry.manifest().wal() != null) {
+                coverage.put(entry, wal.coverage(entry, repositories, this::warn));
+            }
+        }
+        return coverage;
+    }
+
+    static ArrayNode toJson(List<CatalogEntry> entries, io.stowage.catalog.Catalog catalog,
+                            Map<CatalogEntry, BackupWal.Coverage> wal) {
         ArrayNode array = ManifestCodec.JSON.createArrayNode();
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
@@ -76,23 +97,53 @@ final class ListCommand extends BaseCommand {
                 node.put("walStart", m.wal().startSegment());
                 node.put("walStop", m.wal().stopSegment());
                 node.put("timeline", m.wal().timeline());
+                BackupWal.Coverage coverage = wal.get(entry);
+                ArrayNode complete = node.putArray("walComplete");
+                ObjectNode missing = node.putObject("walMissing");
+                if (coverage != null) {
+                    coverage.complete().forEach(complete::add);
+                    coverage.missing().forEach((repository, segments) -> segments.forEach(
+                            missing.putArray(repository)::add));
+                }
             }
         }
         return array;
     }
 
-    private void printTable(List<CatalogEntry> entries) {
+    private void printTable(List<CatalogEntry> entries, Map<CatalogEntry, BackupWal.Coverage> wal) {
         if (entries.isEmpty()) {
             out().println(job == null ? "no backups" : "no backups of job " + job);
             return;
         }
-        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %s%n";
-        out().printf(format, "ID", "JOB", "TYPE", "METHOD", "FINISHED", "SIZE", "STORED", "REPOSITORIES");
+        String format = "%-20s  %-16s  %-4s  %-8s  %-20s  %10s  %10s  %-20s  %-16s  %s%n";
+        out().printf(format, "ID", "JOB", "TYPE", "METHOD", "FINISHED", "SIZE", "STORED", "VERIFIED", "WAL",
+                "REPOSITORIES");
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
-            out().printf(format, m.id(), m.job(), m.type().id(), m.method(), m.finished().truncatedTo(
-                    java.time.temporal.ChronoUnit.SECONDS), io.stowage.Sizes.human(m.sizeBytes()), io.stowage.Sizes.human(m.storedBytes()),
-                    String.join(",", entry.repositories()));
+            out().printf(format, m.id(), m.job(), m.type().id(), m.method(), m.finished().truncatedTo(ChronoUnit.SECONDS),
+                    Sizes.human(m.sizeBytes()), Sizes.human(m.storedBytes()),
+                    entry.verified() == null ? "-" : entry.verified().truncatedTo(ChronoUnit.SECONDS),
+                    walColumn(entry, wal.get(entry)), String.join(",", entry.repositories()));
         }
+    }
+
+    /**
+     * {@code -} for a backup that needs no WAL; {@code ok} when every repository holding it has its WAL; else which
+     * lack some ({@code missing:local}) and which could not be checked ({@code unknown:s3}).
+     */
+    private static String walColumn(CatalogEntry entry, BackupWal.Coverage coverage) {
+        if (entry.manifest().wal() == null) {
+            return "-";
+        }
+        if (coverage == null) {
+            return "unknown";
+        }
+        List<String> unknown = entry.repositories().stream().filter(r -> !coverage.complete().contains(r)
+                && !coverage.missing().containsKey(r)).toList();
+        if (coverage.missing().isEmpty() && unknown.isEmpty()) {
+            return "ok";
+        }
+        return ((coverage.missing().isEmpty() ? "" : "missing:" + String.join(",", coverage.missing().keySet()) + " ")
+                + (unknown.isEmpty() ? "" : "unknown:" + String.join(",", unknown))).strip();
     }
 }

@@ -3,6 +3,7 @@ package io.stowage.restore;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
+import io.stowage.engine.postgresql.BackupWal;
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.WalNames;
 import io.stowage.engine.postgresql.WalObject;
@@ -33,7 +34,9 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -105,12 +108,12 @@ public final class PhysicalRestore {
         }
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
+        Repository source = repositoryWithWal(entry);
         Path dir = prepareDirectory(directory);
         Codec codec = Codec.of(manifest.compression().codec());
         // Verify first, then lay out: nothing is written into the directory from an object that fails its hash.
-        Repository source;
-        try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0))) {
-            source = base.source();
+        try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0),
+                source)) {
             InputStream stored = new BufferedInputStream(Files.newInputStream(base.file()), 1 << 20);
             if (manifest.encrypted()) {
                 stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
@@ -131,6 +134,45 @@ public final class PhysicalRestore {
     }
 
     /**
+     * The first repository, in order of preference, that holds the backup and every WAL segment from its start to
+     * its stop segment: without them PostgreSQL cannot even reach a consistent state ("could not locate required
+     * checkpoint record"). Refuses, naming what each repository lacks, before anything is written.
+     */
+    private Repository repositoryWithWal(CatalogEntry entry) {
+        BackupWal wal = new BackupWal();
+        Map<String, String> lacking = new LinkedHashMap<>();
+        List<String> reasons = new ArrayList<>();
+        for (Repository repository : services.repositories().all()) {
+            if (!entry.repositories().contains(repository.name())) {
+                continue;
+            }
+            try {
+                List<String> missing = wal.missing(repository, entry.manifest());
+                if (missing.isEmpty()) {
+                    lacking.forEach((name, segments) -> warnings.accept("repository '" + name + "' lacks WAL "
+                            + "segment(s) " + segments + " of backup " + entry.id() + "; restoring from repository '"
+                            + repository.name() + "', which has them all"));
+                    return repository;
+                }
+                lacking.put(repository.name(), BackupWal.describe(missing));
+                reasons.add("WAL segment(s) " + BackupWal.describe(missing) + " are missing from repository '"
+                        + repository.name() + "'");
+            } catch (IOException e) {
+                reasons.add("the WAL archive in repository '" + repository.name() + "' cannot be listed: "
+                        + e.getMessage());
+            }
+        }
+        if (reasons.isEmpty()) {
+            throw new StowageException("backup " + entry.id() + " is held by " + entry.repositories() + ", none of "
+                    + "which is configured here");
+        }
+        throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' cannot be restored: "
+                + String.join("; ", reasons) + "; HINT: the service ships WAL from the job's spool to the repositories:"
+                + " start it ('stowage run') and restore once 'stowage list' shows the backup's WAL ok, or restore "
+                + "another backup with --backup ID");
+    }
+
+    /**
      * The last WAL segment recovery can need, or null when it may need all: a backup's own point
      * ({@code recovery_target = 'immediate'}) needs WAL to the backup's stop segment only. A target time has no such
      * bound: recovery stops at the first commit after it, which may lie anywhere later in the archive, and PostgreSQL
@@ -141,14 +183,20 @@ public final class PhysicalRestore {
     }
 
     private CatalogEntry chooseBackup(Job job, String backupId, Target target) {
-        List<CatalogEntry> entries = services.catalog().list(job.name(), warnings).stream()
+        io.stowage.catalog.CatalogListing listing = services.catalog().read(job.name(), warnings);
+        if (backupId != null && !backupId.equals("latest")) {
+            return listing.find(job.name(), backupId);
+        }
+        // Recovering to a time (or to the end of the archive), an older base backup reaches the same point; restoring
+        // the newest backup's own point from an older one would not be what was asked for.
+        if (target.time() == null && !target.latest()) {
+            listing.requireNewestReadable(job.name());
+        }
+        List<CatalogEntry> entries = listing.entries().stream()
                 .filter(e -> "physical".equals(e.manifest().method()) && e.manifest().wal() != null).toList();
         if (entries.isEmpty()) {
             throw new StowageException("job '" + job.name() + "' has no complete physical backup; HINT: run 'stowage "
                     + "backup " + job.name() + "'");
-        }
-        if (backupId != null && !backupId.equals("latest")) {
-            return services.catalog().find(job.name(), backupId, warnings);
         }
         if (target.time() == null) {
             return entries.get(entries.size() - 1);

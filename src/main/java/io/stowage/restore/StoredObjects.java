@@ -88,11 +88,17 @@ final class StoredObjects {
      */
     static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object)
             throws IOException {
-        Manifest manifest = entry.manifest();
         Repository source = services.repositories().all().stream()
                 .filter(r -> entry.repositories().contains(r.name())).findFirst()
                 .orElseThrow(() -> new StowageException("backup " + entry.id() + " is held by "
                         + entry.repositories() + ", none of which is configured here"));
+        return fetch(services, entry, object, source);
+    }
+
+    /** As {@link #fetch(StowageServices, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
+    static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object,
+                              Repository source) throws IOException {
+        Manifest manifest = entry.manifest();
         String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
         if (source instanceof LocalRepository local) {
             Path file = local.file(key);

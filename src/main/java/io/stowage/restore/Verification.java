@@ -10,8 +10,8 @@ import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.engine.postgresql.BackupWal;
 import io.stowage.engine.postgresql.PgConnection;
-import io.stowage.engine.postgresql.WalNames;
 import io.stowage.engine.postgresql.WalObject;
 import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
@@ -131,6 +131,9 @@ public final class Verification {
         CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
         Manifest manifest = entry.manifest();
         backupId = manifest.id();
+        if (manifest.wal() != null) {
+            requireWalEverywhere(entry);
+        }
         checkOtherCopies(entry);
         if ("physical".equals(job.method())) {
             return verifyPhysical(job, entry, probes, rtoSeconds);
@@ -180,7 +183,23 @@ public final class Verification {
         }
     }
 
-    /** Every WAL segment from the backup's start to its stop segment is in {@code repository}, and hashes right. */
+    /**
+     * Every WAL segment from the backup's start to its stop segment is in every repository holding the backup: a copy
+     * without them cannot be restored, so the backup is not proven while any of them lacks one.
+     */
+    private void requireWalEverywhere(CatalogEntry entry) {
+        BackupWal.Coverage coverage = new BackupWal().coverage(entry, services.repositories().all(), warnings);
+        if (!coverage.missing().isEmpty()) {
+            List<String> reasons = new ArrayList<>();
+            coverage.missing().forEach((repository, segments) -> reasons.add("WAL segment(s) "
+                    + BackupWal.describe(segments) + " are missing from repository '" + repository + "'"));
+            throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' is not restorable from "
+                    + "every repository holding it: " + String.join("; ", reasons) + "; HINT: the service ships WAL "
+                    + "from the job's spool to the repositories: start it ('stowage run') and verify again");
+        }
+    }
+
+    /** Every WAL segment from the backup's start to its stop segment in {@code repository} hashes right. */
     private static void checkBackupWal(Repository repository, Manifest manifest) throws Exception {
         String prefix = manifest.job() + "/wal/";
         List<String> keys = repository.list(prefix);
@@ -190,8 +209,7 @@ public final class Verification {
             WalObject.ofKey(key).filter(o -> o.isSegment() && !o.checksumFile())
                     .ifPresent(o -> segments.put(o.walName(), o));
         }
-        String segment = manifest.wal().startSegment();
-        while (true) {
+        for (String segment : BackupWal.segments(manifest)) {
             WalObject object = segments.get(segment);
             if (object == null) {
                 throw new StowageException("WAL segment " + segment + ", which backup " + manifest.id() + " needs, is "
@@ -204,10 +222,6 @@ public final class Verification {
                         OutputStream.nullOutputStream()).sha256(), WalObject.readChecksum(repository, checksumKey), key,
                         repository);
             }
-            if (segment.equals(manifest.wal().stopSegment())) {
-                return;
-            }
-            segment = WalNames.next(segment, manifest.wal().segmentSize());
         }
     }
 

@@ -1,0 +1,123 @@
+package io.stowage.engine.postgresql;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.catalog.Manifest;
+import io.stowage.repository.Repository;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The WAL a physical backup needs to become consistent, and whether a repository's archive holds it: every segment
+ * from the manifest's start segment to its stop segment, on its timeline, archived under {@code <job>/wal/} as a
+ * complete segment (a partial copy of a segment still being received does not count: the backup's end may lie past
+ * what it holds). Restore, verification, {@code list} and {@code check} all ask here.
+ *
+ * <p>Each repository's archive of a job is listed once per instance (one listing of {@code <job>/wal/}, never a
+ * request per segment), so one instance answers for many backups cheaply; make a new one to see new WAL.
+ */
+public final class BackupWal {
+    /** More segments than this between start and stop is no backup ever taken (16 TiB of 16 MiB segments). */
+    private static final long MAX_SEGMENTS = 1L << 20;
+
+    private final Map<String, Set<String>> archived = new HashMap<>();
+
+    /**
+     * Whether a backup's WAL is in each repository holding it: those with all of it, and what each other one lacks. A
+     * repository whose archive cannot be listed is in neither.
+     */
+    public record Coverage(List<String> complete, Map<String, List<String>> missing) {
+    }
+
+    /** Every segment a physical backup's WAL spans, first to last; refuses a range no backup can have. */
+    public static List<String> segments(Manifest manifest) {
+        Manifest.Wal wal = manifest.wal();
+        long size = wal.segmentSize();
+        String start = wal.startSegment();
+        String stop = wal.stopSegment();
+        if (size < (1 << 20) || size > (1L << 30) || Long.bitCount(size) != 1 || start == null || stop == null
+                || !WalNames.isSegment(start) || !WalNames.isSegment(stop) || WalNames.timeline(start) != WalNames
+                .timeline(stop) || start.compareTo(stop) > 0 || number(stop, size) - number(start, size) >= MAX_SEGMENTS) {
+            throw new StowageException("the manifest of backup " + manifest.id() + " of job '" + manifest.job()
+                    + "' is damaged: its WAL range " + start + " to " + stop + " (segments of " + size + " bytes) is "
+                    + "not one a backup can have");
+        }
+        List<String> names = new ArrayList<>();
+        for (String segment = start; ; segment = WalNames.next(segment, size)) {
+            names.add(segment);
+            if (segment.equals(stop)) {
+                return names;
+            }
+        }
+    }
+
+    private static long number(String segment, long size) {
+        return Long.parseUnsignedLong(segment.substring(8, 16), 16) * (0x100000000L / size)
+                + Long.parseUnsignedLong(segment.substring(16, 24), 16);
+    }
+
+    /** The segments of {@code manifest}'s WAL that {@code repository} has no complete archived copy of. */
+    public List<String> missing(Repository repository, Manifest manifest) throws IOException {
+        List<String> needed = segments(manifest);
+        Set<String> present = archived(repository, manifest.job());
+        return needed.stream().filter(s -> !present.contains(s)).toList();
+    }
+
+    /**
+     * For each repository (in the order given) that holds {@code entry}, whether its archive has the backup's WAL. A
+     * repository whose archive cannot be listed is reported to {@code warnings} and left out of both.
+     */
+    public Coverage coverage(CatalogEntry entry, List<Repository> repositories, Consumer<String> warnings) {
+        List<String> complete = new ArrayList<>();
+        Map<String, List<String>> missing = new LinkedHashMap<>();
+        for (Repository repository : repositories) {
+            if (!entry.repositories().contains(repository.name())) {
+                continue;
+            }
+            try {
+                List<String> lacking = missing(repository, entry.manifest());
+                if (lacking.isEmpty()) {
+                    complete.add(repository.name());
+                } else {
+                    missing.put(repository.name(), lacking);
+                }
+            } catch (IOException | RuntimeException e) {
+                warnings.accept("the WAL of backup " + entry.id() + " of job '" + entry.job() + "' in repository '"
+                        + repository.name() + "' cannot be checked: " + e.getMessage());
+            }
+        }
+        return new Coverage(List.copyOf(complete), missing);
+    }
+
+    /** Segment names for a message: all of a few, or the first and the last of many, with their number. */
+    public static String describe(List<String> segments) {
+        if (segments.size() <= 4) {
+            return String.join(", ", segments);
+        }
+        return segments.get(0) + ", " + segments.get(1) + " ... " + segments.get(segments.size() - 1) + " ("
+                + segments.size() + " segments)";
+    }
+
+    private Set<String> archived(Repository repository, String job) throws IOException {
+        String key = repository.name() + "/" + job;
+        Set<String> segments = archived.get(key);
+        if (segments == null) {
+            segments = new HashSet<>();
+            for (String object : repository.list(WalObject.prefix(job))) {
+                WalObject parsed = WalObject.ofKey(object).orElse(null);
+                if (parsed != null && parsed.isSegment() && !parsed.checksumFile()) {
+                    segments.add(parsed.walName());
+                }
+            }
+            archived.put(key, segments);
+        }
+        return segments;
+    }
+}
