@@ -3,6 +3,7 @@ package io.stowage.runtime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -38,5 +39,26 @@ public final class RouteSources {
             return Optional.empty();
         }
         return Optional.empty();
+    }
+
+    /** The lines (1-based) of {@code file} that declare the route or template {@code id}; empty when unreadable. */
+    public static List<Integer> idLines(Path file, String id) {
+        return matchingLines(file, Pattern.compile("^\\s*(?:-\\s*)?(?:routeId|route-id|id):\\s*[\"']?"
+                + Pattern.quote(id) + "[\"']?\\s*(?:#.*)?$"));
+    }
+
+    private static List<Integer> matchingLines(Path file, Pattern pattern) {
+        List<Integer> found = new ArrayList<>();
+        try {
+            List<String> lines = Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                if (pattern.matcher(lines.get(i)).matches()) {
+                    found.add(i + 1);
+                }
+            }
+        } catch (IOException e) {
+            // Camel read it already; only the line numbers of messages are lost
+        }
+        return found;
     }
 }

@@ -1,6 +1,7 @@
 package io.stowage.runtime;
 
 import io.stowage.StowageException;
+import io.stowage.config.RouteDeclarations;
 import io.stowage.job.JobRegistry;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repositories;
@@ -74,6 +75,7 @@ public final class StowageRuntime implements AutoCloseable {
             main.bind(io.stowage.metrics.MetricsRegistry.BEAN, io.stowage.metrics.MetricsRegistry.create());
         }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
+        main.bind("stowageRouteDeclarations", new RouteDeclarations());
         ServicesConfiguration configuration = new ServicesConfiguration();
         main.configure().addConfiguration(configuration);
         try {

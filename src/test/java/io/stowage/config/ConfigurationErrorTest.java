@@ -2,6 +2,7 @@ package io.stowage.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,5 +111,71 @@ class ConfigurationErrorTest {
     void should_name_a_parameter_written_without_a_value() throws Exception {
         assertUsageError(checkWith("- templatedRoute:\n    routeTemplateRef: postgresql-logical\n    routeId: backup-x\n"
                 + "    parameters:\n      - name: job\n"), "has a name but no value");
+    }
+
+    /** A logical job on the throwaway cluster, as a templated route block: {@code check} passes on it as it is. */
+    private static String reachableJob(String routeId, String job, String... extraParameters) {
+        ThrowawayPostgres pg = ThrowawayPostgres.get();
+        StringBuilder yaml = new StringBuilder("- templatedRoute:\n    routeTemplateRef: postgresql-logical\n"
+                + "    routeId: " + routeId + "\n    parameters:\n");
+        String[] parameters = {"job", job, "host", pg.host(), "port", Integer.toString(pg.port()), "user",
+                ThrowawayPostgres.USER, "password", ThrowawayPostgres.PASSWORD, "database", "postgres", "pgBin",
+                pg.binDir().toString()};
+        for (String[] pairs : new String[][] {parameters, extraParameters}) {
+            for (int i = 0; i < pairs.length; i += 2) {
+                yaml.append("      - name: ").append(pairs[i]).append("\n        value: \"").append(pairs[i + 1])
+                        .append("\"\n");
+            }
+        }
+        return yaml.toString();
+    }
+
+    private Path jobsFile() {
+        return dir.resolve("routes/jobs.camel.yaml");
+    }
+
+    private Path configFile() {
+        return dir.resolve("application.properties");
+    }
+
+    private static void assertRefused(Workspace.Result result, String line) {
+        assertThat(result.status()).as(result.toString()).isEqualTo(2);
+        assertThat(result.err()).as(result.toString()).isEqualTo(line + "\n");
+    }
+
+    @Test
+    void should_refuse_two_job_blocks_with_the_same_route_id_naming_both_places() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        // 18 lines per block: the second block's routeId is on line 21.
+        Files.writeString(jobsFile(), reachableJob("backup-shop", "shop") + reachableJob("backup-shop", "shop2"));
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: route id 'backup-shop' is declared "
+                + "twice (" + jobsFile() + ", line 3 and " + jobsFile() + ", line 21); HINT: give each route its own id "
+                + "(a job's is backup-<job>)");
+    }
+
+    @Test
+    void should_refuse_a_job_whose_route_id_replaces_a_shipped_route() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(jobsFile(), reachableJob("notify", "shop"));
+        Path service = dir.resolve("routes/service.camel.yaml");
+        int notifyLine = Files.readAllLines(service).indexOf("    id: notify") + 1;
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: route id 'notify' is declared twice ("
+                + jobsFile() + ", line 3 and " + service + ", line " + notifyLine + "); HINT: give each route its own "
+                + "id (a job's is backup-<job>)");
+    }
+
+    @Test
+    void should_refuse_a_copied_route_template_that_keeps_the_original_id() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Path original = dir.resolve("routes/postgresql-logical.camel.yaml");
+        Path copy = dir.resolve("routes/postgresql-logical-nightly.camel.yaml");
+        Files.writeString(copy, Files.readString(original).replace("codec}}&level={{level}}", "codec}}&level=19"));
+        int line = Files.readAllLines(original).indexOf("    id: postgresql-logical") + 1;
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: route template 'postgresql-logical' is "
+                + "declared twice (" + copy + ", line " + line + " and " + original + ", line " + line + "); HINT: "
+                + "give each route template its own id");
     }
 }
