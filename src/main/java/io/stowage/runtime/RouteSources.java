@@ -47,6 +47,12 @@ public final class RouteSources {
                 + Pattern.quote(id) + "[\"']?\\s*(?:#.*)?$"));
     }
 
+    /** The lines (1-based) of {@code file} that name a templated route's parameter {@code name}. */
+    public static List<Integer> parameterLines(Path file, String name) {
+        return matchingLines(file, Pattern.compile("^\\s*(?:-\\s*)?name:\\s*[\"']?" + Pattern.quote(name)
+                + "[\"']?\\s*(?:#.*)?$"));
+    }
+
     private static List<Integer> matchingLines(Path file, Pattern pattern) {
         List<Integer> found = new ArrayList<>();
         try {

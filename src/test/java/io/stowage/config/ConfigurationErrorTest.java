@@ -178,4 +178,46 @@ class ConfigurationErrorTest {
                 + "declared twice (" + copy + ", line " + line + " and " + original + ", line " + line + "); HINT: "
                 + "give each route template its own id");
     }
+
+    @Test
+    void should_refuse_a_template_parameter_the_template_does_not_declare_listing_those_it_does() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(jobsFile(), reachableJob("backup-shop", "shop", "compresion", "zstd"));
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
+                + jobsFile() + ", line 19): template 'postgresql-logical' has no parameter 'compresion'; HINT: its "
+                + "parameters are job, engine, method, host, port, user, password, database, pgBin, codec, level, "
+                + "workers, storageClass, severity, notifySuccess, rtoSeconds, probes");
+    }
+
+    @Test
+    void should_refuse_a_misspelt_template_parameter_with_the_closest_one() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(jobsFile(), reachableJob("backup-shop", "shop", "notify_success", "true"));
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
+                + jobsFile() + ", line 19): template 'postgresql-logical' has no parameter 'notify_success'; HINT: did "
+                + "you mean 'notifySuccess'?");
+    }
+
+    @Test
+    void should_refuse_a_template_parameter_given_twice_naming_the_second() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(jobsFile(), reachableJob("backup-shop", "shop", "codec", "gzip", "level", "9", "codec",
+                "zstd"));
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
+                + jobsFile() + ", line 23): parameter 'codec' is given twice, and only the last would count; HINT: "
+                + "keep one");
+    }
+
+    @Test
+    void should_accept_a_template_parameter_in_the_dashed_form_camel_maps_to_it() throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(jobsFile(), reachableJob("backup-shop", "shop", "storage-class", "STANDARD_IA"));
+        Workspace.Result check = checkWithoutRewrite(ws);
+        assertThat(check.status()).as(check.toString()).isZero();
+        assertThat(check.out()).contains("ok    job shop (postgresql logical)");
+    }
 }
