@@ -2,12 +2,17 @@ package io.stowage.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stowage.testing.StowageProcess;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Bad configuration stops check and run at once: one line naming the file (and line where Camel knows it), exit 2. */
 class ConfigurationErrorTest {
@@ -219,5 +224,59 @@ class ConfigurationErrorTest {
         Workspace.Result check = checkWithoutRewrite(ws);
         assertThat(check.status()).as(check.toString()).isZero();
         assertThat(check.out()).contains("ok    job shop (postgresql logical)");
+    }
+
+    @Test
+    void should_refuse_an_unknown_stowage_key_in_check_and_backup_naming_the_closest_key() throws Exception {
+        Workspace ws = new Workspace(dir).property("stowage.repository.local.pth", "/srv/backups");
+        String line = "error: invalid configuration: unknown key 'stowage.repository.local.pth' (" + configFile()
+                + ", line 5); HINT: did you mean 'stowage.repository.local.path'?";
+        assertRefused(ws.run("check"), line);
+        assertRefused(ws.run("backup", "postgres"), line);
+        assertThat(ws.repository().resolve("postgres")).doesNotExist();
+    }
+
+    @Test
+    void should_refuse_a_key_in_a_camel_group_that_camel_does_not_read() throws Exception {
+        Workspace ws = new Workspace(dir).property("camel.managment.port", "9999");
+        assertRefused(ws.run("check"), "error: invalid configuration: unknown key 'camel.managment.port' ("
+                + configFile() + ", line 5): Camel reads no keys under 'camel.managment.'; HINT: did you mean "
+                + "'camel.management.'?");
+    }
+
+    @Test
+    void should_refuse_an_unknown_key_when_the_service_starts() throws Exception {
+        Workspace ws = new Workspace(dir).property("stowage.retry.atempts", "5");
+        ws.writeConfiguration();
+        Process run = StowageProcess.builder(dir, Map.of(), "run").start();
+        run.getOutputStream().close();
+        boolean ended = run.waitFor(60, TimeUnit.SECONDS);
+        if (!ended) {
+            run.destroyForcibly().waitFor();
+        }
+        assertThat(ended).as("stowage run refused to start").isTrue();
+        assertThat(run.exitValue()).isEqualTo(2);
+        assertThat(new String(run.getErrorStream().readAllBytes())).isEqualTo("error: invalid configuration: unknown "
+                + "key 'stowage.retry.atempts' (" + configFile() + ", line 5); HINT: did you mean "
+                + "'stowage.retry.attempts'?\n");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "stowage.retry.attempts             | -1     | must be at least 1",
+        "stowage.retry.attempts             | 0      | must be at least 1",
+        "stowage.retry.delay-ms             | 0      | must be at least 1",
+        "stowage.retry.max-delay-ms         | -5     | must be at least 1",
+        "stowage.schedule.lock-wait-seconds | 1h     | not a whole number",
+        "stowage.staleness.margin-seconds   | -60    | must be at least 0",
+        "stowage.repository.s3.part-size    | 16MiB  | not a whole number",
+        "stowage.alert.slack.notify-success | yes    | must be true or false",
+        "stowage.verify.jobs                | some   | must be one of all, critical",
+    })
+    void should_refuse_a_setting_whose_value_is_out_of_its_range_naming_the_key(String key, String value,
+                                                                                String problem) throws Exception {
+        Workspace ws = new Workspace(dir).property(key, value);
+        assertRefused(ws.run("check"), "error: invalid configuration: " + key + " = " + value + ": " + problem
+                + " (in " + configFile() + ", line 5)");
     }
 }
