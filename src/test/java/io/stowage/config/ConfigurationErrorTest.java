@@ -279,4 +279,56 @@ class ConfigurationErrorTest {
         assertRefused(ws.run("check"), "error: invalid configuration: " + key + " = " + value + ": " + problem
                 + " (in " + configFile() + ", line 5)");
     }
+
+    /** An age key pair from age-keygen: the secret key and its public key. */
+    private String[] ageKeyPair() throws Exception {
+        Path identity = dir.resolve("pasted.key");
+        Process keygen = new ProcessBuilder("age-keygen", "-o", identity.toString()).redirectErrorStream(true).start();
+        keygen.getInputStream().readAllBytes();
+        assertThat(keygen.waitFor()).isZero();
+        String secret = Files.readAllLines(identity).stream().filter(l -> l.startsWith("AGE-SECRET-KEY-1"))
+                .findFirst().orElseThrow();
+        String recipient = Files.readAllLines(identity).stream().filter(l -> l.startsWith("# public key: "))
+                .map(l -> l.substring("# public key: ".length())).findFirst().orElseThrow();
+        return new String[] {secret, recipient};
+    }
+
+    @Test
+    void should_refuse_a_secret_key_in_age_recipients_without_printing_it() throws Exception {
+        String[] key = ageKeyPair();
+        Files.copy(Path.of("application.properties"), configFile());
+        Files.createDirectories(dir.resolve("routes"));
+        for (String file : new String[] {"copy-to-s3", "error-handling", "jobs", "postgresql-logical",
+                "postgresql-physical", "postgresql-wal", "service"}) {
+            Files.copy(Path.of("routes", file + ".camel.yaml"), dir.resolve("routes/" + file + ".camel.yaml"));
+        }
+        Map<String, String> env = Map.of("AGE_RECIPIENTS", key[1] + "," + key[0], "STOWAGE_REPOSITORY",
+                dir.resolve("backups").toString());
+        String line = "error: invalid configuration: AGE_RECIPIENTS holds a secret key (AGE-SECRET-KEY-...), not a "
+                + "public key; HINT: use the public key age-keygen -y prints\n";
+        for (String[] command : new String[][] {{"check"}, {"--verbose", "backup", "postgres"}}) {
+            Workspace.Result result = StowageProcess.run(dir, env, command);
+            assertThat(result.status()).as(result.toString()).isEqualTo(2);
+            if (command[0].equals("--verbose")) {
+                assertThat(result.err()).as(result.toString()).contains(line);
+            } else {
+                assertThat(result.err()).as(result.toString()).isEqualTo(line);
+            }
+            assertThat(result.out() + result.err()).doesNotContain(key[0]).doesNotContain(key[0].substring(16, 40));
+        }
+    }
+
+    @Test
+    void should_refuse_a_malformed_age_recipient_in_check_shortening_it() throws Exception {
+        String[] key = ageKeyPair();
+        String damaged = key[1].substring(0, key[1].length() - 1) + (key[1].endsWith("q") ? "p" : "q");
+        Workspace ws = new Workspace(dir).property("stowage.encryption.recipients", damaged);
+        Workspace.Result check = ws.run("check");
+        assertRefused(check, "error: invalid configuration: AGE_RECIPIENTS holds '" + damaged.substring(0, 12)
+                + "...', which is not a valid age public key; HINT: use the public key age-keygen -y prints");
+        Workspace.Result backup = ws.property("stowage.encryption.recipients", "not-a-key-at-all").run("backup",
+                "postgres");
+        assertRefused(backup, "error: invalid configuration: AGE_RECIPIENTS holds a value that is not an age public "
+                + "key (age1...); HINT: use the public key age-keygen -y prints");
+    }
 }
