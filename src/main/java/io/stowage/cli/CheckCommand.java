@@ -150,6 +150,11 @@ final class CheckCommand extends BaseCommand {
 
     /** The WAL archive of a physical job: spool state, and gaps since the oldest physical backup, named. */
     private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive) {
+        java.util.Optional<String> unusable = archive.spoolProblem();
+        if (unusable.isPresent()) {
+            out().println("FAIL  wal " + archive.job() + ": " + unusable.get());
+            return false;
+        }
         try {
             io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
             java.util.List<io.stowage.catalog.CatalogEntry> backups = runtime.services().catalog()

@@ -57,6 +57,29 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         return archives;
     }
 
+    /**
+     * Why the spool cannot be used, or empty. The spool must be a directory this user can list and delete from; with
+     * archive_command it is also the server's, made by the operator (a spool made here, at a mistyped path or with
+     * this user's permissions, would silently receive nothing), while pg_receivewal's is made by the service.
+     */
+    public java.util.Optional<String> spoolProblem() {
+        if (!Files.exists(spool)) {
+            return streams() ? java.util.Optional.empty() : java.util.Optional.of("spool " + spool + " does not exist;"
+                    + " HINT: create it, writable by the server's user and by this one (docs/postgresql.md, "
+                    + "\"Server set-up\")");
+        }
+        if (!Files.isDirectory(spool)) {
+            return java.util.Optional.of("spool " + spool + " is not a directory");
+        }
+        if (!Files.isReadable(spool) || !Files.isWritable(spool) || !Files.isExecutable(spool)) {
+            return java.util.Optional.of("spool " + spool + " is not writable by user "
+                    + System.getProperty("user.name")
+                    + ", which ships and deletes its files; HINT: give it the spool's group (docs/postgresql.md, "
+                    + "\"Server set-up\")");
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Spooled files waiting to be shipped: their count, total size and the age of the oldest. */
     public record SpoolState(int files, long bytes, Duration oldest) {
     }

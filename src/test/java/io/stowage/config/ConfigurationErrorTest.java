@@ -331,4 +331,41 @@ class ConfigurationErrorTest {
         assertRefused(backup, "error: invalid configuration: AGE_RECIPIENTS holds a value that is not an age public "
                 + "key (age1...); HINT: use the public key age-keygen -y prints");
     }
+
+    @Test
+    void should_fail_check_when_the_wal_spool_is_missing_or_not_a_directory() throws Exception {
+        Path spool = dir.resolve("spool");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", ThrowawayPostgres.get(), spool);
+        Workspace.Result missing = ws.run("check");
+        assertThat(missing.status()).as(missing.toString()).isEqualTo(1);
+        assertThat(missing.out()).as(missing.toString()).contains("FAIL  wal postgres: spool " + spool + " does not "
+                + "exist; HINT: create it, writable by the server's user and by this one (docs/postgresql.md, "
+                + "\"Server set-up\")\n");
+        assertThat(spool).doesNotExist();
+
+        Files.writeString(spool, "a file where the spool should be");
+        Workspace.Result file = ws.run("check");
+        assertThat(file.status()).as(file.toString()).isEqualTo(1);
+        assertThat(file.out()).as(file.toString()).contains("FAIL  wal postgres: spool " + spool + " is not a "
+                + "directory\n");
+    }
+
+    @Test
+    void should_refuse_to_start_the_service_on_a_missing_wal_spool_and_leave_it_uncreated() throws Exception {
+        Path spool = dir.resolve("spool");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", ThrowawayPostgres.get(), spool)
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Throwable refused = null;
+        try (io.stowage.runtime.StowageService service = ws.service()) {
+            // started: the assertions below fail
+        } catch (io.stowage.StowageException e) {
+            refused = e;
+        }
+        assertThat(refused).isNotNull();
+        assertThat(io.stowage.Failures.exitCode(refused)).isEqualTo(2);
+        assertThat(refused.getMessage()).isEqualTo("invalid configuration: WAL of job 'postgres': spool " + spool
+                + " does not exist; HINT: create it, writable by the server's user and by this one "
+                + "(docs/postgresql.md, \"Server set-up\")");
+        assertThat(spool).doesNotExist();
+    }
 }
