@@ -41,6 +41,32 @@ public final class RouteSources {
         return Optional.empty();
     }
 
+    /**
+     * {@code /path/routes/jobs.camel.yaml, line 7}: where the templated route {@code routeId} sets {@code parameter},
+     * or empty when no file declares the route with that parameter after it.
+     */
+    public static Optional<String> locateParameter(Path directory, String routeId, String parameter) {
+        if (directory == null || routeId == null || !Files.isDirectory(directory)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {
+                List<Integer> declared = idLines(file, routeId);
+                if (!declared.isEmpty()) {
+                    // Only a mention between the route's own line and the next top-level entry is this route's.
+                    int from = declared.get(0);
+                    int end = matchingLines(file, Pattern.compile("^-\\s.*")).stream().filter(l -> l > from)
+                            .findFirst().orElse(Integer.MAX_VALUE);
+                    return parameterLines(file, parameter).stream().filter(l -> l > from && l < end).findFirst()
+                            .map(line -> file + ", line " + line);
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
     /** The lines (1-based) of {@code file} that declare the route or template {@code id}; empty when unreadable. */
     public static List<Integer> idLines(Path file, String id) {
         return matchingLines(file, Pattern.compile("^\\s*(?:-\\s*)?(?:routeId|route-id|id):\\s*[\"']?"

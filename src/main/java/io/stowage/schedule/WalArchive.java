@@ -45,16 +45,23 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
             Map<String, String> parameters = io.stowage.job.TemplateParameters.of(context, route);
             if (parameters.get("spool") != null && parameters.get("job") != null) {
+                // The file consumer reads it only when the service starts the route: checked here for every command.
+                number(context, route, parameters, "pollDelay", 1000, 1);
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
-                        Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("rpoSeconds", "3600"))),
-                        Long.parseLong(parameters.getOrDefault("spoolLimitBytes", "10737418240")),
+                        Duration.ofSeconds(number(context, route, parameters, "rpoSeconds", 3600, 1)),
+                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1),
                         parameters.getOrDefault("receiver", ARCHIVE_COMMAND).trim(),
                         parameters.getOrDefault("slot", "").trim(), parameters.getOrDefault("codec", "zstd").trim(),
                         parameters.getOrDefault("level", "1").trim(),
-                        Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("partialSeconds", "10").trim()))));
+                        Duration.ofSeconds(number(context, route, parameters, "partialSeconds", 10, 0))));
             }
         }
         return archives;
+    }
+
+    private static long number(CamelContext context, RouteDefinition route, Map<String, String> parameters,
+                               String name, long fallback, long min) {
+        return io.stowage.job.TemplateParameters.number(context, route, parameters, name, fallback, min);
     }
 
     /**

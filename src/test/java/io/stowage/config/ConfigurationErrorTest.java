@@ -368,4 +368,29 @@ class ConfigurationErrorTest {
                 + "(docs/postgresql.md, \"Server set-up\")");
         assertThat(spool).doesNotExist();
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "rpoSeconds      | 1h   | not a whole number",
+        "rpoSeconds      | 0    | must be at least 1",
+        "partialSeconds  | abc  | not a whole number",
+        "partialSeconds  | -1   | must be at least 0",
+        "spoolLimitBytes | 10GB | not a whole number",
+        "pollDelay       | 1s   | not a whole number",
+    })
+    void should_refuse_a_wal_parameter_that_is_not_a_number_naming_it(String parameter, String value, String problem)
+            throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("spool"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", ThrowawayPostgres.get(), spool);
+        ws.writeConfiguration();
+        String jobs = Files.readString(jobsFile());
+        String setting = "      - name: " + parameter + "\n        value: \"";
+        jobs = jobs.contains(setting)
+                ? jobs.replaceFirst("(?<=" + java.util.regex.Pattern.quote(setting) + ")[^\"]*", value)
+                : jobs + setting + value + "\"\n";
+        Files.writeString(jobsFile(), jobs);
+        int line = Files.readAllLines(jobsFile()).indexOf("      - name: " + parameter) + 1;
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'wal-postgres' ("
+                + jobsFile() + ", line " + line + "): " + parameter + " = " + value + ": " + problem);
+    }
 }
