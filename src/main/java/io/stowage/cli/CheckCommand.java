@@ -179,6 +179,11 @@ final class CheckCommand extends BaseCommand {
      */
     private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
                              List<io.stowage.catalog.CatalogEntry> listed) {
+        java.util.Optional<String> unusable = archive.spoolProblem();
+        if (unusable.isPresent()) {
+            out().println("FAIL  wal " + archive.job() + ": " + unusable.get());
+            return false;
+        }
         try {
             io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
             java.util.List<io.stowage.catalog.CatalogEntry> backups = listed.stream()

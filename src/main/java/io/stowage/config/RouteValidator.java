@@ -36,6 +36,8 @@ public final class RouteValidator {
             context.getRegistry().bind(io.stowage.runtime.StowageServices.BEAN, new io.stowage.runtime.StowageServices(
                     new io.stowage.repository.Repositories(new io.stowage.repository.LocalRepository("local",
                             Path.of(System.getProperty("java.io.tmpdir"), "stowage-route-validation")), null)));
+            // Duplicate ids and template parameters no template declares fail the build as they fail at start.
+            context.getRegistry().bind("stowageRouteDeclarations", new RouteDeclarations());
             java.util.List<Resource> resources = new java.util.ArrayList<>();
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {

@@ -31,23 +31,41 @@ public final class AgeEncryption {
     private AgeEncryption() {
     }
 
-    /** Recipients from a comma- or space-separated list of {@code age1...} public keys. */
+    /**
+     * Recipients from a comma- or space-separated list of {@code age1...} public keys, each checked as age would, so
+     * that a damaged key fails at start rather than at the night's backup. A value that is not a public key is never
+     * echoed whole: it may be the secret key, pasted into the wrong variable.
+     */
     public static List<String> recipients(String text) {
         List<String> recipients = new ArrayList<>();
         if (text == null) {
             return recipients;
         }
-        for (String part : text.split("[,\\s]+")) {
-            if (part.isBlank()) {
-                continue;
+        List<String> parts = java.util.Arrays.stream(text.split("[,\\s]+")).filter(p -> !p.isBlank()).toList();
+        for (String part : parts) {
+            if (part.regionMatches(true, 0, "AGE-SECRET-KEY-", 0, "AGE-SECRET-KEY-".length())) {
+                Secrets.register(part);
+                throw StowageException.usage("AGE_RECIPIENTS holds a secret key (AGE-SECRET-KEY-...), not a public "
+                        + "key; " + RECIPIENT_HINT);
             }
+        }
+        for (String part : parts) {
             if (!part.startsWith("age1")) {
-                throw StowageException.usage("'" + part + "' is not an age public key (age1...): check AGE_RECIPIENTS");
+                throw StowageException.usage("AGE_RECIPIENTS holds a value that is not an age public key (age1...); "
+                        + RECIPIENT_HINT);
+            }
+            try {
+                X25519RecipientStanzaWriterFactory.newRecipientStanzaWriter(part);
+            } catch (GeneralSecurityException | RuntimeException e) {
+                throw StowageException.usage("AGE_RECIPIENTS holds '" + part.substring(0, Math.min(12, part.length()))
+                        + "...', which is not a valid age public key; " + RECIPIENT_HINT);
             }
             recipients.add(part);
         }
         return recipients;
     }
+
+    private static final String RECIPIENT_HINT = "HINT: use the public key age-keygen -y prints";
 
     /** Wraps {@code out}: what is written is encrypted to every recipient. Closing finishes the age stream. */
     public static OutputStream encrypt(OutputStream out, List<String> recipients) throws IOException {

@@ -20,6 +20,29 @@ public final class TemplateParameters {
         return parameters;
     }
 
+    /**
+     * A whole-number parameter ({@code fallback} when absent or blank), at least {@code min}: anything else is a
+     * configuration error naming the route, the parameter and where it is set, never a bare NumberFormatException.
+     */
+    public static long number(CamelContext context, RouteDefinition route, Map<String, String> parameters, String name,
+                              long fallback, long min) {
+        String value = parameters.get(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return io.stowage.config.Settings.wholeNumber(value, min, Long.MAX_VALUE);
+        } catch (IllegalArgumentException e) {
+            String where = context.getPropertiesComponent()
+                    .resolveProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY)
+                    .flatMap(dir -> io.stowage.runtime.RouteSources.locateParameter(java.nio.file.Path.of(dir),
+                            route.getRouteId(), name))
+                    .map(found -> " (" + found + ")").orElseGet(() -> JobRegistry.location(context, route));
+            throw io.stowage.StowageException.usage("invalid configuration: templated route '" + route.getRouteId()
+                    + "'" + where + ": " + name + " = " + value.strip() + ": " + e.getMessage());
+        }
+    }
+
     private static void merge(CamelContext context, Map<String, String> into, Map<String, Object> from) {
         if (from == null) {
             return;

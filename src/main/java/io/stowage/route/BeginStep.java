@@ -81,8 +81,7 @@ final class BeginStep implements Step {
     private static JobLock acquire(StowageServices services, Job job, Exchange exchange) throws Exception {
         boolean wait = !"command".equals(exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command",
                 String.class));
-        long waitSeconds = Long.parseLong(exchange.getContext().getPropertiesComponent()
-                .resolveProperty("stowage.schedule.lock-wait-seconds").orElse("3600"));
+        long waitSeconds = services.settings().number("stowage.schedule.lock-wait-seconds");
         long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
         while (true) {
             try {

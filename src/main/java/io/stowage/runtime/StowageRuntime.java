@@ -1,6 +1,8 @@
 package io.stowage.runtime;
 
 import io.stowage.StowageException;
+import io.stowage.config.RouteDeclarations;
+import io.stowage.config.Settings;
 import io.stowage.job.JobRegistry;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repositories;
@@ -8,7 +10,6 @@ import io.stowage.repository.S3Repository;
 import io.stowage.repository.S3Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 import org.apache.camel.spi.PropertiesComponent;
@@ -74,7 +75,8 @@ public final class StowageRuntime implements AutoCloseable {
             main.bind(io.stowage.metrics.MetricsRegistry.BEAN, io.stowage.metrics.MetricsRegistry.create());
         }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
-        ServicesConfiguration configuration = new ServicesConfiguration();
+        main.bind("stowageRouteDeclarations", new RouteDeclarations());
+        ServicesConfiguration configuration = new ServicesConfiguration(config);
         main.configure().addConfiguration(configuration);
         try {
             main.start();
@@ -99,8 +101,7 @@ public final class StowageRuntime implements AutoCloseable {
                 services.metrics(new io.stowage.metrics.BackupMetrics(registry));
                 io.stowage.schedule.ScheduleService schedules = new io.stowage.schedule.ScheduleService(services,
                         scheduleList, java.time.Duration.ofSeconds(
-                                Long.parseLong(ServicesConfiguration.property(main.getCamelContext()
-                                        .getPropertiesComponent(), "stowage.staleness.margin-seconds").orElse("3600"))));
+                                services.settings().number("stowage.staleness.margin-seconds")));
                 services.schedules(schedules);
                 schedules.loadLastSuccesses();
                 schedules.walArchives(io.stowage.schedule.WalArchive.from(main.getCamelContext()));
@@ -135,20 +136,27 @@ public final class StowageRuntime implements AutoCloseable {
 
     /** Builds the shared services from the configuration's {@code stowage.*} properties, before routes load. */
     public static final class ServicesConfiguration implements org.apache.camel.CamelConfiguration {
+        private final Path configFile;
         private StowageServices services;
+
+        ServicesConfiguration(Path configFile) {
+            this.configFile = configFile;
+        }
 
         @Override
         public void configure(CamelContext context) {
             PropertiesComponent properties = context.getPropertiesComponent();
-            String localPath = property(properties, "stowage.repository.local.path").orElse("./backups");
-            LocalRepository local = new LocalRepository(Repositories.LOCAL, Path.of(localPath));
+            // Every key is checked before anything uses one, and before the routes read theirs as placeholders.
+            Settings settings = Settings.read(properties, configFile);
+            LocalRepository local = new LocalRepository(Repositories.LOCAL,
+                    settings.path("stowage.repository.local.path").orElseThrow());
             S3Settings s3Settings = new S3Settings(
-                    property(properties, "stowage.repository.s3.bucket").orElse(""),
-                    property(properties, "stowage.repository.s3.prefix").orElse(""),
-                    property(properties, "stowage.repository.s3.endpoint").orElse(""),
-                    property(properties, "stowage.repository.s3.region").orElse(""),
-                    Integer.parseInt(property(properties, "stowage.repository.s3.part-size").orElse("16777216")),
-                    S3Settings.checksums(property(properties, "stowage.repository.s3.checksum").orElse("sha256")));
+                    settings.text("stowage.repository.s3.bucket").orElse(""),
+                    settings.text("stowage.repository.s3.prefix").orElse(""),
+                    settings.text("stowage.repository.s3.endpoint").orElse(""),
+                    settings.text("stowage.repository.s3.region").orElse(""),
+                    Math.toIntExact(settings.number("stowage.repository.s3.part-size")),
+                    S3Settings.checksums(settings.text("stowage.repository.s3.checksum").orElseThrow()));
             S3Repository s3 = null;
             if (s3Settings.enabled()) {
                 software.amazon.awssdk.services.s3.S3Client client = s3Settings.client();
@@ -157,24 +165,21 @@ public final class StowageRuntime implements AutoCloseable {
                         s3Settings.partSize(), s3Settings.checksums());
             }
             io.stowage.alert.AlertSettings alerts = new io.stowage.alert.AlertSettings(
-                    property(properties, "stowage.alert.slack.webhook-url").orElse(null),
-                    Boolean.parseBoolean(property(properties, "stowage.alert.slack.notify-success").orElse("false")),
-                    property(properties, "stowage.alert.pagerduty.routing-key").orElse(null),
-                    property(properties, "stowage.alert.pagerduty.url").orElse("https://events.pagerduty.com/v2/enqueue"));
-            int attempts = Integer.parseInt(property(properties, "stowage.retry.attempts").orElse("3"));
+                    settings.text("stowage.alert.slack.webhook-url").orElse(null),
+                    settings.flag("stowage.alert.slack.notify-success"),
+                    settings.text("stowage.alert.pagerduty.routing-key").orElse(null),
+                    settings.text("stowage.alert.pagerduty.url").orElse("https://events.pagerduty.com/v2/enqueue"));
+            int attempts = Math.toIntExact(settings.number("stowage.retry.attempts"));
             services = new StowageServices(new Repositories(local, s3), alerts, attempts);
+            services.settings(settings);
             services.encryption(io.stowage.crypto.AgeKeys.configure(
-                    property(properties, "stowage.encryption.recipients").orElse(null),
-                    property(properties, "stowage.encryption.identity-file").orElse(null),
-                    property(properties, "stowage.encryption.passphrase-file").orElse(null),
-                    property(properties, "stowage.encryption.passphrase-work-factor").orElse(null)));
-            services.scratchRoot(property(properties, "stowage.scratch.path").map(Path::of)
+                    settings.text("stowage.encryption.recipients").orElse(null),
+                    settings.path("stowage.encryption.identity-file").map(Path::toString).orElse(null),
+                    settings.path("stowage.encryption.passphrase-file").map(Path::toString).orElse(null),
+                    settings.text("stowage.encryption.passphrase-work-factor").orElse(null)));
+            services.scratchRoot(settings.path("stowage.scratch.path")
                     .orElse(Path.of(System.getProperty("java.io.tmpdir"), "stowage-scratch")));
             context.getRegistry().bind(StowageServices.BEAN, services);
-        }
-
-        static Optional<String> property(PropertiesComponent properties, String key) {
-            return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty());
         }
     }
 }

@@ -32,6 +32,15 @@ public final class StowageService implements AutoCloseable {
 
     public static StowageService start(Path config) {
         StowageRuntime runtime = StowageRuntime.start(config, true);
+        for (WalArchive archive : WalArchive.from(runtime.context())) {
+            java.util.Optional<String> unusable = archive.spoolProblem();
+            if (unusable.isPresent()) {
+                // Running without it would archive nothing for the job while looking healthy.
+                runtime.close();
+                throw io.stowage.StowageException.usage("invalid configuration: WAL of job '" + archive.job() + "': "
+                        + unusable.get());
+            }
+        }
         RepositoriesHealthCheck health = new RepositoriesHealthCheck(runtime.services(), runtime.context());
         org.apache.camel.health.HealthCheckRegistry registry =
                 org.apache.camel.health.HealthCheckRegistry.get(runtime.context());

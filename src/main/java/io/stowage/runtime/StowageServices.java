@@ -28,6 +28,7 @@ public final class StowageServices {
     private final int retryAttempts;
     private volatile BackupMetrics metrics = new BackupMetrics(null);
     private volatile io.stowage.crypto.AgeKeys encryption = io.stowage.crypto.AgeKeys.none();
+    private volatile io.stowage.config.Settings settings = io.stowage.config.Settings.defaults();
     private volatile java.nio.file.Path scratchRoot = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
             "stowage-scratch");
     private volatile JobRegistry jobs;
@@ -69,6 +70,15 @@ public final class StowageServices {
 
     void encryption(io.stowage.crypto.AgeKeys keys) {
         this.encryption = keys;
+    }
+
+    /** The checked {@code stowage.*} settings of application.properties (their defaults where none is set). */
+    public io.stowage.config.Settings settings() {
+        return settings;
+    }
+
+    void settings(io.stowage.config.Settings settings) {
+        this.settings = settings;
     }
 
     public Repositories repositories() {

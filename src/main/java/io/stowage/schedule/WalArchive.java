@@ -45,16 +45,46 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
             Map<String, String> parameters = io.stowage.job.TemplateParameters.of(context, route);
             if (parameters.get("spool") != null && parameters.get("job") != null) {
+                // The file consumer reads it only when the service starts the route: checked here for every command.
+                number(context, route, parameters, "pollDelay", 1000, 1);
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
-                        Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("rpoSeconds", "3600"))),
-                        Long.parseLong(parameters.getOrDefault("spoolLimitBytes", "10737418240")),
+                        Duration.ofSeconds(number(context, route, parameters, "rpoSeconds", 3600, 1)),
+                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1),
                         parameters.getOrDefault("receiver", ARCHIVE_COMMAND).trim(),
                         parameters.getOrDefault("slot", "").trim(), parameters.getOrDefault("codec", "zstd").trim(),
                         parameters.getOrDefault("level", "1").trim(),
-                        Duration.ofSeconds(Long.parseLong(parameters.getOrDefault("partialSeconds", "10").trim()))));
+                        Duration.ofSeconds(number(context, route, parameters, "partialSeconds", 10, 0))));
             }
         }
         return archives;
+    }
+
+    private static long number(CamelContext context, RouteDefinition route, Map<String, String> parameters,
+                               String name, long fallback, long min) {
+        return io.stowage.job.TemplateParameters.number(context, route, parameters, name, fallback, min);
+    }
+
+    /**
+     * Why the spool cannot be used, or empty. The spool must be a directory this user can list and delete from; with
+     * archive_command it is also the server's, made by the operator (a spool made here, at a mistyped path or with
+     * this user's permissions, would silently receive nothing), while pg_receivewal's is made by the service.
+     */
+    public java.util.Optional<String> spoolProblem() {
+        if (!Files.exists(spool)) {
+            return streams() ? java.util.Optional.empty() : java.util.Optional.of("spool " + spool + " does not exist;"
+                    + " HINT: create it, writable by the server's user and by this one (docs/postgresql.md, "
+                    + "\"Server set-up\")");
+        }
+        if (!Files.isDirectory(spool)) {
+            return java.util.Optional.of("spool " + spool + " is not a directory");
+        }
+        if (!Files.isReadable(spool) || !Files.isWritable(spool) || !Files.isExecutable(spool)) {
+            return java.util.Optional.of("spool " + spool + " is not writable by user "
+                    + System.getProperty("user.name")
+                    + ", which ships and deletes its files; HINT: give it the spool's group (docs/postgresql.md, "
+                    + "\"Server set-up\")");
+        }
+        return java.util.Optional.empty();
     }
 
     /** Spooled files waiting to be shipped: their count, total size and the age of the oldest. */

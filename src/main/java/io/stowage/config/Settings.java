@@ -1,0 +1,270 @@
+package io.stowage.config;
+
+import io.stowage.StowageException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.apache.camel.spi.PropertiesComponent;
+
+/**
+ * The {@code stowage.*} settings of application.properties, read once at start through one table of the keys
+ * Stowage knows, each with its type and bounds. A key that is not in the table is refused (a typo would otherwise be
+ * ignored and its default used without a word), and a value that does not fit its type is refused naming its key.
+ * Keys under {@code camel.*} are Camel's: Camel refuses unknown keys in the groups it reads, and this table refuses the
+ * groups it does not read, which Camel would ignore.
+ *
+ * <p>A key written with a {@code <name>} segment stands for a family (for example the named repositories'
+ * {@code stowage.repository.<name>.path}): adding such a row is all a new family needs here.
+ */
+public final class Settings {
+    /** What a value must be. */
+    private enum Kind { TEXT, PATH, NUMBER, FLAG, CHOICE }
+
+    /** One row of the table: {@code fallback} is the value used when the key is absent or blank (null: none). */
+    private record Key(String name, Kind kind, String fallback, long min, long max, List<String> choices) {
+        boolean matches(String key) {
+            return name.contains("<name>")
+                    ? Pattern.matches(Pattern.quote(name).replace("<name>", "\\E[a-z0-9][a-z0-9_-]*\\Q"), key)
+                    : name.equals(key);
+        }
+
+        /** The value as its type, or an IllegalArgumentException saying what it must be. */
+        Object parse(String value) {
+            return switch (kind) {
+                case TEXT -> value;
+                case PATH -> parsePath(value);
+                case NUMBER -> wholeNumber(value, min, max);
+                case FLAG -> parseFlag(value);
+                case CHOICE -> choices.stream().filter(value::equalsIgnoreCase).findFirst().orElseThrow(
+                        () -> new IllegalArgumentException("must be one of " + String.join(", ", choices)));
+            };
+        }
+    }
+
+    private static final List<Key> KEYS = List.of(
+            pathKey("stowage.repository.local.path", "./backups"),
+            textKey("stowage.repository.s3.bucket"),
+            textKey("stowage.repository.s3.prefix"),
+            textKey("stowage.repository.s3.endpoint"),
+            textKey("stowage.repository.s3.region"),
+            numberKey("stowage.repository.s3.part-size", 16_777_216, io.stowage.repository.S3Repository.MIN_PART_SIZE,
+                    Integer.MAX_VALUE),
+            choiceKey("stowage.repository.s3.checksum", "sha256", "off"),
+            // Recipients and the work factor are checked by AgeKeys, which knows what an age key looks like.
+            textKey("stowage.encryption.recipients"),
+            pathKey("stowage.encryption.identity-file", null),
+            pathKey("stowage.encryption.passphrase-file", null),
+            textKey("stowage.encryption.passphrase-work-factor"),
+            // Checked with each schedule, which names the schedule that uses it.
+            textKey("stowage.schedule.time-zone"),
+            numberKey("stowage.schedule.lock-wait-seconds", 3600, 0, Long.MAX_VALUE / 1_000_000_000L),
+            numberKey("stowage.retry.attempts", 3, 1, Integer.MAX_VALUE),
+            numberKey("stowage.retry.delay-ms", 60_000, 1, Long.MAX_VALUE),
+            numberKey("stowage.retry.max-delay-ms", 1_800_000, 1, Long.MAX_VALUE),
+            // Checked by Quartz when the verification route is created.
+            textKey("stowage.verify.cron"),
+            choiceKey("stowage.verify.jobs", "all", "critical"),
+            numberKey("stowage.staleness.margin-seconds", 3600, 0, Long.MAX_VALUE / 1_000_000_000L),
+            numberKey("stowage.staleness.check-interval-ms", 300_000, 1, Long.MAX_VALUE),
+            numberKey("stowage.staleness.first-check-ms", 60_000, 0, Long.MAX_VALUE),
+            textKey("stowage.alert.slack.webhook-url"),
+            textKey("stowage.alert.slack.channel"),
+            flagKey("stowage.alert.slack.notify-success", "false"),
+            textKey("stowage.alert.pagerduty.routing-key"),
+            textKey("stowage.alert.pagerduty.url"),
+            pathKey("stowage.scratch.path", null),
+            // Set by the runtime for its routes, not by operators.
+            flagKey("stowage.service", "false"),
+            pathKey(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY, null));
+
+    /**
+     * The groups Camel Main 4.18 reads (the prefixes in {@code BaseMainSupport}), spelt as Camel documents them; Camel
+     * ignores a key in any other group.
+     */
+    private static final List<String> CAMEL_GROUPS = List.of("autoConfigurationSystemPropertiesEnabled", "beans",
+            "component", "context", "dataformat", "debug", "devConsole", "faulttolerance", "globalOptions", "health",
+            "language", "lra", "main", "management", "mdc", "metrics", "opentelemetry", "opentelemetry2",
+            "resilience4j", "rest", "routeController", "routeTemplate", "server", "ssl", "startupcondition",
+            "telemetryDev", "threadpool", "trace", "variable", "vault");
+
+    private static final String KEYS_HINT = "HINT: the keys Stowage reads are listed in README.md, \"Configuration\"";
+
+    private final Map<String, Object> values;
+
+    private Settings(Map<String, Object> values) {
+        this.values = values;
+    }
+
+    /** No key set: every value is its default. */
+    public static Settings defaults() {
+        return new Settings(Map.of());
+    }
+
+    /**
+     * Reads and checks every key the configuration sets ({@code file} names it in messages, with the line). A usage
+     * error for an unknown key, naming the closest known one, or for a value that does not fit its key.
+     */
+    public static Settings read(PropertiesComponent properties, Path file) {
+        List<String> lines = lines(file);
+        Map<String, Object> values = new HashMap<>();
+        for (String name : new TreeSet<>(properties.loadProperties().stringPropertyNames())) {
+            String prefix = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+            if (prefix.equals("camel")) {
+                checkCamelGroup(name, place(file, lines, name));
+                continue;
+            }
+            if (!prefix.equals("stowage")) {
+                String meant = "stowage" + name.substring(prefix.length());
+                if (KEYS.stream().anyMatch(k -> k.matches(meant))) {
+                    throw StowageException.usage("unknown key '" + name + "' (" + place(file, lines, name)
+                            + "); HINT: did you mean '" + meant + "'?");
+                }
+                continue; // the operator's own placeholders, for their own routes
+            }
+            Key key = KEYS.stream().filter(k -> k.matches(name)).findFirst().orElseThrow(() -> StowageException.usage(
+                    "unknown key '" + name + "' (" + place(file, lines, name) + "); " + Suggestions.closest(name,
+                            KEYS.stream().map(Key::name).toList()).map(k -> "HINT: did you mean '" + k + "'?")
+                            .orElse(KEYS_HINT)));
+            String value = properties.resolveProperty(name).map(String::strip).orElse("");
+            if (value.isEmpty()) {
+                continue;
+            }
+            try {
+                values.put(name, key.parse(value));
+            } catch (IllegalArgumentException e) {
+                throw StowageException.usage(name + " = " + value.replaceAll("\\p{Cntrl}", "?") + ": "
+                        + e.getMessage() + " (in "
+                        + place(file, lines, name) + ")");
+            }
+        }
+        return new Settings(values);
+    }
+
+    /** A whole number from {@code min} to {@code max}, or an IllegalArgumentException saying what it must be. */
+    public static long wholeNumber(String value, long min, long max) {
+        String digits = value.strip();
+        if (!digits.matches("[-+]?[0-9]+")) {
+            throw new IllegalArgumentException("not a whole number");
+        }
+        long number;
+        try {
+            number = Long.parseLong(digits);
+        } catch (NumberFormatException tooLong) {
+            throw new IllegalArgumentException(digits.startsWith("-") ? "must be at least " + min
+                    : "must be at most " + max);
+        }
+        if (number < min) {
+            throw new IllegalArgumentException("must be at least " + min);
+        }
+        if (number > max) {
+            throw new IllegalArgumentException("must be at most " + max);
+        }
+        return number;
+    }
+
+    public long number(String name) {
+        return (Long) value(name);
+    }
+
+    public boolean flag(String name) {
+        return (Boolean) value(name);
+    }
+
+    /** A text or choice setting; empty when absent or blank and without a default. */
+    public Optional<String> text(String name) {
+        return Optional.ofNullable((String) value(name));
+    }
+
+    public Optional<Path> path(String name) {
+        return Optional.ofNullable((Path) value(name));
+    }
+
+    private Object value(String name) {
+        Key key = KEYS.stream().filter(k -> k.matches(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(name + " is not in the table of settings"));
+        Object value = values.get(name);
+        return value != null || key.fallback() == null ? value : key.parse(key.fallback());
+    }
+
+    private static void checkCamelGroup(String name, String place) {
+        String[] parts = name.split("[.\\[]", 3);
+        String group = parts.length < 2 ? "" : parts[1];
+        if (CAMEL_GROUPS.stream().anyMatch(g -> normal(g).equals(normal(group)))) {
+            return;
+        }
+        throw StowageException.usage("unknown key '" + name + "' (" + place + "): Camel reads no keys under 'camel."
+                + group + ".'; " + Suggestions.closest(normal(group), CAMEL_GROUPS)
+                .map(g -> "HINT: did you mean 'camel." + g + ".'?")
+                .orElse("HINT: Camel's own keys are listed in the camel-main documentation"));
+    }
+
+    /** Camel matches its groups without regard to case or dashes. */
+    private static String normal(String group) {
+        return group.toLowerCase(Locale.ROOT).replace("-", "");
+    }
+
+    /** {@code FILE, line N} of the last line setting {@code key} (the one that counts), or the file alone. */
+    private static String place(Path file, List<String> lines, String key) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String line = lines.get(i).stripLeading();
+            if (line.startsWith(key) && (line.length() == key.length()
+                    || " \t=:".indexOf(line.charAt(key.length())) >= 0)) {
+                return file + ", line " + (i + 1);
+            }
+        }
+        return String.valueOf(file);
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return file == null ? List.of() : Files.readAllLines(file);
+        } catch (IOException e) {
+            return List.of(); // read by Camel already; only the line numbers of messages are lost
+        }
+    }
+
+    private static Key textKey(String name) {
+        return new Key(name, Kind.TEXT, null, 0, 0, List.of());
+    }
+
+    private static Key pathKey(String name, String fallback) {
+        return new Key(name, Kind.PATH, fallback, 0, 0, List.of());
+    }
+
+    private static Key numberKey(String name, long fallback, long min, long max) {
+        return new Key(name, Kind.NUMBER, Long.toString(fallback), min, max, List.of());
+    }
+
+    private static Key flagKey(String name, String fallback) {
+        return new Key(name, Kind.FLAG, fallback, 0, 0, List.of());
+    }
+
+    /** A choice among {@code choices}, the first being the default. */
+    private static Key choiceKey(String name, String... choices) {
+        return new Key(name, Kind.CHOICE, choices[0], 0, 0, List.of(choices));
+    }
+
+    private static Path parsePath(String value) {
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("not a path");
+        }
+    }
+
+    private static boolean parseFlag(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("must be true or false");
+        };
+    }
+}
