@@ -39,8 +39,16 @@ final class BackupCommand extends BaseCommand {
                 e.getIn().setHeader(StowageServices.TRIGGER_HEADER, "command");
             });
             BackupRun run = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
+            @SuppressWarnings("unchecked")
+            java.util.List<String> alertWarnings = exchange.getProperty(StowageServices.ALERT_WARNINGS_PROPERTY,
+                    java.util.List.class);
+            if (alertWarnings != null) {
+                alertWarnings.forEach(this::warn);
+            }
+            // The backup's own outcome, as stowage:outcome recorded it: never an exception that sending an alert
+            // left behind (EXCEPTION_CAUGHT belongs to whichever doCatch ran last).
             Throwable failure = exchange.getException() != null ? exchange.getException()
-                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+                    : exchange.getProperty(StowageServices.FAILURE_PROPERTY, Throwable.class);
             if (failure != null) {
                 // A backup complete somewhere still gets its id printed: the operator needs it.
                 if (run != null && !run.completeIn().isEmpty()) {
