@@ -110,6 +110,7 @@ final class ServiceSteps {
                 slack = settings.slack() && notifySuccess(services, settings, event);
                 exchange.getIn().setHeader(SEND_SLACK, slack);
                 exchange.getIn().setHeader(SEND_PAGERDUTY, false);
+                keep(exchange, services, event, slack, false);
                 return;
             }
             if (event.kind().bad()) {
