@@ -47,6 +47,7 @@ public final class StowageCommand implements Runnable {
         String root = verbose ? "INFO" : service ? "WARN" : "OFF";
         System.setProperty("stowage.log.app", app);
         System.setProperty("stowage.log.root", root);
+        System.setProperty(io.stowage.runtime.LogLinePrefix.COMMAND, Boolean.toString(!service && !verbose));
         org.slf4j.ILoggerFactory factory = org.slf4j.LoggerFactory.getILoggerFactory();
         if (factory instanceof ch.qos.logback.classic.LoggerContext context) {
             context.getLogger("io.stowage").setLevel(ch.qos.logback.classic.Level.toLevel(app));
