@@ -72,7 +72,7 @@ public final class AuditLog {
             }
             Files.writeString(file, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot write the audit log in {}: {}", localRoot, e.getMessage());
+            LOG.warn("cannot write the audit log in {}: {}", localRoot, io.stowage.Failures.describe(e));
         }
         String key = "audit/" + DAY.format(now) + "/" + TIME.format(now) + "-" + entry.command() + "-"
                 + UUID.randomUUID() + ".json";
@@ -81,7 +81,7 @@ public final class AuditLog {
             try {
                 repository.write(key, out -> out.write(bytes));
             } catch (IOException | RuntimeException e) {
-                LOG.warn("cannot write the audit log to repository {}: {}", repository.name(), e.getMessage());
+                LOG.warn("cannot write the audit log to repository {}: {}", repository.name(), io.stowage.Failures.describe(e));
             }
         }
     }

@@ -66,7 +66,7 @@ public final class Catalog {
                     holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
                 }
             } catch (IOException | StowageException e) {
-                warnings.accept("repository '" + repository.name() + "' skipped: " + e.getMessage());
+                warnings.accept("repository '" + repository.name() + "' skipped: " + io.stowage.Failures.describe(e));
             }
         }
         List<CatalogEntry> entries = new ArrayList<>();

@@ -42,7 +42,7 @@ final class CheckCommand extends BaseCommand {
                     out().println("ok    repository " + repository.name() + " at " + repository.location());
                 } catch (Exception e) {
                     failed = true;
-                    out().println("FAIL  repository " + repository.name() + ": " + e.getMessage());
+                    out().println("FAIL  repository " + repository.name() + ": " + io.stowage.Failures.describe(e));
                 }
             }
             out().flush();

@@ -158,7 +158,8 @@ class BackupFailureTest {
         Workspace ws = new Workspace(dir).job("postgres", SOURCE)
                 .property("stowage.repository.local.path", notADirectory.resolve("backups").toString());
         Workspace.Result result = ws.run("backup", "postgres");
-        assertOneErrorLine(result, 1, notADirectory.resolve("backups").toString());
+        // What is wrong with the path, not the path alone.
+        assertOneErrorLine(result, 1, "not a directory: " + notADirectory.resolve("backups"));
         Workspace.Result check = ws.run("check");
         assertThat(check.status()).isEqualTo(1);
         assertThat(check.out()).contains("FAIL  repository local");
