@@ -23,6 +23,11 @@ abstract class BaseCommand implements Callable<Integer> {
         err().flush();
     }
 
+    /** For commands that read backups: a warning for each key file others can read, as check reports them. */
+    void warnAboutExposedKeys(StowageRuntime runtime) {
+        runtime.services().encryption().exposedKeyFiles().forEach(this::warn);
+    }
+
     StowageRuntime startRuntime(boolean service) {
         top.configureLogging(service);
         return StowageRuntime.start(top.config, service);
