@@ -46,7 +46,7 @@ public final class Failures {
                 message = reason(root);
             }
         }
-        return Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " "));
+        return TerminalText.line(Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " ")));
     }
 
     /**
@@ -67,7 +67,7 @@ public final class Failures {
             return root.getClass().getName();
         }
         return message.strip().equalsIgnoreCase(NO_SPACE) ? DISK_FULL + " (" + NO_SPACE.toLowerCase(Locale.ROOT) + ")"
-                : Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " "));
+                : TerminalText.line(Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " ")));
     }
 
     private static final String NO_SPACE = "No space left on device";

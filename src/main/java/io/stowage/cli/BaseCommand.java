@@ -19,7 +19,7 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     void warn(String message) {
-        err().println("warning: " + io.stowage.Secrets.mask(message));
+        err().println("warning: " + io.stowage.TerminalText.line(io.stowage.Secrets.mask(message)));
         err().flush();
     }
 
