@@ -9,8 +9,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The top-level command: global options, and the subcommands of the command-line contract. */
-@Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = StowageCommand.Version.class,
+/**
+ * The top-level command: global options, and the subcommands of the command-line contract. Its standard help options
+ * are inherited, so that every command answers {@code --help}.
+ */
+@Command(name = "stowage", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = StowageCommand.Version.class,
         description = "Database backup and recovery: backups, catalog and restores, as Camel routes you can edit.",
         subcommands = {RunCommand.class, CheckCommand.class, BackupCommand.class, ListCommand.class,
                 RestoreCommand.class, VerifyCommand.class})
@@ -60,10 +64,13 @@ public final class StowageCommand implements Runnable {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        // Usage help is plain text: the output streams escape control characters, colours included.
+        commandLine.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
         commandLine.setParameterExceptionHandler((exception, args) -> {
             CommandLine failed = exception.getCommandLine();
-            failed.getErr().println("error: " + lowerFirst(exception.getMessage()) + " (see 'stowage "
-                    + (failed.getCommandName().equals("stowage") ? "" : failed.getCommandName() + " ") + "--help')");
+            failed.getErr().println("error: " + io.stowage.TerminalText.line(usageError(exception, failed))
+                    + " (see 'stowage " + (failed.getCommandName().equals("stowage") ? ""
+                    : failed.getCommandName() + " ") + "--help')");
             return StowageException.USAGE;
         });
         commandLine.setExecutionExceptionHandler((exception, failed, parseResult) -> {
@@ -84,6 +91,19 @@ public final class StowageCommand implements Runnable {
         }
         err.flush();
         return io.stowage.Failures.exitCode(exception);
+    }
+
+    /**
+     * A usage error in the contract's words: an unknown command named as such, picocli's own messages (which start
+     * with a capital) in lowercase.
+     */
+    private static String usageError(CommandLine.ParameterException exception, CommandLine failed) {
+        if (exception instanceof CommandLine.UnmatchedArgumentException unmatched && failed.getParent() == null
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            return "unknown command '" + unmatched.getUnmatched().get(0) + "'; HINT: the commands are "
+                    + String.join(", ", failed.getSubcommands().keySet());
+        }
+        return lowerFirst(exception.getMessage());
     }
 
     private static String lowerFirst(String message) {
