@@ -171,4 +171,31 @@ class AlertDeliveryTest {
         assertThat(ManifestCodec.JSON.readTree(slack.get(1).body()).get("text").asText())
                 .startsWith(":white_check_mark: Backup succeeded: postgres (full)");
     }
+
+    @Test
+    void should_drop_an_alert_the_channel_refuses_for_good_instead_of_holding_back_the_next() throws Exception {
+        receiver = new HttpReceiver();
+        receiver.status(400);
+        Workspace ws = workspace(receiver.port(), ThrowawayPostgres.freePort());
+        Workspace.Result failed = ws.run("backup", "postgres");
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(1);
+        assertThat(failed.err()).as(failed.toString())
+                .contains("warning: the slack alert for job postgres (full backup failed) was dropped: slack refused "
+                        + "it (HTTP 400)")
+                .contains("warning: the pagerduty alert for job postgres (full backup failed) was dropped: pagerduty "
+                        + "refused it (HTTP 400)");
+        assertThat(kept()).isEmpty();
+
+        // Nothing waits behind the refused alerts: the next ones go out at once.
+        receiver.status(200);
+        receiver.clear();
+        ws.job("postgres", SOURCE);
+        Workspace.Result good = ws.run("backup", "postgres");
+        assertThat(good.status()).as(good.toString()).isZero();
+        assertThat(good.err()).as(good.toString()).isEmpty();
+        assertThat(receiver.requests(PAGERDUTY)).hasSize(1);
+        assertThat(ManifestCodec.JSON.readTree(receiver.requests(PAGERDUTY).get(0).body()).get("event_action")
+                .asText()).isEqualTo("resolve");
+        assertThat(receiver.requests(SLACK)).hasSize(1);
+    }
 }
