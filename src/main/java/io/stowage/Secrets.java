@@ -22,6 +22,19 @@ public final class Secrets {
         }
     }
 
+    /** Whether {@code text} holds a known secret. */
+    public static boolean contains(String text) {
+        if (text == null) {
+            return false;
+        }
+        for (String value : VALUES) {
+            if (text.contains(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static String mask(String text) {
         if (text == null) {
             return null;

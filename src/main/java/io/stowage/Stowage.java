@@ -12,8 +12,18 @@ public final class Stowage {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs one command and returns its exit status; used by main and by tests, which capture the output. */
+    /**
+     * Runs one command and returns its exit status; used by main and by tests, which capture the output. Both
+     * streams escape control characters: what a command prints may hold names and ids that came from outside.
+     */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        return StowageCommand.commandLine(out, err).execute(args);
+        PrintWriter safeOut = new PrintWriter(TerminalText.escaping(out), true);
+        PrintWriter safeErr = new PrintWriter(TerminalText.escaping(err), true);
+        try {
+            return StowageCommand.commandLine(safeOut, safeErr).execute(args);
+        } finally {
+            safeOut.flush();
+            safeErr.flush();
+        }
     }
 }

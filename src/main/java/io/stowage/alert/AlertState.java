@@ -1,6 +1,7 @@
 package io.stowage.alert;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.stowage.Failures;
 import io.stowage.catalog.ManifestCodec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ public final class AlertState {
             try {
                 open.addAll(ManifestCodec.JSON.readValue(file.toFile(), new TypeReference<Set<String>>() { }));
             } catch (IOException e) {
-                LOG.warn("cannot read alert state {}: {}; starting with no open alerts", file, e.getMessage());
+                LOG.warn("cannot read alert state {}: {}; starting with no open alerts", file, Failures.reason(e));
             }
         }
     }
@@ -55,7 +56,7 @@ public final class AlertState {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            LOG.warn("cannot save alert state {}: {}", file, e.getMessage());
+            LOG.warn("cannot save alert state {}: {}", file, Failures.describe(e));
         }
     }
 }

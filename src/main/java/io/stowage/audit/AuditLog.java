@@ -6,6 +6,8 @@ import io.stowage.catalog.ManifestCodec;
 import io.stowage.repository.Repository;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +37,17 @@ public final class AuditLog {
 
     private final Path localRoot;
     private final List<Repository> others;
+    private final java.time.Clock clock;
 
     public AuditLog(Path localRoot, List<Repository> others) {
+        this(localRoot, others, java.time.Clock.systemUTC());
+    }
+
+    /** With a clock of the caller's (tests: a day file that does not change at midnight). */
+    public AuditLog(Path localRoot, List<Repository> others, java.time.Clock clock) {
         this.localRoot = localRoot;
         this.others = List.copyOf(others);
+        this.clock = clock;
     }
 
     /** One audited operation. Null fields are written as null. */
@@ -45,7 +55,7 @@ public final class AuditLog {
     }
 
     public void record(Entry entry) {
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         ObjectNode line = ManifestCodec.JSON.createObjectNode();
         line.put("time", now.toString());
         line.put("user", System.getProperty("user.name"));
@@ -66,13 +76,9 @@ public final class AuditLog {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            Path file = dir.resolve(DAY.format(now) + ".jsonl");
-            if (!Files.exists(file)) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            }
-            Files.writeString(file, json + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            append(dir.resolve(DAY.format(now) + ".jsonl"), (json + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot write the audit log in {}: {}", localRoot, e.getMessage());
+            LOG.warn("cannot write the audit log in {}: {}", localRoot, io.stowage.Failures.describe(e));
         }
         String key = "audit/" + DAY.format(now) + "/" + TIME.format(now) + "-" + entry.command() + "-"
                 + UUID.randomUUID() + ".json";
@@ -81,8 +87,36 @@ public final class AuditLog {
             try {
                 repository.write(key, out -> out.write(bytes));
             } catch (IOException | RuntimeException e) {
-                LOG.warn("cannot write the audit log to repository {}: {}", repository.name(), e.getMessage());
+                LOG.warn("cannot write the audit log to repository {}: {}", repository.name(), io.stowage.Failures.describe(e));
             }
+        }
+    }
+
+    /**
+     * Appends one line with one write, made durable. A line cut short before (a full disk, a crash) has no line end,
+     * and appending to it would glue this record to its remnant: this one then starts on a line of its own.
+     */
+    private static void append(Path file, byte[] line) throws IOException {
+        boolean fresh = true;
+        if (Files.exists(file)) {
+            try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = reader.size();
+                ByteBuffer last = ByteBuffer.allocate(1);
+                fresh = size == 0 || reader.read(last, size - 1) == 1 && last.get(0) == '\n';
+            }
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(line.length + (fresh ? 0 : 1));
+        if (!fresh) {
+            bytes.put((byte) '\n');
+        }
+        bytes.put(line).flip();
+        try (FileChannel out = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------")))) {
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(false);
         }
     }
 

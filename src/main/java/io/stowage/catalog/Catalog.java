@@ -60,7 +60,7 @@ public final class Catalog {
             try {
                 keys = backupKeys(repository, job);
             } catch (IOException | StowageException e) {
-                warnings.accept("repository '" + repository.name() + "' skipped: " + e.getMessage());
+                warnings.accept("repository '" + repository.name() + "' skipped: " + io.stowage.Failures.describe(e));
                 continue;
             }
             for (String key : keys) {

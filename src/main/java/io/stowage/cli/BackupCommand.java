@@ -12,8 +12,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code backup JOB [--type full|diff|incr]}: one backup now, through the job's route; prints the new id last. */
-@Command(name = "backup", description = "Take one backup of JOB now; the last line printed is the new backup's id.")
+/**
+ * {@code backup JOB [--type full|diff|incr]}: one backup now, through the job's route; on success prints the new id
+ * last, on failure nothing on stdout.
+ */
+@Command(name = "backup", description = "Take one backup of JOB now; when it succeeds, the last line on stdout is the "
+        + "new backup's id.")
 final class BackupCommand extends BaseCommand {
     @Parameters(paramLabel = "JOB", description = "The job, as named in routes/.")
     String jobName;
@@ -39,14 +43,19 @@ final class BackupCommand extends BaseCommand {
                 e.getIn().setHeader(StowageServices.TRIGGER_HEADER, "command");
             });
             BackupRun run = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
+            @SuppressWarnings("unchecked")
+            java.util.List<String> alertWarnings = exchange.getProperty(StowageServices.ALERT_WARNINGS_PROPERTY,
+                    java.util.List.class);
+            if (alertWarnings != null) {
+                alertWarnings.forEach(this::warn);
+            }
+            // The backup's own outcome, as stowage:outcome recorded it: never an exception that sending an alert
+            // left behind (EXCEPTION_CAUGHT belongs to whichever doCatch ran last).
             Throwable failure = exchange.getException() != null ? exchange.getException()
-                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+                    : exchange.getProperty(StowageServices.FAILURE_PROPERTY, Throwable.class);
             if (failure != null) {
-                // A backup complete somewhere still gets its id printed: the operator needs it.
-                if (run != null && !run.completeIn().isEmpty()) {
-                    out().println(run.id());
-                    out().flush();
-                }
+                // Nothing on stdout: its last line is a new backup's id only when the backup succeeded. A backup
+                // complete in some repositories while a copy failed is named in the error line.
                 throw wrap(failure, job);
             }
             if (run == null) {

@@ -19,8 +19,13 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     void warn(String message) {
-        err().println("warning: " + io.stowage.Secrets.mask(message));
+        err().println("warning: " + io.stowage.TerminalText.line(io.stowage.Secrets.mask(message)));
         err().flush();
+    }
+
+    /** For commands that read backups: a warning for each key file others can read, as check reports them. */
+    void warnAboutExposedKeys(StowageRuntime runtime) {
+        runtime.services().encryption().exposedKeyFiles().forEach(this::warn);
     }
 
     StowageRuntime startRuntime(boolean service) {

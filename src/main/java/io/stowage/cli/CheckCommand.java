@@ -44,7 +44,7 @@ final class CheckCommand extends BaseCommand {
                     out().println("ok    repository " + repository.name() + " at " + repository.location());
                 } catch (Exception e) {
                     failed = true;
-                    out().println("FAIL  repository " + repository.name() + ": " + e.getMessage());
+                    out().println("FAIL  repository " + repository.name() + ": " + io.stowage.Failures.describe(e));
                 }
             }
             out().flush();
@@ -80,10 +80,10 @@ final class CheckCommand extends BaseCommand {
     }
 
     /**
-     * The passphrase, when one is configured: its file's permissions, and whether this JVM may use the memory its
-     * key derivation needs (a FAIL: every backup would fail). Then warns about backups that only keys no longer
-     * configured can read, or that are passphrase-protected while no passphrase is configured: if those keys (or that
-     * passphrase) are lost, so are the backups.
+     * The passphrase, when one is configured: whether this JVM may use the memory its key derivation needs (a FAIL:
+     * every backup would fail). Then warns about key files (passphrase, identity) that others can read, and about
+     * backups that only keys no longer configured can read, or that are passphrase-protected while no passphrase is
+     * configured: if those keys (or that passphrase) are lost, so are the backups.
      */
     private boolean checkEncryptionKeys(StowageRuntime runtime, List<io.stowage.catalog.CatalogEntry> entries) {
         io.stowage.crypto.AgeKeys keys = runtime.services().encryption();
@@ -101,19 +101,11 @@ final class CheckCommand extends BaseCommand {
                 out().println("ok    encryption: passphrase from " + keys.passphraseFile() + " (age scrypt, work factor "
                         + "2^" + keys.workFactor() + ")");
             }
-            try {
-                java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions =
-                        java.nio.file.Files.getPosixFilePermissions(keys.passphraseFile());
-                if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-                    out().println("WARN  passphrase file " + keys.passphraseFile() + " is readable by others ("
-                            + java.nio.file.attribute.PosixFilePermissions.toString(permissions) + "); HINT: chmod 600 "
-                            + keys.passphraseFile());
-                }
-            } catch (java.io.IOException | UnsupportedOperationException e) {
-                // Read at start already; a file system without POSIX permissions has nothing to warn about.
-            }
         } else if (!keys.recipients().isEmpty()) {
             out().println("ok    encryption: to " + keys.recipients().size() + " age recipient(s)");
+        }
+        for (String exposed : keys.exposedKeyFiles()) {
+            out().println("WARN  " + exposed);
         }
         java.util.List<String> current = keys.recipients();
         for (io.stowage.catalog.CatalogEntry entry : entries) {

@@ -87,6 +87,7 @@ final class RestoreCommand extends BaseCommand {
         }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            warnAboutExposedKeys(runtime);
             long started = System.nanoTime();
             io.stowage.restore.PhysicalRestore.Result result = audited(runtime, job, () ->
                     new io.stowage.restore.PhysicalRestore(runtime.services(), this::warn).restore(job,
@@ -114,6 +115,7 @@ final class RestoreCommand extends BaseCommand {
         io.stowage.engine.postgresql.TableName name = io.stowage.engine.postgresql.TableName.parse(table);
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            warnAboutExposedKeys(runtime);
             io.stowage.restore.TableRestore restore = new io.stowage.restore.TableRestore(runtime.services(), this::warn,
                     ownership());
             io.stowage.restore.TableRestore.Result result = audited(runtime, job, () -> {
@@ -160,6 +162,7 @@ final class RestoreCommand extends BaseCommand {
         }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            warnAboutExposedKeys(runtime);
             LogicalRestore.Result result = audited(runtime, job, () -> new LogicalRestore(runtime.services(),
                     this::warn).restore(job, backup, targetDatabase, force, ownership()), r -> r.backup().id());
             out().printf("restored backup %s of job %s from repository %s into database %s (%.1f s)%n",

@@ -9,8 +9,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The top-level command: global options, and the subcommands of the command-line contract. */
-@Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = StowageCommand.Version.class,
+/**
+ * The top-level command: global options, and the subcommands of the command-line contract. Its standard help options
+ * are inherited, so that every command answers {@code --help}.
+ */
+@Command(name = "stowage", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = StowageCommand.Version.class,
         description = "Database backup and recovery: backups, catalog and restores, as Camel routes you can edit.",
         subcommands = {RunCommand.class, CheckCommand.class, BackupCommand.class, ListCommand.class,
                 RestoreCommand.class, VerifyCommand.class})
@@ -47,6 +51,7 @@ public final class StowageCommand implements Runnable {
         String root = verbose ? "INFO" : service ? "WARN" : "OFF";
         System.setProperty("stowage.log.app", app);
         System.setProperty("stowage.log.root", root);
+        System.setProperty(io.stowage.runtime.LogLinePrefix.COMMAND, Boolean.toString(!service && !verbose));
         org.slf4j.ILoggerFactory factory = org.slf4j.LoggerFactory.getILoggerFactory();
         if (factory instanceof ch.qos.logback.classic.LoggerContext context) {
             context.getLogger("io.stowage").setLevel(ch.qos.logback.classic.Level.toLevel(app));
@@ -59,10 +64,13 @@ public final class StowageCommand implements Runnable {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        // Usage help is plain text: the output streams escape control characters, colours included.
+        commandLine.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
         commandLine.setParameterExceptionHandler((exception, args) -> {
             CommandLine failed = exception.getCommandLine();
-            failed.getErr().println("error: " + lowerFirst(exception.getMessage()) + " (see 'stowage "
-                    + (failed.getCommandName().equals("stowage") ? "" : failed.getCommandName() + " ") + "--help')");
+            failed.getErr().println("error: " + io.stowage.TerminalText.line(usageError(exception, failed))
+                    + " (see 'stowage " + (failed.getCommandName().equals("stowage") ? ""
+                    : failed.getCommandName() + " ") + "--help')");
             return StowageException.USAGE;
         });
         commandLine.setExecutionExceptionHandler((exception, failed, parseResult) -> {
@@ -83,6 +91,19 @@ public final class StowageCommand implements Runnable {
         }
         err.flush();
         return io.stowage.Failures.exitCode(exception);
+    }
+
+    /**
+     * A usage error in the contract's words: an unknown command named as such, picocli's own messages (which start
+     * with a capital) in lowercase.
+     */
+    private static String usageError(CommandLine.ParameterException exception, CommandLine failed) {
+        if (exception instanceof CommandLine.UnmatchedArgumentException unmatched && failed.getParent() == null
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().get(0).startsWith("-")) {
+            return "unknown command '" + unmatched.getUnmatched().get(0) + "'; HINT: the commands are "
+                    + String.join(", ", failed.getSubcommands().keySet());
+        }
+        return lowerFirst(exception.getMessage());
     }
 
     private static String lowerFirst(String message) {

@@ -25,6 +25,7 @@ final class VerifyCommand extends BaseCommand {
     public Integer call() throws Exception {
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            warnAboutExposedKeys(runtime);
             Verification.Outcome outcome = new Verification(runtime.services(), this::warn).run(job, backup);
             if (!outcome.passed()) {
                 throw outcome.failure();

@@ -101,7 +101,7 @@ public final class AgeEncryption {
             }
             return identities;
         } catch (IOException e) {
-            throw new StowageException("cannot read age identity file " + file + ": " + e.getMessage());
+            throw new StowageException("cannot read age identity file " + file + ": " + io.stowage.Failures.reason(e));
         }
     }
 

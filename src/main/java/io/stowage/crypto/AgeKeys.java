@@ -100,6 +100,34 @@ public final class AgeKeys {
         return identityFile;
     }
 
+    /**
+     * The key files (passphrase, identity) that other users than Stowage's may read, one warning each with the
+     * command that fixes it. A file that cannot be read at all is reported where it is read.
+     */
+    public List<String> exposedKeyFiles() {
+        List<String> warnings = new java.util.ArrayList<>();
+        exposed("passphrase file", passphraseFile, warnings);
+        exposed("age identity file", identityFile, warnings);
+        return warnings;
+    }
+
+    private static void exposed(String what, Path file, List<String> warnings) {
+        if (file == null) {
+            return;
+        }
+        try {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions =
+                    java.nio.file.Files.getPosixFilePermissions(file);
+            if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                warnings.add(what + " " + file + " is readable by others ("
+                        + java.nio.file.attribute.PosixFilePermissions.toString(permissions) + "); HINT: chmod 600 "
+                        + file);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // Missing or unreadable: the restore that reads it says so; no POSIX permissions: nothing to warn about.
+        }
+    }
+
     /** The scrypt work factor (log2 N) of new passphrase-protected files. */
     public int workFactor() {
         return workFactor;

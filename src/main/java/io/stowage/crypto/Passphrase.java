@@ -34,7 +34,7 @@ public final class Passphrase {
             bytes = in.readNBytes(MAX_BYTES + 1);
         } catch (IOException e) {
             throw StowageException.usage("cannot read the passphrase file " + file + " (AGE_PASSPHRASE_FILE): "
-                    + e.getClass().getSimpleName() + "; HINT: point AGE_PASSPHRASE_FILE at a readable file holding the "
+                    + io.stowage.Failures.reason(e) + "; HINT: point AGE_PASSPHRASE_FILE at a readable file holding the "
                     + "passphrase");
         }
         if (bytes.length > MAX_BYTES) {

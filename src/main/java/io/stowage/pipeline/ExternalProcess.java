@@ -42,7 +42,7 @@ public final class ExternalProcess implements AutoCloseable {
      */
     public static ExternalProcess start(List<String> command, Map<String, String> environment, boolean stdinFromCaller) {
         ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().putAll(environment);
+        ChildEnvironment.prepare(builder.environment(), environment);
         if (!stdinFromCaller) {
             builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         }

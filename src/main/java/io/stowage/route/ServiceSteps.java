@@ -22,6 +22,8 @@ final class ServiceSteps {
     static final String EVENT = "StowageEvent";
     static final String SEND_SLACK = "StowageSendSlack";
     static final String SEND_PAGERDUTY = "StowageSendPagerDuty";
+    /** Channel to why, for the alerts of the current event that could not be kept in the outbox. */
+    static final String UNKEPT = "StowageUnkeptAlerts";
     private static final Logger LOG = LoggerFactory.getLogger(ServiceSteps.class);
 
     private ServiceSteps() {
@@ -66,17 +68,30 @@ final class ServiceSteps {
             services.audit().record(new io.stowage.audit.AuditLog.Entry("backup", jobName, backupId,
                     success ? "success" : "failure", event.duration(), event.error()));
             if (!success) {
-                LOG.error("backup of job {} ({}) failed after {} attempt(s): {}", jobName, type, attempts, event.error());
+                // The backup's own failure, kept apart from EXCEPTION_CAUGHT, which any later doCatch overwrites.
+                exchange.setProperty(StowageServices.FAILURE_PROPERTY,
+                        failure != null ? failure : new StowageException("backup of job '" + jobName + "' failed"));
+                if (!command(exchange)) {
+                    // A command reports the failure itself, in its one error line.
+                    LOG.error("backup of job {} ({}) failed after {} attempt(s): {}", jobName, type, attempts,
+                            event.error());
+                }
             }
             exchange.setProperty(EVENT, event);
             exchange.getIn().setBody(event);
         }
     }
 
+    /** Whether the exchange is a backup run from the command line, which prints its own error and warnings. */
+    static boolean command(Exchange exchange) {
+        return "command".equals(exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, String.class));
+    }
+
     /**
-     * {@code stowage:alert-plan}: decides where the event in the body goes. Failures and staleness always go to
-     * Slack and open a PagerDuty incident; a success goes to Slack when notify-success is on (globally or for the
-     * job) or when it ends an open alert, and resolves the PagerDuty incident only if one is open.
+     * {@code stowage:alert-plan}: decides where the event in the body goes, and keeps an alert for each of those
+     * channels in the outbox, for {@code stowage:alert-send}. Failures and staleness always go to Slack and open a
+     * PagerDuty incident; a success goes to Slack when notify-success is on (globally or for the job) or when it
+     * ends an open alert, and resolves the PagerDuty incident only if one is open.
      */
     static final class AlertPlan implements Step {
         AlertPlan(Map<String, String> parameters) {
@@ -95,6 +110,7 @@ final class ServiceSteps {
                 slack = settings.slack() && notifySuccess(services, settings, event);
                 exchange.getIn().setHeader(SEND_SLACK, slack);
                 exchange.getIn().setHeader(SEND_PAGERDUTY, false);
+                keep(exchange, services, event, slack, false);
                 return;
             }
             if (event.kind().bad()) {
@@ -109,6 +125,23 @@ final class ServiceSteps {
             }
             exchange.getIn().setHeader(SEND_SLACK, slack);
             exchange.getIn().setHeader(SEND_PAGERDUTY, pagerDuty);
+            keep(exchange, services, event, slack, pagerDuty);
+        }
+
+        private static void keep(Exchange exchange, StowageServices services, BackupEvent event, boolean slack,
+                                 boolean pagerDuty) {
+            Map<String, String> unkept = new java.util.LinkedHashMap<>();
+            for (String channel : slack && pagerDuty ? List.of("slack", "pagerduty") : slack ? List.of("slack")
+                    : pagerDuty ? List.of("pagerduty") : List.<String>of()) {
+                try {
+                    services.alertOutbox().keep(channel, event);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // Not kept (the local repository cannot be written): alert-send still tries it once, directly.
+                    LOG.debug("cannot keep the {} alert in {}", channel, services.alertOutbox().directory(), e);
+                    unkept.put(channel, Failures.describe(e));
+                }
+            }
+            exchange.setProperty(UNKEPT, unkept);
         }
     }
 
@@ -244,7 +277,10 @@ final class ServiceSteps {
         }
     }
 
-    /** {@code stowage:alert-failed?channel=slack}: an alert that could not be sent is logged, never fatal. */
+    /**
+     * {@code stowage:alert-failed?channel=slack}: for route files from before the outbox ({@code stowage:alert-send}),
+     * whose notify route sends in a {@code doTry}: an alert that could not be sent is logged, never fatal.
+     */
     static final class AlertFailed implements Step {
         private final String channel;
 

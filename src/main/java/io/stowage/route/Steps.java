@@ -24,6 +24,7 @@ final class Steps {
             Map.entry("alert-plan", ServiceSteps.AlertPlan::new),
             Map.entry("slack-message", ServiceSteps.SlackMessage::new),
             Map.entry("pagerduty-event", ServiceSteps.PagerDutyEvent::new),
+            Map.entry("alert-send", AlertSendStep::new),
             Map.entry("alert-failed", ServiceSteps.AlertFailed::new),
             Map.entry("staleness", ServiceSteps.Staleness::new),
             Map.entry("verify-all", ServiceSteps.VerifyAll::new));

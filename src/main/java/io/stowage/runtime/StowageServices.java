@@ -19,12 +19,17 @@ public final class StowageServices {
     public static final String BEAN = "stowage";
     /** Header naming what started a backup: {@code command}, {@code schedule} or {@code catch-up}. */
     public static final String TRIGGER_HEADER = "StowageTrigger";
+    /** Exchange property: the backup's own failure, set by {@code stowage:outcome}; absent after a success. */
+    public static final String FAILURE_PROPERTY = "StowageFailure";
+    /** Exchange property: lines about alerts a backup command could not send, for it to print as warnings. */
+    public static final String ALERT_WARNINGS_PROPERTY = "StowageAlertWarnings";
 
     private final Repositories repositories;
     private final Catalog catalog;
     private final AuditLog audit;
     private final AlertSettings alertSettings;
     private final AlertState alertState;
+    private final io.stowage.alert.AlertOutbox alertOutbox;
     private final int retryAttempts;
     private volatile BackupMetrics metrics = new BackupMetrics(null);
     private volatile io.stowage.crypto.AgeKeys encryption = io.stowage.crypto.AgeKeys.none();
@@ -45,6 +50,7 @@ public final class StowageServices {
                 repositories.all().stream().filter(r -> r != repositories.local()).toList());
         this.alertSettings = alertSettings;
         this.alertState = new AlertState(repositories.local().root().resolve(".alerts.json"));
+        this.alertOutbox = new io.stowage.alert.AlertOutbox(repositories.local().root().resolve(".alerts-outbox"));
         this.retryAttempts = Math.max(1, retryAttempts);
     }
 
@@ -99,6 +105,11 @@ public final class StowageServices {
 
     public AlertState alertState() {
         return alertState;
+    }
+
+    /** Alerts waiting to be sent (Slack or PagerDuty could not be reached), beside the alert state. */
+    public io.stowage.alert.AlertOutbox alertOutbox() {
+        return alertOutbox;
     }
 
     public BackupMetrics metrics() {

@@ -82,6 +82,41 @@ class AgeEncryptionTest {
     }
 
     @Test
+    void should_warn_about_an_identity_file_others_can_read_and_say_what_is_wrong_with_a_missing_one()
+            throws Exception {
+        ThrowawayPostgres pg = ThrowawayPostgres.get();
+        SampleDatabase.createManyTypes(pg, "age_exposed");
+        Key key = keygen("exposed");
+        Workspace ws = new Workspace(dir).job("postgres", "age_exposed")
+                .property("stowage.encryption.recipients", key.recipient())
+                .property("stowage.encryption.identity-file", key.identity().toString());
+        assertThat(ws.run("backup", "postgres").status()).isZero();
+        Files.setPosixFilePermissions(key.identity(), java.nio.file.attribute.PosixFilePermissions.fromString(
+                "rw-r--r--"));
+        String warning = "age identity file " + key.identity() + " is readable by others (rw-r--r--); HINT: chmod 600 "
+                + key.identity();
+
+        Workspace.Result check = ws.run("check");
+        assertThat(check.out()).as(check.toString()).contains("WARN  " + warning);
+        Workspace.Result restore = ws.run("restore", "postgres", "--target-database", "age_exposed_copy");
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        assertThat(restore.err().lines().toList()).as(restore.toString()).containsExactly("warning: " + warning);
+        pg.dropDatabase("age_exposed_copy");
+        Workspace.Result verify = ws.run("verify", "postgres");
+        assertThat(verify.status()).as(verify.toString()).isZero();
+        assertThat(verify.err()).as(verify.toString()).contains("warning: " + warning);
+
+        // A missing identity file: the error line says what is wrong with it, not only its path.
+        Path missing = dir.resolve("no-such.key");
+        Workspace.Result refused = ws.property("stowage.encryption.identity-file", missing.toString())
+                .run("restore", "postgres", "--target-database", "age_missing");
+        assertThat(refused.status()).isEqualTo(1);
+        assertThat(refused.err().strip()).as(refused.toString()).isEqualTo("error: cannot read age identity file "
+                + missing + ": no such file or directory");
+        pg.dropDatabase("age_exposed");
+    }
+
+    @Test
     void should_encrypt_backups_to_the_recipients_and_restore_them_with_the_identity() throws Exception {
         ThrowawayPostgres pg = ThrowawayPostgres.get();
         SampleDatabase.createManyTypes(pg, "age_source");

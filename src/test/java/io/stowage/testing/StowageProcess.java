@@ -19,6 +19,8 @@ public final class StowageProcess {
     public static ProcessBuilder builder(Path workDir, Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                // The shipped logging, as an operator gets it, not the tests' logback-test.xml on this class path.
+                "-Dlogback.configurationFile=logback.xml",
                 "-cp", System.getProperty("java.class.path"), "io.stowage.Stowage"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());

@@ -132,7 +132,7 @@ public final class WalReceiver implements AutoCloseable {
                 removeInterruptedPartials();
                 ProcessBuilder builder = new ProcessBuilder(stream).redirectErrorStream(true)
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-                builder.environment().putAll(environment());
+                io.stowage.pipeline.ChildEnvironment.prepare(builder.environment(), environment());
                 synchronized (this) {
                     if (stopping) {
                         return;
@@ -228,7 +228,7 @@ public final class WalReceiver implements AutoCloseable {
         try {
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            builder.environment().putAll(environment());
+            io.stowage.pipeline.ChildEnvironment.prepare(builder.environment(), environment());
             Process started = builder.start();
             String last = "";
             for (String line : new String(started.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {

@@ -7,6 +7,7 @@ import io.stowage.catalog.ManifestCodec;
 import io.stowage.testing.FlakyTcpProxy;
 import io.stowage.testing.S3TestServer;
 import io.stowage.testing.SampleDatabase;
+import io.stowage.testing.StowageProcess;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.net.URI;
@@ -81,6 +82,34 @@ class BackupFailureTest {
     }
 
     @Test
+    void should_print_only_the_error_line_when_a_backup_fails_in_its_own_process() throws Exception {
+        int closed = ThrowawayPostgres.freePort();
+        Workspace ws = new Workspace(dir).job("postgres", SOURCE, "port", Integer.toString(closed));
+        Workspace.Result result = StowageProcess.run(dir, java.util.Map.of(), "--config",
+                ws.writeConfiguration().toString(), "backup", "postgres");
+        assertThat(result.status()).as(result.toString()).isEqualTo(1);
+        assertThat(result.out()).as(result.toString()).isEmpty();
+        assertThat(result.err().lines().toList()).as(result.toString()).containsExactly("error: backup of job "
+                + "'postgres' failed: cannot connect to PostgreSQL at 127.0.0.1:" + closed + " (database '" + SOURCE
+                + "', user '" + ThrowawayPostgres.USER + "'): Connection to 127.0.0.1:" + closed + " refused. Check "
+                + "that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.; "
+                + "HINT: is the server running, and are PGHOST and PGPORT right?");
+
+        // What else went wrong on the way (here: the audit line cannot be written either) is a warning line, in
+        // the same form, before the error line: never a log line with a time stamp and a class name.
+        Path notADirectory = Files.writeString(dir.resolve("plain-file"), "x");
+        ws.property("stowage.repository.local.path", notADirectory.resolve("backups").toString());
+        Workspace.Result unwritable = StowageProcess.run(dir, java.util.Map.of(), "--config",
+                ws.writeConfiguration().toString(), "backup", "postgres");
+        List<String> lines = unwritable.err().lines().toList();
+        assertThat(unwritable.status()).as(unwritable.toString()).isEqualTo(1);
+        assertThat(lines.get(lines.size() - 1)).as(unwritable.toString()).startsWith("error: backup of job 'postgres' "
+                + "failed: ");
+        assertThat(lines.subList(0, lines.size() - 1)).as(unwritable.toString()).isNotEmpty()
+                .allMatch(l -> l.startsWith("warning: ")).anyMatch(l -> l.contains("audit log"));
+    }
+
+    @Test
     void should_fail_clearly_and_never_retry_on_a_wrong_password() throws Exception {
         Workspace ws = new Workspace(dir).job("postgres", SOURCE, "password", "not-the-password");
         Workspace.Result result = ws.run("backup", "postgres");
@@ -129,7 +158,8 @@ class BackupFailureTest {
         Workspace ws = new Workspace(dir).job("postgres", SOURCE)
                 .property("stowage.repository.local.path", notADirectory.resolve("backups").toString());
         Workspace.Result result = ws.run("backup", "postgres");
-        assertOneErrorLine(result, 1, notADirectory.resolve("backups").toString());
+        // What is wrong with the path, not the path alone.
+        assertOneErrorLine(result, 1, "not a directory: " + notADirectory.resolve("backups"));
         Workspace.Result check = ws.run("check");
         assertThat(check.status()).isEqualTo(1);
         assertThat(check.out()).contains("FAIL  repository local");
@@ -140,7 +170,13 @@ class BackupFailureTest {
         Workspace ws = new Workspace(dir).job("postgres", SOURCE).s3("no-such-bucket-here", "");
         Workspace.Result result = ws.run("backup", "postgres");
         assertOneErrorLine(result, 1, "is complete in 'local'", "bucket 'no-such-bucket-here' does not exist");
-        String id = result.lastLine();
+        // The last line on stdout is a new backup's id only when the backup succeeded; the error line names the
+        // backup that is complete in the local repository.
+        assertThat(result.out()).as(result.toString()).isEmpty();
+        java.util.regex.Matcher named = java.util.regex.Pattern.compile("backup (\\d{8}T\\d{6}Z-F) is complete in "
+                + "'local'").matcher(result.err());
+        assertThat(named.find()).as(result.err()).isTrue();
+        String id = named.group(1);
         JsonNode listed = list(ws);
         assertThat(listed).hasSize(1);
         assertThat(listed.get(0).get("id").asText()).isEqualTo(id);
