@@ -80,6 +80,9 @@ public final class Settings {
             flagKey("stowage.alert.slack.notify-success", "false"),
             textKey("stowage.alert.pagerduty.routing-key"),
             textKey("stowage.alert.pagerduty.url"),
+            numberKey("stowage.alert.retry.check-interval-ms", 10_000, 1, Long.MAX_VALUE),
+            numberKey("stowage.alert.retry.delay-ms", 30_000, 1, Long.MAX_VALUE),
+            numberKey("stowage.alert.retry.max-delay-ms", 900_000, 1, Long.MAX_VALUE),
             pathKey("stowage.scratch.path", null),
             // Set by the runtime for its routes, not by operators.
             flagKey("stowage.service", "false"),
