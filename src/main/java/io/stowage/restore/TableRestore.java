@@ -123,14 +123,34 @@ public final class TableRestore {
         }
     }
 
+    /**
+     * The archive's table of contents with the exact names of its entries: two reads of the archive's head, one
+     * for the list and its dependencies, one for the headers that name each entry.
+     */
+    private static RestoreList tableOfContents(PgRestore tools, ArchiveSource archive) throws IOException {
+        List<String> list;
+        try (InputStream in = archive.open()) {
+            list = tools.list(in);
+        }
+        try (InputStream in = archive.open()) {
+            return RestoreList.parse(list, tools.headers(in));
+        }
+    }
+
+    /** The SQL of one schema entry of the archive. */
+    private static String script(PgRestore tools, ArchiveSource archive, RestoreList toc, RestoreList.Entry entry) {
+        try (InputStream in = archive.open()) {
+            return tools.script(in, toc.listFile(List.of(entry)));
+        } catch (IOException e) {
+            throw new StowageException("cannot read entry " + entry.id() + " of the archive: " + e.getMessage(), e);
+        }
+    }
+
     private Result restore(PgConnection connection, ArchiveSource archive, String from, CatalogEntry entry,
                            TableName table, String target, boolean force, long started) throws IOException {
         PgRestore tools = new PgRestore(connection);
-        RestoreList toc;
-        try (InputStream in = archive.open()) {
-            toc = RestoreList.parse(tools.list(in));
-        }
-        RestoreList.Selection selection = toc.select(table);
+        RestoreList toc = tableOfContents(tools, archive);
+        RestoreList.Selection selection = toc.select(table, e -> script(tools, archive, toc, e));
         if (selection == null) {
             throw new StowageException("table " + table + " is not in " + from);
         }
@@ -160,23 +180,25 @@ public final class TableRestore {
             before.add("CREATE SCHEMA IF NOT EXISTS " + TableName.quote(table.schema()));
         }
         List<RestoreList.Entry> chosen = new ArrayList<>(selection.entries());
-        for (RestoreList.Entry key : selection.foreignKeys().keySet()) {
+        for (var key : selection.foreignKeys().entrySet()) {
             // The referenced table is read from the key's own SQL: an archive of one table (pg_dump --table) does
             // not list the tables its keys reference.
-            String sql;
-            try (InputStream in = archive.open()) {
-                sql = tools.script(in, toc.listFile(List.of(key)));
-            }
-            TableName other = RestoreList.referencedTable(sql);
-            boolean present = other != null && (other.equals(table)
+            TableName other = RestoreList.referencedTable(script(tools, archive, toc, key.getKey()));
+            boolean present = other != null && (selection.tables().contains(other)
                     || databaseExists && server.relationExists(other));
             if (!present) {
-                chosen.remove(key);
-                warnings.accept("foreign key " + key.tag().substring(table.name().length() + 1) + " of " + table
+                chosen.remove(key.getKey());
+                TableName on = key.getValue();
+                warnings.accept("foreign key " + key.getKey().tag().substring(on.name().length() + 1) + " of " + on
                         + " was not restored: it references " + other + ", which is not in database '" + target + "'");
             }
         }
         for (RestoreList.Entry needed : selection.needs()) {
+            if (!needed.named()) {
+                throw new StowageException("restore of table " + table + " needs entry " + needed.id() + " of " + from
+                        + ", which cannot be told apart from another entry of its table of contents; HINT: restore "
+                        + "the whole backup into another database and take the table from there");
+            }
             if (!databaseExists || !server.objectExists(needed.kind(), needed.schema(), needed.tag())) {
                 chosen.add(needed);
                 if (needed.kind().equals("SEQUENCE")) {

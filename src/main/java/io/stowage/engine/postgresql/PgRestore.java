@@ -50,31 +50,82 @@ public final class PgRestore {
      * with it, so listing a large archive costs little.
      */
     public List<String> list(InputStream archive) throws IOException {
-        List<String> command = List.of(connection.tool("pg_restore"), "--list", "--verbose");
+        return readLines(List.of(connection.tool("pg_restore"), "--list", "--verbose"), archive, line -> true);
+    }
+
+    /**
+     * The header comments of every schema entry of {@code archive} ({@code -- TOC entry ID (class C OID O)} and
+     * {@code -- Name: TAG; Type: KIND; Schema: SCHEMA; Owner: OWNER}), which name the entries exactly where
+     * {@link #list} prints names unquoted (see {@link RestoreList}). Like the list, this reads only the head of the
+     * archive: no data is asked for. Only the header lines are kept.
+     */
+    public List<String> headers(InputStream archive) throws IOException {
+        return readLines(List.of(connection.tool("pg_restore"), "--verbose", "--section=pre-data",
+                "--section=post-data", "--file=-"), archive,
+                line -> line.startsWith("-- TOC entry ") || line.startsWith("-- Name: "));
+    }
+
+    private List<String> readLines(List<String> command, InputStream archive,
+                                   java.util.function.Predicate<String> keep) throws IOException {
         try (ExternalProcess process = ExternalProcess.start(command, java.util.Map.of(), true)) {
             java.util.concurrent.CompletableFuture<List<String>> lines = java.util.concurrent.CompletableFuture
                     .supplyAsync(() -> {
                         try (java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(
                                 process.stdout(), java.nio.charset.StandardCharsets.UTF_8))) {
-                            return reader.lines().toList();
+                            return reader.lines().filter(keep).toList();
                         } catch (IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }
                     });
-            try (OutputStream stdin = process.stdin()) {
-                archive.transferTo(stdin);
-            } catch (IOException stoppedReading) {
-                // pg_restore has what it needs (or failed, which awaitSuccess reports)
-            }
+            feed(archive, process.stdin());
             process.awaitSuccess();
-            try {
-                return lines.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while listing the archive", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IOException("cannot read pg_restore's list: " + e.getCause().getMessage(), e.getCause());
+            return await(lines, "cannot read what pg_restore wrote");
+        }
+    }
+
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> result, String what) throws IOException {
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(what + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** The archive itself could not be read (damaged, or not decryptable): the restore must fail. */
+    public static final class ArchiveUnreadable extends IOException {
+        ArchiveUnreadable(IOException cause) {
+            super("cannot read the archive: " + cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * Copies {@code archive} into a tool's stdin, and closes it. A tool may stop reading once it has what it needs
+     * (pg_restore does, after the table of contents or the last entry it was asked for): a failed write ends the
+     * copy quietly, and the tool's exit status says whether it was a failure. A failed read is the archive's own
+     * failure and is thrown, whatever the tool does.
+     */
+    static void feed(InputStream archive, OutputStream stdin) throws ArchiveUnreadable {
+        byte[] buffer = new byte[1 << 16];
+        try (stdin) {
+            while (true) {
+                int n;
+                try {
+                    n = archive.read(buffer);
+                } catch (IOException e) {
+                    throw new ArchiveUnreadable(e);
+                }
+                if (n < 0) {
+                    return;
+                }
+                stdin.write(buffer, 0, n);
             }
+        } catch (ArchiveUnreadable e) {
+            throw e;
+        } catch (IOException stoppedReading) {
+            // the tool closed its end: it has what it needs, or failed, which its exit status tells
         }
     }
 
@@ -168,13 +219,9 @@ public final class PgRestore {
                                 throw new java.io.UncheckedIOException(e);
                             }
                         });
-                try (OutputStream stdin = process.stdin()) {
-                    archive.transferTo(stdin);
-                } catch (IOException stoppedReading) {
-                    // pg_restore has what it needs
-                }
+                feed(archive, process.stdin());
                 process.awaitSuccess();
-                return sql.join();
+                return await(sql, "cannot read what pg_restore wrote");
             }
         } finally {
             java.nio.file.Files.deleteIfExists(list);

@@ -102,13 +102,15 @@ public final class PostgresServer {
     }
 
     /**
-     * Whether an object an archive lists ({@code kind} FUNCTION, TYPE, DOMAIN, SEQUENCE or EXTENSION; {@code tag} as
-     * pg_restore shows it, a function with its argument types) exists in this connection's database.
+     * Whether an object an archive lists ({@code kind} FUNCTION, TYPE, DOMAIN, SEQUENCE or EXTENSION; {@code schema}
+     * and {@code tag} exactly as pg_dump names it: a function as {@code name(argument types)}, the types written as
+     * {@code format_type} writes them with an empty search_path) exists in this connection's database.
      */
     public boolean objectExists(String kind, String schema, String tag) {
         String what = "look up " + kind.toLowerCase(java.util.Locale.ROOT) + " " + schema + "." + tag;
         return switch (kind) {
-            case "FUNCTION" -> exists("SELECT 1 WHERE to_regprocedure(quote_ident(?) || '.' || ?) IS NOT NULL", what,
+            case "FUNCTION" -> exists("SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                    + " WHERE n.nspname = ? AND format('%s(%s)', p.proname, oidvectortypes(p.proargtypes)) = ?", what,
                     schema, tag);
             case "TYPE", "DOMAIN" -> exists("SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
                     + " WHERE n.nspname = ? AND t.typname = ?", what, schema, tag);
@@ -167,8 +169,12 @@ public final class PostgresServer {
         execute(sql, what);
     }
 
+    /** Whether {@code sql} returns a row; run with an empty search_path, so that names print as pg_dump prints them. */
     private boolean exists(String sql, String what, String... parameters) {
         try (Connection c = connection.open(connection.database()); PreparedStatement s = c.prepareStatement(sql)) {
+            try (Statement set = c.createStatement()) {
+                set.execute("SET search_path = ''");
+            }
             for (int i = 0; i < parameters.length; i++) {
                 s.setString(i + 1, parameters[i]);
             }
