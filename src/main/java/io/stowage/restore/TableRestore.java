@@ -173,7 +173,7 @@ public final class TableRestore {
                 referencing = server.foreignKeysReferencing(table);
                 referencing.forEach(key -> before.add(key.dropSql()));
                 before.add("DROP TABLE " + table.sql());
-                referencing.forEach(key -> after.add(key.addNotValidSql()));
+                referencing.forEach(key -> after.add(key.addBackSql()));
                 replaced = true;
             }
         } else {
@@ -211,6 +211,10 @@ public final class TableRestore {
         }
         try (InputStream in = archive.open()) {
             tools.restoreSelected(in, toc.listFile(chosen), target, before, after);
+        } catch (PgRestore.OutcomeUnknown e) {
+            throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
+                    + "' failed, and whether it was committed is unknown: " + e.getMessage() + "; HINT: look at table "
+                    + table + " in database '" + target + "' before you try again", e);
         } catch (IOException | RuntimeException e) {
             String outcome;
             if (databaseExists) {
@@ -226,14 +230,14 @@ public final class TableRestore {
             throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
                     + "' failed: " + e.getMessage() + outcome, e);
         }
-        for (PostgresServer.ForeignKey key : referencing) {
-            try {
-                server.run(key.validateSql(), "validate foreign key " + key.name() + " on " + key.table());
-            } catch (StowageException e) {
-                warnings.accept("foreign key " + key.name() + " on " + key.table() + " references " + table + " again "
-                        + "but is NOT VALID: some of its rows reference rows the restored table does not have ("
-                        + e.getMessage() + ")");
-            }
+        // Committed. The keys were validated in the transaction; those the restored rows do not satisfy stayed.
+        List<PostgresServer.ForeignKey> wereValid = referencing.stream().filter(PostgresServer.ForeignKey::validated)
+                .toList();
+        for (PostgresServer.ForeignKey key : server.notValid(wereValid)) {
+            warnings.accept("foreign key " + key.name() + " on " + key.table() + " references " + table + " again "
+                    + "but is NOT VALID: some of its rows reference rows the restored table does not have; HINT: "
+                    + "fix or remove those rows, then ALTER TABLE " + key.table() + " VALIDATE CONSTRAINT "
+                    + TableName.quote(key.name()));
         }
         return new Result(entry, table, target, replaced, !databaseExists, (System.nanoTime() - started) / 1e9);
     }

@@ -120,33 +120,55 @@ public final class PostgresServer {
         };
     }
 
-    /** A foreign key of another table that references a table: where it is, its name and its definition. */
-    public record ForeignKey(String table, String name, String definition) {
+    /**
+     * A foreign key of another table that references a table: where it is, its name, its definition (which ends
+     * with NOT VALID when it was not validated), whether it was validated, and whether the table it is on is
+     * partitioned (PostgreSQL cannot add a NOT VALID foreign key to a partitioned table).
+     */
+    public record ForeignKey(String table, String name, String definition, boolean validated, boolean partitioned) {
         /** {@code ALTER TABLE ... DROP CONSTRAINT ...}. */
         public String dropSql() {
             return "ALTER TABLE " + table + " DROP CONSTRAINT " + TableName.quote(name);
         }
 
-        /** Adds it back without checking the existing rows ({@code NOT VALID}); validation is a separate step. */
-        public String addNotValidSql() {
-            return "ALTER TABLE " + table + " ADD CONSTRAINT " + TableName.quote(name) + " " + definition
-                    + " NOT VALID";
+        /**
+         * Adds it back, in the restore's transaction: valid when the rows satisfy it, otherwise NOT VALID, so that
+         * the restore still succeeds and the caller can name it; as it was when it was NOT VALID already. On a
+         * partitioned table it can only be added valid, so rows that do not satisfy it fail the restore.
+         */
+        public String addBackSql() {
+            String add = "ALTER TABLE " + table + " ADD CONSTRAINT " + TableName.quote(name) + " " + definition;
+            if (!validated || partitioned) {
+                return add;
+            }
+            String body = "BEGIN EXECUTE " + literal(add) + "; EXCEPTION WHEN foreign_key_violation THEN EXECUTE "
+                    + literal(add + " NOT VALID") + "; END";
+            String tag = "$stowage$";
+            for (int i = 1; body.contains(tag); i++) {
+                tag = "$stowage" + i + "$";
+            }
+            return "DO " + tag + body + tag;
         }
 
-        public String validateSql() {
-            return "ALTER TABLE " + table + " VALIDATE CONSTRAINT " + TableName.quote(name);
+        private static String literal(String text) {
+            return "'" + text.replace("'", "''") + "'";
         }
     }
 
-    /** The foreign keys of other tables that reference {@code table}, with fully qualified definitions. */
+    /**
+     * The foreign keys of other tables that reference {@code table}, with fully qualified definitions. Keys that
+     * PostgreSQL cloned onto partitions are left out: they come and go with the key on the partitioned table.
+     */
     public java.util.List<ForeignKey> foreignKeysReferencing(TableName table) {
         try (Connection c = connection.open(connection.database())) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET search_path = ''"); // pg_get_constraintdef then qualifies every name
             }
             try (PreparedStatement s = c.prepareStatement("SELECT format('%I.%I', n.nspname, r.relname), k.conname,"
-                    + " pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid"
-                    + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE k.contype = 'f' AND k.conrelid <> k.confrelid"
+                    + " pg_get_constraintdef(k.oid), k.convalidated, r.relkind = 'p'"
+                    + " FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid"
+                    + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE k.contype = 'f' AND k.conparentid = 0"
+                    + " AND k.conrelid <> k.confrelid"
                     + " AND k.confrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace cn ON cn.oid = c.relnamespace"
                     + " WHERE cn.nspname = ? AND c.relname = ?) ORDER BY 1, 2")) {
                 s.setString(1, table.schema());
@@ -154,13 +176,55 @@ public final class PostgresServer {
                 java.util.List<ForeignKey> keys = new java.util.ArrayList<>();
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        keys.add(new ForeignKey(rs.getString(1), rs.getString(2), rs.getString(3)));
+                        keys.add(new ForeignKey(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
+                                rs.getBoolean(5)));
                     }
                 }
                 return keys;
             }
         } catch (SQLException e) {
             throw failure("read the foreign keys referencing " + table, e);
+        }
+    }
+
+    /** Those of {@code keys} that are NOT VALID now. */
+    public java.util.List<ForeignKey> notValid(java.util.List<ForeignKey> keys) {
+        java.util.List<ForeignKey> found = new java.util.ArrayList<>();
+        for (ForeignKey key : keys) {
+            if (exists("SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ? AND NOT convalidated",
+                    "look up foreign key " + key.name() + " on " + key.table(), key.table(), key.name())) {
+                found.add(key);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * What the server knows of transaction {@code id}: {@code committed}, {@code aborted}, {@code in progress} (asked
+     * again until {@code waitMillis} have passed: a session whose client is gone ends soon), or null when the id is
+     * too old to know.
+     */
+    public String transactionStatus(long id, long waitMillis) {
+        long deadline = System.nanoTime() + waitMillis * 1_000_000;
+        try (Connection c = connection.open(connection.database());
+             PreparedStatement s = c.prepareStatement("SELECT txid_status(?)")) {
+            s.setLong(1, id);
+            while (true) {
+                String status;
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    status = rs.getString(1);
+                }
+                if (!"in progress".equals(status) || System.nanoTime() > deadline) {
+                    return status;
+                }
+                Thread.sleep(100);
+            }
+        } catch (SQLException e) {
+            throw failure("ask whether transaction " + id + " committed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StowageException("interrupted while asking whether transaction " + id + " committed");
         }
     }
 
