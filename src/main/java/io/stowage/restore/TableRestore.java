@@ -29,9 +29,14 @@ import java.util.function.Consumer;
  *
  * <p>An existing table is refused unless {@code force}; then, in the same transaction as the restore, the foreign
  * keys of other tables that reference it are dropped, the table is dropped (not CASCADE: a view on it makes the
- * restore fail, with nothing changed), and after the restore the foreign keys are added back, validated in a second
- * step (one that the restored rows no longer satisfy stays {@code NOT VALID}, with a warning). Foreign keys of the
- * table itself come only where the table they reference exists in the target; others are skipped, with a warning.
+ * restore fail, with nothing changed), and after the restore the foreign keys are added back, valid where the
+ * restored rows satisfy them, else {@code NOT VALID} with a warning. Foreign keys of the table itself come only
+ * where the table they reference exists in the target; others are skipped, with a warning.
+ *
+ * <p>A partitioned table is restored with its whole tree, as the backup has it (in place, the current tree is
+ * dropped with it). A partition is restored under its parent, which the target must have (else it is refused before
+ * anything is written): re-created, filled, given its indexes and constraints, and only then attached with the
+ * bounds it had, in the same transaction, so that the parent sees its rows.
  */
 public final class TableRestore {
     private final StowageServices services;
@@ -42,8 +47,18 @@ public final class TableRestore {
         this.warnings = warnings;
     }
 
-    public record Result(CatalogEntry backup, TableName table, String target, boolean replaced, boolean createdDatabase,
-                         double seconds) {
+    /**
+     * What was restored: {@code table}, a partition of {@code parent} (null if it is none) attached again, with
+     * {@code partitions} partitions of its own (0 for a table that is not partitioned).
+     */
+    public record Result(CatalogEntry backup, TableName table, TableName parent, int partitions, String target,
+                         boolean replaced, boolean createdDatabase, double seconds) {
+        /** The table, as the command's report names it. */
+        public String described() {
+            return table + (parent != null ? " (a partition of " + parent + ")" : "")
+                    + (partitions > 0 ? " (partitioned: " + partitions + (partitions == 1 ? " partition)" : " partitions)")
+                    : "");
+        }
     }
 
     /** The source of a table: something that opens the plain custom-format archive, from its start, each time. */
@@ -146,6 +161,14 @@ public final class TableRestore {
         }
     }
 
+    /** The schemas the restored tables and what they need live in, which the target must have. */
+    private static java.util.Set<String> schemasOf(RestoreList.Selection selection) {
+        java.util.Set<String> schemas = new java.util.LinkedHashSet<>();
+        selection.tables().forEach(t -> schemas.add(t.schema()));
+        selection.needs().stream().filter(e -> e.named() && e.schema() != null).forEach(e -> schemas.add(e.schema()));
+        return schemas;
+    }
+
     private Result restore(PgConnection connection, ArchiveSource archive, String from, CatalogEntry entry,
                            TableName table, String target, boolean force, long started) throws IOException {
         PgRestore tools = new PgRestore(connection);
@@ -157,29 +180,40 @@ public final class TableRestore {
         PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
         PostgresServer server = new PostgresServer(in(connection, target));
         boolean databaseExists = maintenance.databaseExists(target);
+        TableName parent = selection.parent();
+        if (parent != null && !(databaseExists && server.isPartitioned(parent))) {
+            // Without its parent a partition would be a table of its own: its rows not where the parent's users
+            // look for them. Refused before anything is written.
+            throw new StowageException("table " + table + " is a partition of " + parent + ", which is not in database '"
+                    + target + "'" + (databaseExists && server.relationExists(parent) ? " as a partitioned table" : "")
+                    + "; HINT: restore " + parent + " (it comes with every partition), or restore the partition into a "
+                    + "database that has its parent");
+        }
         List<String> before = new ArrayList<>();
         List<String> after = new ArrayList<>();
         List<PostgresServer.ForeignKey> referencing = List.of();
         boolean replaced = false;
-        if (databaseExists) {
-            if (!server.schemaExists(table.schema())) {
-                before.add("CREATE SCHEMA " + TableName.quote(table.schema()));
+        for (String schema : schemasOf(selection)) {
+            if (!databaseExists) {
+                before.add("CREATE SCHEMA IF NOT EXISTS " + TableName.quote(schema));
+            } else if (!server.schemaExists(schema)) {
+                before.add("CREATE SCHEMA " + TableName.quote(schema));
             }
-            if (server.relationExists(table)) {
-                if (!force) {
-                    throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: "
-                            + "add --force to replace that table");
-                }
-                referencing = server.foreignKeysReferencing(table);
-                referencing.forEach(key -> before.add(key.dropSql()));
-                before.add("DROP TABLE " + table.sql());
-                referencing.forEach(key -> after.add(key.addBackSql()));
-                replaced = true;
-            }
-        } else {
-            before.add("CREATE SCHEMA IF NOT EXISTS " + TableName.quote(table.schema()));
         }
-        List<RestoreList.Entry> chosen = new ArrayList<>(selection.entries());
+        if (databaseExists && server.relationExists(table)) {
+            if (!force) {
+                throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: "
+                        + "add --force to replace that table");
+            }
+            // Keys that reference the table, its partitions, or (for a partition) its ancestors, whose rows it
+            // holds: PostgreSQL would refuse to drop it under them.
+            referencing = server.foreignKeysReferencing(table);
+            referencing.forEach(key -> before.add(key.dropSql()));
+            before.add("DROP TABLE " + table.sql()); // with its partitions, as the backup has its own
+            referencing.forEach(key -> after.add(key.addBackSql()));
+            replaced = true;
+        }
+        List<RestoreList.Entry> chosen = new ArrayList<>(selection.all());
         for (var key : selection.foreignKeys().entrySet()) {
             // The referenced table is read from the key's own SQL: an archive of one table (pg_dump --table) does
             // not list the tables its keys reference.
@@ -210,7 +244,7 @@ public final class TableRestore {
             maintenance.createDatabase(target);
         }
         try (InputStream in = archive.open()) {
-            tools.restoreSelected(in, toc.listFile(chosen), target, before, after);
+            tools.restoreSelected(in, toc.listFile(selection, chosen), target, before, after);
         } catch (PgRestore.OutcomeUnknown e) {
             throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
                     + "' failed, and whether it was committed is unknown: " + e.getMessage() + "; HINT: look at table "
@@ -239,6 +273,7 @@ public final class TableRestore {
                     + "fix or remove those rows, then ALTER TABLE " + key.table() + " VALIDATE CONSTRAINT "
                     + TableName.quote(key.name()));
         }
-        return new Result(entry, table, target, replaced, !databaseExists, (System.nanoTime() - started) / 1e9);
+        return new Result(entry, table, parent, selection.tables().size() - 1, target, replaced, !databaseExists,
+                (System.nanoTime() - started) / 1e9);
     }
 }

@@ -97,6 +97,13 @@ public final class PostgresServer {
                 + " WHERE n.nspname = ? AND c.relname = ?", "look up " + table, table.schema(), table.name());
     }
 
+    /** Whether {@code table} exists in this connection's database as a partitioned table. */
+    public boolean isPartitioned(TableName table) {
+        return exists("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind = 'p'", "look up " + table, table.schema(),
+                table.name());
+    }
+
     public boolean schemaExists(String schema) {
         return exists("SELECT 1 FROM pg_namespace WHERE nspname = ?", "look up schema " + schema, schema);
     }
@@ -156,21 +163,27 @@ public final class PostgresServer {
     }
 
     /**
-     * The foreign keys of other tables that reference {@code table}, with fully qualified definitions. Keys that
-     * PostgreSQL cloned onto partitions are left out: they come and go with the key on the partitioned table.
+     * The foreign keys of other tables that reference {@code table}, its partitions (recursively) or, for a
+     * partition, any of its ancestors (whose rows it holds), with fully qualified definitions. Keys on the table or
+     * its partitions are not "other": they come with the table. Keys that PostgreSQL cloned onto partitions are left
+     * out: they come and go with the key on the partitioned table.
      */
     public java.util.List<ForeignKey> foreignKeysReferencing(TableName table) {
         try (Connection c = connection.open(connection.database())) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET search_path = ''"); // pg_get_constraintdef then qualifies every name
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT format('%I.%I', n.nspname, r.relname), k.conname,"
+            try (PreparedStatement s = c.prepareStatement("WITH target AS (SELECT c.oid FROM pg_class c"
+                    + " JOIN pg_namespace cn ON cn.oid = c.relnamespace WHERE cn.nspname = ? AND c.relname = ?),"
+                    + " tree AS (SELECT oid FROM target UNION SELECT p.relid::oid FROM target, pg_partition_tree(target.oid) p),"
+                    + " referenced AS (SELECT oid FROM tree"
+                    + " UNION SELECT a.relid::oid FROM target, pg_partition_ancestors(target.oid) a)"
+                    + " SELECT format('%I.%I', n.nspname, r.relname), k.conname,"
                     + " pg_get_constraintdef(k.oid), k.convalidated, r.relkind = 'p'"
                     + " FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid"
                     + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE k.contype = 'f' AND k.conparentid = 0"
-                    + " AND k.conrelid <> k.confrelid"
-                    + " AND k.confrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace cn ON cn.oid = c.relnamespace"
-                    + " WHERE cn.nspname = ? AND c.relname = ?) ORDER BY 1, 2")) {
+                    + " AND k.confrelid IN (SELECT oid FROM referenced) AND k.conrelid NOT IN (SELECT oid FROM tree)"
+                    + " ORDER BY 1, 2")) {
                 s.setString(1, table.schema());
                 s.setString(2, table.name());
                 java.util.List<ForeignKey> keys = new java.util.ArrayList<>();

@@ -28,7 +28,11 @@ import java.util.stream.Collectors;
  *
  * <p>What belongs to a table is found through the dependencies, not by name alone: its data, the sequences it owns
  * (serial and identity) with their OWNED BY and current value, its defaults, constraints, indexes, triggers, rules
- * and policies, and the comments, grants and security labels on any of these. Foreign keys declared on the tables come along; foreign keys of other tables that point at them do not.
+ * and policies, and the comments, grants and security labels on any of these. A partitioned table comes with its
+ * whole tree: every partition (found through the {@code TABLE ATTACH} entries, recursively) with what belongs to
+ * each, and the {@code TABLE ATTACH} and {@code INDEX ATTACH} entries that join them. A partition comes with its
+ * own subtree and the entries that attach it (and its indexes) to its parent, which the caller restores last.
+ * Foreign keys declared on the tables come along; foreign keys of other tables that point at them do not.
  * Functions, types, domains, sequences and extensions the selection uses but does not own are
  * {@link Selection#needs() needs}: the caller restores those only where the target lacks them.
  */
@@ -63,9 +67,12 @@ public final class RestoreList {
     }
 
     /**
-     * The entries of one table, in archive order ({@code entries}; {@code attachLast} is empty); {@code tables} the
-     * tables restored; {@code foreignKeys} each foreign key declared on those tables with the table it is on;
-     * {@code needs} what the selection uses without owning.
+     * The entries of one table, in archive order ({@code entries}), except those that attach a partition and its
+     * indexes to a parent outside the selection ({@code attachLast}), which must run after the partition has its
+     * rows, constraints and indexes: attached first, PostgreSQL would build the parent's indexes on it, and the
+     * partition's own would then clash. {@code tables} are the tables restored (the table first, then its
+     * partitions); {@code parent} the parent of a partition (null otherwise); {@code foreignKeys} each foreign key
+     * declared on those tables with the table it is on; {@code needs} what the selection uses without owning.
      */
     public record Selection(List<Entry> entries, List<Entry> attachLast, List<TableName> tables, TableName parent,
                             List<Entry> needs, Map<Entry, TableName> foreignKeys) {
@@ -234,6 +241,34 @@ public final class RestoreList {
                 .filter(d -> d != null && d.kind().equals("TABLE")).toList();
     }
 
+    /** Partitions: each partition's TABLE ATTACH entry, by the id of the partition's TABLE entry. */
+    private Map<Integer, Entry> attachments() {
+        Map<Integer, Entry> attach = new HashMap<>();
+        for (Entry e : entries) {
+            if (e.kind().equals("TABLE ATTACH")) {
+                Entry child = childOf(e);
+                if (child != null) {
+                    attach.put(child.id(), e);
+                }
+            }
+        }
+        return attach;
+    }
+
+    /** The partition a TABLE ATTACH entry attaches: of its two tables, the one that depends on the other. */
+    private Entry childOf(Entry attach) {
+        List<Entry> tables = tablesUsedBy(attach);
+        if (tables.size() != 2) {
+            return null;
+        }
+        return tables.get(0).dependencies().contains(tables.get(1).id()) ? tables.get(0)
+                : tables.get(1).dependencies().contains(tables.get(0).id()) ? tables.get(1) : null;
+    }
+
+    private Entry parentOf(Entry attach, Entry child) {
+        return tablesUsedBy(attach).stream().filter(t -> t.id() != child.id()).findFirst().orElse(null);
+    }
+
     /**
      * Everything that belongs to {@code table} (see the class comment), or null when the archive does not hold the
      * table. {@code scripts} is asked for the SQL of an entry whose tag fits more than one of the tables it depends
@@ -244,8 +279,27 @@ public final class RestoreList {
         if (root == null) {
             return null;
         }
-        List<Entry> tree = List.of(root);
-        Set<Integer> tables = Set.of(root.id());
+        Map<Integer, Entry> attach = attachments();
+        Map<Integer, List<Entry>> children = new HashMap<>();
+        attach.forEach((child, e) -> {
+            Entry parent = parentOf(e, byId.get(child));
+            if (parent != null) {
+                children.computeIfAbsent(parent.id(), p -> new ArrayList<>()).add(byId.get(child));
+            }
+        });
+        List<Entry> tree = new ArrayList<>(List.of(root));
+        for (int i = 0; i < tree.size(); i++) {
+            tree.addAll(children.getOrDefault(tree.get(i).id(), List.of()));
+        }
+        Set<Integer> tables = tree.stream().map(Entry::id).collect(Collectors.toSet());
+        Entry rootAttach = attach.get(root.id());
+        Entry parent = rootAttach == null ? null : parentOf(rootAttach, root);
+        if (rootAttach != null && nameOf(parent) == null) {
+            throw new StowageException("table " + table + " is a partition whose parent cannot be told apart from "
+                    + "another entry of the archive's table of contents; HINT: restore the whole backup into another "
+                    + "database and take the table from there");
+        }
+
         Set<Integer> included = new LinkedHashSet<>(tables);
         Map<Entry, TableName> foreignKeys = new LinkedHashMap<>();
         boolean grew = true;
@@ -272,7 +326,17 @@ public final class RestoreList {
                 grew = true;
             }
         }
-        List<Entry> last = List.of();
+        List<Entry> last = new ArrayList<>();
+        for (Entry e : entries) {
+            boolean attaches = e.kind().equals("TABLE ATTACH") || e.kind().equals("INDEX ATTACH");
+            if (attaches && tablesUsedBy(e).stream().anyMatch(t -> tables.contains(t.id()))) {
+                if (parent != null && e.dependencies().contains(parent.id())) {
+                    last.add(e);
+                } else {
+                    included.add(e.id());
+                }
+            }
+        }
         List<Entry> chosen = entries.stream().filter(e -> included.contains(e.id())).toList();
         Set<Integer> all = new LinkedHashSet<>(included);
         last.forEach(e -> all.add(e.id()));
@@ -289,7 +353,7 @@ public final class RestoreList {
             }
         }
         List<TableName> names = tree.stream().map(this::nameOf).filter(Objects::nonNull).toList();
-        return new Selection(chosen, List.copyOf(last), names, null, List.copyOf(needs),
+        return new Selection(chosen, List.copyOf(last), names, nameOf(parent), List.copyOf(needs),
                 java.util.Collections.unmodifiableMap(foreignKeys));
     }
 
