@@ -95,28 +95,59 @@ public final class TableRestore {
         refuseExistingTable(connection, table, target, force); // before the long part
         long started = System.nanoTime();
         try (ScratchServer scratch = ScratchServer.start(services, job, backupId, time, warnings)) {
-            // pg_dump writes to a file in the scratch directory: the table of contents must be read before the
-            // restore starts, and a second pg_dump is not sure to number its entries the same. The scratch
-            // directory already holds the whole cluster; one table's dump beside it is the lesser cost.
-            Path dump = scratch.directory().resolve("table.pgfc");
-            PgConnection source = scratch.connection(sourceDatabase);
-            try (ExternalProcess pgDump = ExternalProcess.start(List.of(source.tool("pg_dump"), "--format=custom",
-                    "--compress=0", "--no-password", "--strict-names", "--table=" + table.sql(), "--file=" + dump),
-                    source.environment(sourceDatabase), false); InputStream out = pgDump.stdout()) {
-                out.transferTo(OutputStream.nullOutputStream());
-                try {
-                    pgDump.awaitSuccess();
-                } catch (StowageException e) {
-                    if (e.getMessage().contains("no matching tables")) {
-                        throw new StowageException("table " + table + " is not in database '" + sourceDatabase
-                                + "' of backup " + scratch.backup().id() + at(time));
-                    }
-                    throw e;
-                }
-            }
-            return restore(connection, () -> Files.newInputStream(dump), "backup " + scratch.backup().id() + at(time),
-                    scratch.backup(), table, target, force, started);
+            String from = "backup " + scratch.backup().id() + at(time);
+            Path dump = dumpForTable(scratch, sourceDatabase, table, from);
+            return restore(connection, () -> Files.newInputStream(dump), from, scratch.backup(), table, target, force,
+                    started);
         }
+    }
+
+    /** Arguments above this many characters could pass the kernel's limit for a command line (2 MB, environment included). */
+    private static final int ARGUMENTS_LIMIT = 1 << 20;
+
+    /**
+     * What a logical backup would give for {@code table}: the schema of the whole database, and the rows of only
+     * the table and its partitions ({@code --exclude-table-data} for every other table; sequences keep their
+     * values), so that the same selection as from a logical backup brings the functions, types, domains and
+     * sequences the table uses where the target lacks them; pg_dump --table would leave those out. Written to a file
+     * in the scratch directory: the table of contents must be read before the restore starts, and a second pg_dump
+     * is not sure to number its entries the same. The scratch directory already holds the whole cluster; the
+     * schema and one table's rows beside it are the lesser cost.
+     */
+    private static Path dumpForTable(ScratchServer scratch, String sourceDatabase, TableName table, String from)
+            throws IOException {
+        if (!new PostgresServer(scratch.connection("postgres")).databaseExists(sourceDatabase)) {
+            throw new StowageException("database '" + sourceDatabase + "' is not in " + from + "; HINT: name the "
+                    + "database that holds the table with --source-database");
+        }
+        PgConnection source = scratch.connection(sourceDatabase);
+        PostgresServer server = new PostgresServer(source);
+        List<TableName> tree = server.tableTree(table);
+        if (tree.isEmpty()) {
+            throw new StowageException("table " + table + " is not in database '" + sourceDatabase + "' of " + from);
+        }
+        Path dump = scratch.directory().resolve("table.pgfc");
+        List<String> command = new ArrayList<>(List.of(source.tool("pg_dump"), "--format=custom", "--compress=0",
+                "--no-password", "--no-blobs", "--file=" + dump));
+        int length = 0;
+        for (TableName other : server.tablesWithData()) {
+            if (!tree.contains(other)) {
+                String exclude = "--exclude-table-data=" + other.sql(); // quoted: a pattern that matches that name only
+                length += exclude.length() + 1;
+                command.add(exclude);
+            }
+        }
+        if (length > ARGUMENTS_LIMIT) {
+            throw new StowageException("database '" + sourceDatabase + "' of " + from + " has too many tables to name "
+                    + "them on pg_dump's command line; HINT: restore the whole backup with --target-datadir and take "
+                    + "the table from there with pg_dump");
+        }
+        try (ExternalProcess pgDump = ExternalProcess.start(command, source.environment(sourceDatabase), false);
+             InputStream out = pgDump.stdout()) {
+            out.transferTo(OutputStream.nullOutputStream());
+            pgDump.awaitSuccess();
+        }
+        return dump;
     }
 
     private static String at(PhysicalRestore.Target time) {

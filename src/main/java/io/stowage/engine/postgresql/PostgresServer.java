@@ -104,6 +104,43 @@ public final class PostgresServer {
                 table.name());
     }
 
+    /**
+     * {@code table} and, when it is partitioned, its partitions (recursively), parents first; empty when there is no
+     * such table in this connection's database.
+     */
+    public java.util.List<TableName> tableTree(TableName table) {
+        return tables("SELECT n.nspname, c.relname FROM (SELECT c.oid, 0 AS level FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?"
+                + " AND c.relkind IN ('r', 'p')) t, LATERAL (SELECT t.oid AS relid, 0 AS level UNION ALL"
+                + " SELECT p.relid, p.level FROM pg_partition_tree(t.oid) p WHERE p.relid <> t.oid::regclass) tree"
+                + " JOIN pg_class c ON c.oid = tree.relid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " ORDER BY tree.level, 1, 2", "read the partitions of " + table, table.schema(), table.name());
+    }
+
+    /** The tables and materialized views of this connection's database that hold rows, outside the system schemas. */
+    public java.util.List<TableName> tablesWithData() {
+        return tables("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
+                + " ORDER BY 1, 2", "list the tables of database '" + connection.database() + "'");
+    }
+
+    private java.util.List<TableName> tables(String sql, String what, String... parameters) {
+        try (Connection c = connection.open(connection.database()); PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                s.setString(i + 1, parameters[i]);
+            }
+            java.util.List<TableName> tables = new java.util.ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(new TableName(rs.getString(1), rs.getString(2)));
+                }
+            }
+            return tables;
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
     public boolean schemaExists(String schema) {
         return exists("SELECT 1 FROM pg_namespace WHERE nspname = ?", "look up schema " + schema, schema);
     }
