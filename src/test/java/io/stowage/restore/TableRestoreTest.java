@@ -90,8 +90,8 @@ class TableRestoreTest {
                         + " 'code-' || g, 'word ' || g || ' of the catalogue' FROM generate_series(1, 300) g",
                 "INSERT INTO \"my shop\".refunds (line_id) SELECT 1000 + g * 3 FROM generate_series(1, 30) g",
 
-                "CREATE TABLE \"my shop\".measurements (id int, at date NOT NULL, value numeric, PRIMARY KEY (id, at))"
-                        + " PARTITION BY RANGE (at)",
+                "CREATE TABLE \"my shop\".measurements (id int CHECK (id > 0), at date NOT NULL, value numeric,"
+                        + " PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
                 "CREATE TABLE \"my shop\".\"measurements 2025\" PARTITION OF \"my shop\".measurements"
                         + " FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
                 "CREATE TABLE \"my shop\".\"measurements 2026\" PARTITION OF \"my shop\".measurements"
@@ -340,6 +340,11 @@ class TableRestoreTest {
                 "--target-database", target, "--force");
         assertThat(sub.status()).as(sub.toString()).isZero();
         assertThat(sub.err()).isEmpty();
+        // The default partition.
+        pg.execute(target, "UPDATE \"my shop\".\"measurements other\" SET value = 0");
+        Workspace.Result other = ws.run("restore", "shop", "--table", "\"my shop\".\"measurements other\"",
+                "--target-database", target, "--force");
+        assertThat(other.status()).as(other.toString()).isZero();
         assertThat(rows(pg, target, measurements)).isEqualTo(rows(pg, SOURCE, measurements));
         assertThat(partitionShape(pg, target, "")).isEqualTo(partitionShape(pg, SOURCE, ""));
         assertThat(constraints(pg, target)).isEqualTo(constraints(pg, SOURCE));

@@ -23,8 +23,8 @@ import java.util.stream.Collectors;
  * schema "a" with a table "b c" make the same line. The exact names come from the headers pg_restore writes before
  * each schema entry of a script ({@link PgRestore#headers}: {@code -- TOC entry ID (class C OID O)} and
  * {@code -- Name: TAG; Type: KIND; Schema: SCHEMA; Owner: OWNER}): a header is taken for an entry only when it says
- * exactly what the entry's list line says, and an entry that two different readings fit (a name holding
- * {@code "; Type: "}, or a header forged inside a function body) stays unnamed, never guessed.
+ * exactly what the entry's list line says, and an entry that two different readings fit (a header forged inside a
+ * function body, say) stays unnamed, never guessed.
  *
  * <p>What belongs to a table is found through the dependencies, not by name alone: its data, the sequences it owns
  * (serial and identity) with their OWNED BY and current value, its defaults, constraints, indexes, triggers, rules
@@ -302,6 +302,7 @@ public final class RestoreList {
 
         Set<Integer> included = new LinkedHashSet<>(tables);
         Map<Entry, TableName> foreignKeys = new LinkedHashMap<>();
+        Map<Integer, java.util.Optional<Entry>> placed = new HashMap<>(); // an entry's table, asked once
         boolean grew = true;
         while (grew) {
             grew = false;
@@ -311,7 +312,8 @@ public final class RestoreList {
                     continue;
                 }
                 if (ON_TABLE.contains(e.kind())) {
-                    Entry on = tableOf(e, scripts);
+                    Entry on = placed.computeIfAbsent(e.id(), id -> java.util.Optional.ofNullable(tableOf(e, scripts)))
+                            .orElse(null);
                     if (on == null || !tables.contains(on.id())) {
                         continue; // another table's constraint or default that only uses something of ours
                     }
