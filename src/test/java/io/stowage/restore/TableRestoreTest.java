@@ -2,6 +2,7 @@ package io.stowage.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stowage.testing.StowageProcess;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.WalTesting;
 import io.stowage.testing.Workspace;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Instant;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -269,6 +271,43 @@ class TableRestoreTest {
                 "order_customer_id_fkey on \"my shop\".\"order\": f",
                 "order_customer_id_fkey on \"my shop\".\"order\": f NOT VALID"));
         pg.dropDatabase(target);
+    }
+
+    @Test
+    void should_change_nothing_when_killed_in_the_middle_of_a_restore() throws Exception {
+        String target = "table_killed";
+        copyOfSource(target);
+        pg.execute(target, "UPDATE zz_filler SET data = 'kept' WHERE id = 1");
+        Path config = ws.writeConfiguration();
+        Process restore;
+        try (Connection reader = pg.connect(target)) {
+            // A reader holds the table: the restore waits at DROP TABLE, in its transaction, with the table's rows
+            // on their way to psql, and is killed there.
+            reader.setAutoCommit(false);
+            reader.createStatement().execute("SELECT 1 FROM zz_filler LIMIT 1");
+            restore = StowageProcess.builder(shared, Map.of(), "--config", config.toString(), "restore", "shop", "--table",
+                    "zz_filler", "--target-database", target, "--force").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitZero(target, "SELECT CASE WHEN count(*) > 0 THEN 0 ELSE 1 END FROM pg_stat_activity WHERE datname = '"
+                    + target + "' AND wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%'");
+            restore.destroyForcibly().waitFor();
+            reader.rollback();
+        }
+        awaitZero(target, "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + target
+                + "' AND application_name = 'stowage'");
+        assertThat(query(pg, target, "SELECT count(*) FROM zz_filler")).isEqualTo(30000);
+        assertThat(query(pg, target, "SELECT count(*) FROM zz_filler WHERE data = 'kept'")).as("the table as it was")
+                .isEqualTo(1);
+        pg.dropDatabase(target);
+    }
+
+    /** Waits until {@code sql} (run in the maintenance database) gives 0. */
+    private static void awaitZero(String database, String sql) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (query(pg, "postgres", sql) != 0) {
+            assertThat(System.currentTimeMillis()).as("waiting in " + database + " for: " + sql).isLessThan(deadline);
+            Thread.sleep(50);
+        }
     }
 
     @Test
