@@ -212,7 +212,8 @@ public final class PostgresServer {
             }
             try (PreparedStatement s = c.prepareStatement("WITH target AS (SELECT c.oid FROM pg_class c"
                     + " JOIN pg_namespace cn ON cn.oid = c.relnamespace WHERE cn.nspname = ? AND c.relname = ?),"
-                    + " tree AS (SELECT oid FROM target UNION SELECT p.relid::oid FROM target, pg_partition_tree(target.oid) p),"
+                    + " tree AS (SELECT oid FROM target"
+                    + " UNION SELECT p.relid::oid FROM target, pg_partition_tree(target.oid) p),"
                     + " referenced AS (SELECT oid FROM tree"
                     + " UNION SELECT a.relid::oid FROM target, pg_partition_ancestors(target.oid) a)"
                     + " SELECT format('%I.%I', n.nspname, r.relname), k.conname,"

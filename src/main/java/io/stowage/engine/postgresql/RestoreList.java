@@ -110,7 +110,8 @@ public final class RestoreList {
     /** The list file of a selection: its entries in archive order, then those that attach it to its parent. */
     public String listFile(Selection selection, Collection<Entry> chosen) {
         Set<Integer> last = selection.attachLast().stream().map(Entry::id).collect(Collectors.toSet());
-        return listFile(chosen.stream().filter(e -> !last.contains(e.id())).toList()) + listFile(selection.attachLast());
+        return listFile(chosen.stream().filter(e -> !last.contains(e.id())).toList())
+                + listFile(selection.attachLast());
     }
 
     /**
@@ -130,7 +131,8 @@ public final class RestoreList {
                         deps.add(Integer.parseInt(id));
                     }
                 }
-                lines.add(new Line(last.id(), last.tableOid(), last.oid(), last.rest(), last.text(), List.copyOf(deps)));
+                lines.add(new Line(last.id(), last.tableOid(), last.oid(), last.rest(), last.text(),
+                        List.copyOf(deps)));
                 continue;
             }
             Matcher m = LINE.matcher(text);
