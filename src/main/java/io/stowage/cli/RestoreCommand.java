@@ -135,7 +135,7 @@ final class RestoreCommand extends BaseCommand {
                 }
                 return restore.restoreLogical(job, backup, name, targetDatabase, force);
             }, r -> r.backup().id());
-            out().printf("restored table %s from backup %s of job %s into database %s%s (%.1f s)%n", result.table(),
+            out().printf("restored table %s from backup %s of job %s into database %s%s (%.1f s)%n", result.described(),
                     result.backup().id(), job.name(), result.target(), result.replaced() ? ", replacing the table there"
                             : result.createdDatabase() ? " (created)" : "", result.seconds());
             out().flush();

@@ -103,18 +103,64 @@ public final class PostgresServer {
                 + " WHERE n.nspname = ? AND c.relname = ?", "look up " + table, table.schema(), table.name());
     }
 
+    /** Whether {@code table} exists in this connection's database as a partitioned table. */
+    public boolean isPartitioned(TableName table) {
+        return exists("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind = 'p'", "look up " + table, table.schema(),
+                table.name());
+    }
+
+    /**
+     * {@code table} and, when it is partitioned, its partitions (recursively), parents first; empty when there is no
+     * such table in this connection's database.
+     */
+    public java.util.List<TableName> tableTree(TableName table) {
+        return tables("SELECT n.nspname, c.relname FROM (SELECT c.oid, 0 AS level FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?"
+                + " AND c.relkind IN ('r', 'p')) t, LATERAL (SELECT t.oid AS relid, 0 AS level UNION ALL"
+                + " SELECT p.relid, p.level FROM pg_partition_tree(t.oid) p WHERE p.relid <> t.oid::regclass) tree"
+                + " JOIN pg_class c ON c.oid = tree.relid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " ORDER BY tree.level, 1, 2", "read the partitions of " + table, table.schema(), table.name());
+    }
+
+    /** The tables and materialized views of this connection's database that hold rows, outside the system schemas. */
+    public java.util.List<TableName> tablesWithData() {
+        return tables("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
+                + " ORDER BY 1, 2", "list the tables of database '" + connection.database() + "'");
+    }
+
+    private java.util.List<TableName> tables(String sql, String what, String... parameters) {
+        try (Connection c = connection.open(connection.database()); PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                s.setString(i + 1, parameters[i]);
+            }
+            java.util.List<TableName> tables = new java.util.ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(new TableName(rs.getString(1), rs.getString(2)));
+                }
+            }
+            return tables;
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
     public boolean schemaExists(String schema) {
         return exists("SELECT 1 FROM pg_namespace WHERE nspname = ?", "look up schema " + schema, schema);
     }
 
     /**
-     * Whether an object an archive lists ({@code kind} FUNCTION, TYPE, DOMAIN, SEQUENCE or EXTENSION; {@code tag} as
-     * pg_restore shows it, a function with its argument types) exists in this connection's database.
+     * Whether an object an archive lists ({@code kind} FUNCTION, TYPE, DOMAIN, SEQUENCE or EXTENSION; {@code schema}
+     * and {@code tag} exactly as pg_dump names it: a function as {@code name(argument types)}, the types written as
+     * {@code format_type} writes them with an empty search_path) exists in this connection's database.
      */
     public boolean objectExists(String kind, String schema, String tag) {
         String what = "look up " + kind.toLowerCase(java.util.Locale.ROOT) + " " + schema + "." + tag;
         return switch (kind) {
-            case "FUNCTION" -> exists("SELECT 1 WHERE to_regprocedure(quote_ident(?) || '.' || ?) IS NOT NULL", what,
+            case "FUNCTION" -> exists("SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                    + " WHERE n.nspname = ? AND format('%s(%s)', p.proname, oidvectortypes(p.proargtypes)) = ?", what,
                     schema, tag);
             case "TYPE", "DOMAIN" -> exists("SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
                     + " WHERE n.nspname = ? AND t.typname = ?", what, schema, tag);
@@ -124,41 +170,71 @@ public final class PostgresServer {
         };
     }
 
-    /** A foreign key of another table that references a table: where it is, its name and its definition. */
-    public record ForeignKey(String table, String name, String definition) {
+    /**
+     * A foreign key of another table that references a table: where it is, its name, its definition (which ends
+     * with NOT VALID when it was not validated), whether it was validated, and whether the table it is on is
+     * partitioned (PostgreSQL cannot add a NOT VALID foreign key to a partitioned table).
+     */
+    public record ForeignKey(String table, String name, String definition, boolean validated, boolean partitioned) {
         /** {@code ALTER TABLE ... DROP CONSTRAINT ...}. */
         public String dropSql() {
             return "ALTER TABLE " + table + " DROP CONSTRAINT " + TableName.quote(name);
         }
 
-        /** Adds it back without checking the existing rows ({@code NOT VALID}); validation is a separate step. */
-        public String addNotValidSql() {
-            return "ALTER TABLE " + table + " ADD CONSTRAINT " + TableName.quote(name) + " " + definition
-                    + " NOT VALID";
+        /**
+         * Adds it back, in the restore's transaction: valid when the rows satisfy it, otherwise NOT VALID, so that
+         * the restore still succeeds and the caller can name it; as it was when it was NOT VALID already. On a
+         * partitioned table it can only be added valid, so rows that do not satisfy it fail the restore.
+         */
+        public String addBackSql() {
+            String add = "ALTER TABLE " + table + " ADD CONSTRAINT " + TableName.quote(name) + " " + definition;
+            if (!validated || partitioned) {
+                return add;
+            }
+            String body = "BEGIN EXECUTE " + literal(add) + "; EXCEPTION WHEN foreign_key_violation THEN EXECUTE "
+                    + literal(add + " NOT VALID") + "; END";
+            String tag = "$stowage$";
+            for (int i = 1; body.contains(tag); i++) {
+                tag = "$stowage" + i + "$";
+            }
+            return "DO " + tag + body + tag;
         }
 
-        public String validateSql() {
-            return "ALTER TABLE " + table + " VALIDATE CONSTRAINT " + TableName.quote(name);
+        private static String literal(String text) {
+            return "'" + text.replace("'", "''") + "'";
         }
     }
 
-    /** The foreign keys of other tables that reference {@code table}, with fully qualified definitions. */
+    /**
+     * The foreign keys of other tables that reference {@code table}, its partitions (recursively) or, for a
+     * partition, any of its ancestors (whose rows it holds), with fully qualified definitions. Keys on the table or
+     * its partitions are not "other": they come with the table. Keys that PostgreSQL cloned onto partitions are left
+     * out: they come and go with the key on the partitioned table.
+     */
     public java.util.List<ForeignKey> foreignKeysReferencing(TableName table) {
         try (Connection c = connection.open(connection.database())) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET search_path = ''"); // pg_get_constraintdef then qualifies every name
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT format('%I.%I', n.nspname, r.relname), k.conname,"
-                    + " pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid"
-                    + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE k.contype = 'f' AND k.conrelid <> k.confrelid"
-                    + " AND k.confrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace cn ON cn.oid = c.relnamespace"
-                    + " WHERE cn.nspname = ? AND c.relname = ?) ORDER BY 1, 2")) {
+            try (PreparedStatement s = c.prepareStatement("WITH target AS (SELECT c.oid FROM pg_class c"
+                    + " JOIN pg_namespace cn ON cn.oid = c.relnamespace WHERE cn.nspname = ? AND c.relname = ?),"
+                    + " tree AS (SELECT oid FROM target"
+                    + " UNION SELECT p.relid::oid FROM target, pg_partition_tree(target.oid) p),"
+                    + " referenced AS (SELECT oid FROM tree"
+                    + " UNION SELECT a.relid::oid FROM target, pg_partition_ancestors(target.oid) a)"
+                    + " SELECT format('%I.%I', n.nspname, r.relname), k.conname,"
+                    + " pg_get_constraintdef(k.oid), k.convalidated, r.relkind = 'p'"
+                    + " FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid"
+                    + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE k.contype = 'f' AND k.conparentid = 0"
+                    + " AND k.confrelid IN (SELECT oid FROM referenced) AND k.conrelid NOT IN (SELECT oid FROM tree)"
+                    + " ORDER BY 1, 2")) {
                 s.setString(1, table.schema());
                 s.setString(2, table.name());
                 java.util.List<ForeignKey> keys = new java.util.ArrayList<>();
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        keys.add(new ForeignKey(rs.getString(1), rs.getString(2), rs.getString(3)));
+                        keys.add(new ForeignKey(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
+                                rs.getBoolean(5)));
                     }
                 }
                 return keys;
@@ -168,13 +244,58 @@ public final class PostgresServer {
         }
     }
 
+    /** Those of {@code keys} that are NOT VALID now. */
+    public java.util.List<ForeignKey> notValid(java.util.List<ForeignKey> keys) {
+        java.util.List<ForeignKey> found = new java.util.ArrayList<>();
+        for (ForeignKey key : keys) {
+            if (exists("SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ? AND NOT convalidated",
+                    "look up foreign key " + key.name() + " on " + key.table(), key.table(), key.name())) {
+                found.add(key);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * What the server knows of transaction {@code id}: {@code committed}, {@code aborted}, {@code in progress} (asked
+     * again until {@code waitMillis} have passed: a session whose client is gone ends soon), or null when the id is
+     * too old to know.
+     */
+    public String transactionStatus(long id, long waitMillis) {
+        long deadline = System.nanoTime() + waitMillis * 1_000_000;
+        try (Connection c = connection.open(connection.database());
+             PreparedStatement s = c.prepareStatement("SELECT txid_status(?)")) {
+            s.setLong(1, id);
+            while (true) {
+                String status;
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    status = rs.getString(1);
+                }
+                if (!"in progress".equals(status) || System.nanoTime() > deadline) {
+                    return status;
+                }
+                Thread.sleep(100);
+            }
+        } catch (SQLException e) {
+            throw failure("ask whether transaction " + id + " committed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StowageException("interrupted while asking whether transaction " + id + " committed");
+        }
+    }
+
     /** Runs one statement in this connection's database; for statements built from quoted identifiers only. */
     public void run(String sql, String what) {
         execute(sql, what);
     }
 
+    /** Whether {@code sql} returns a row; run with an empty search_path, so that names print as pg_dump prints them. */
     private boolean exists(String sql, String what, String... parameters) {
         try (Connection c = connection.open(connection.database()); PreparedStatement s = c.prepareStatement(sql)) {
+            try (Statement set = c.createStatement()) {
+                set.execute("SET search_path = ''");
+            }
             for (int i = 0; i < parameters.length; i++) {
                 s.setString(i + 1, parameters[i]);
             }
