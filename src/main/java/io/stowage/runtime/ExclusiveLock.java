@@ -28,6 +28,8 @@ import java.util.Optional;
  */
 public final class ExclusiveLock implements AutoCloseable {
     private static final Object MONITOR = new Object();
+    /** A holder's description is a few lines; whatever else a file holds is not read into memory. */
+    private static final int MAX_DESCRIPTION = 4096;
     /** The locks this JVM holds, by the locked file's identity (device and inode), so two spellings are one file. */
     private static final Map<Object, ExclusiveLock> HELD = new HashMap<>();
 
@@ -104,7 +106,9 @@ public final class ExclusiveLock implements AutoCloseable {
                 if (here != null) {
                     return here.content;
                 }
-                return Files.readString(file, StandardCharsets.UTF_8);
+                try (java.io.InputStream in = Files.newInputStream(file)) {
+                    return new String(in.readNBytes(MAX_DESCRIPTION), StandardCharsets.UTF_8);
+                }
             } catch (IOException | RuntimeException e) {
                 return "";
             }

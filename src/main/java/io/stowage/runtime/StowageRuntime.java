@@ -21,10 +21,13 @@ import org.apache.camel.spi.PropertiesComponent;
 public final class StowageRuntime implements AutoCloseable {
     private final Main main;
     private final StowageServices services;
+    /** The service's lock on its local repository; null for a command. */
+    private final ExclusiveLock instance;
 
-    private StowageRuntime(Main main, StowageServices services) {
+    private StowageRuntime(Main main, StowageServices services, ExclusiveLock instance) {
         this.main = main;
         this.services = services;
+        this.instance = instance;
     }
 
     /** Starts Camel for a command: no schedules, no management server. */
@@ -43,7 +46,9 @@ public final class StowageRuntime implements AutoCloseable {
     /**
      * Starts Camel with the given configuration file and the routes beside it. With {@code service} (the run
      * command) the schedule and staleness routes start and the management server listens; otherwise they stay off,
-     * so a command never fires a schedule or takes the service's port.
+     * so a command never fires a schedule or takes the service's port. A service first takes its local repository's
+     * {@link InstanceLock} (released by {@link #releaseInstance}) and checks its management port, before anything
+     * starts.
      */
     public static StowageRuntime start(Path configFile, boolean service) {
         return start(configFile, service, false);
@@ -74,13 +79,14 @@ public final class StowageRuntime implements AutoCloseable {
             main.bind(io.stowage.metrics.MetricsRegistry.BEAN, io.stowage.metrics.MetricsRegistry.create());
         }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
-        ServicesConfiguration configuration = new ServicesConfiguration();
+        ServicesConfiguration configuration = new ServicesConfiguration(service);
         main.configure().addConfiguration(configuration);
         try {
             main.start();
         } catch (Exception e) {
             stopQuietly(main);
-            throw ConfigurationErrors.describe(e, routes);
+            release(configuration.instance);
+            throw configuration.refusal != null ? configuration.refusal : ConfigurationErrors.describe(e, routes);
         }
         StowageServices services = configuration.services;
         try {
@@ -107,9 +113,10 @@ public final class StowageRuntime implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             stopQuietly(main);
+            release(configuration.instance);
             throw e;
         }
-        return new StowageRuntime(main, services);
+        return new StowageRuntime(main, services, configuration.instance);
     }
 
     public CamelContext context() {
@@ -120,9 +127,21 @@ public final class StowageRuntime implements AutoCloseable {
         return services;
     }
 
+    /** Stops Camel; a service keeps its instance lock until {@link #releaseInstance}. */
     @Override
     public void close() {
         stopQuietly(main);
+    }
+
+    /** Lets another service start on this local repository: the service's very last step. */
+    public void releaseInstance() {
+        release(instance);
+    }
+
+    private static void release(ExclusiveLock lock) {
+        if (lock != null) {
+            lock.close();
+        }
     }
 
     private static void stopQuietly(Main main) {
@@ -135,12 +154,30 @@ public final class StowageRuntime implements AutoCloseable {
 
     /** Builds the shared services from the configuration's {@code stowage.*} properties, before routes load. */
     public static final class ServicesConfiguration implements org.apache.camel.CamelConfiguration {
+        private final boolean service;
         private StowageServices services;
+        private ExclusiveLock instance;
+        /** Why the service may not start, reported as it is rather than as a configuration error. */
+        private StowageException refusal;
+
+        ServicesConfiguration(boolean service) {
+            this.service = service;
+        }
 
         @Override
         public void configure(CamelContext context) {
             PropertiesComponent properties = context.getPropertiesComponent();
             String localPath = property(properties, "stowage.repository.local.path").orElse("./backups");
+            if (service) {
+                // Before anything starts: a second service must not fire a schedule, ship WAL or log a failed bind.
+                try {
+                    instance = InstanceLock.acquire(Path.of(localPath));
+                    ManagementPort.check(properties);
+                } catch (StowageException e) {
+                    refusal = e;
+                    throw e;
+                }
+            }
             LocalRepository local = new LocalRepository(Repositories.LOCAL, Path.of(localPath));
             S3Settings s3Settings = new S3Settings(
                     property(properties, "stowage.repository.s3.bucket").orElse(""),

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The running service ({@code stowage run}): the runtime with schedules, staleness checks, the management server
  * (health and metrics) and the repositories' health check; a pg_receivewal for each WAL route that asks for one; audited at start and stop; schedules missed while it was
- * down run once at start.
+ * down run once at start. One service per local repository ({@link InstanceLock}), held from start to the end of
+ * {@link #close}.
  */
 public final class StowageService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StowageService.class);
@@ -85,5 +86,7 @@ public final class StowageService implements AutoCloseable {
         runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null, "success",
                 Duration.ofNanos(System.nanoTime() - started), null));
         LOG.info("stopped");
+        // Last: a new service may start once this one has stopped and written its last audit line.
+        runtime.releaseInstance();
     }
 }

@@ -1,8 +1,10 @@
 package io.stowage.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.stowage.StowageException;
 import io.stowage.catalog.ManifestCodec;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.StowageProcess;
@@ -143,6 +145,34 @@ class OneBackupAtATimeTest {
         assertThat(listed.get(0).get("id").asText()).isEqualTo(id);
         Path object = ws.repository().resolve("postgres").resolve(id).resolve("dump.pgfc.zst");
         assertThat(Files.size(object)).isEqualTo(listed.get(0).get("storedBytes").asLong());
+    }
+
+    @Test
+    void should_refuse_a_second_service_on_the_same_local_repository_in_this_jvm() throws Exception {
+        Workspace ws = workspace();
+        service = ws.service();
+        StowageService second = null;
+        try {
+            Throwable refused = null;
+            try {
+                second = ws.service();
+            } catch (StowageException e) {
+                refused = e;
+            }
+            assertThat(refused).isNotNull();
+            assertThat(refused.getMessage()).startsWith("another stowage service (pid " + ProcessHandle.current().pid())
+                    .contains(ws.repository().toString()).contains("HINT:");
+            assertThat(((StowageException) refused).exitCode()).isEqualTo(1);
+        } finally {
+            if (second != null) {
+                second.close();
+            }
+        }
+        // Once the first stops, a service can start on the repository again.
+        service.close();
+        service = null;
+        service = ws.service();
+        assertThatThrownBy(ws::service).isInstanceOf(StowageException.class);
     }
 
     private CompletableFuture<Exchange> scheduled() {

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code stowage run} as its own process: Quartz fires the schedule, and SIGTERM stops it with nothing half-written. */
+/**
+ * {@code stowage run} as its own process: Quartz fires the schedule, SIGTERM stops it with nothing half-written, and
+ * a start that cannot work is one line.
+ */
 class ServiceProcessTest {
     private static final String SOURCE = "service_process_source";
     private static ThrowawayPostgres pg;
@@ -83,6 +86,36 @@ class ServiceProcessTest {
             assertThat(audit).contains("\"command\":\"service-start\"").contains("\"command\":\"service-stop\"")
                     .contains("\"command\":\"backup\"");
         }
+    }
+
+    @Test
+    void should_refuse_to_start_in_one_line_when_the_management_port_is_taken() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Workspace ws = new Workspace(dir).job("postgres", SOURCE)
+                    .property("camel.management.enabled", "true")
+                    .property("camel.management.host", "127.0.0.1")
+                    .property("camel.management.port", Integer.toString(taken.getLocalPort()));
+            Path config = ws.writeConfiguration();
+            Workspace.Result result = run(config, 90);
+            assertThat(result.status()).as(result.toString()).isEqualTo(2);
+            assertThat(result.err().strip().lines()).as(result.toString()).hasSize(1);
+            assertThat(result.err()).startsWith("error: the management server cannot listen on 127.0.0.1:"
+                    + taken.getLocalPort() + ": address already in use; HINT: ");
+        }
+    }
+
+    /** {@code stowage run} expected to end by itself within {@code seconds}. */
+    private Workspace.Result run(Path config, int seconds) throws Exception {
+        Path out = dir.resolve("run.out");
+        Path err = dir.resolve("run.err");
+        Process process = StowageProcess.builder(dir, Map.of(), "--config", config.toString(), "run")
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            assertThat(process.waitFor(seconds, TimeUnit.SECONDS)).as(Files.readString(err)).isTrue();
+        } finally {
+            process.destroyForcibly();
+        }
+        return new Workspace.Result(process.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     private static long complete(Workspace ws) throws Exception {
