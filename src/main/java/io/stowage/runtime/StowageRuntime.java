@@ -75,6 +75,9 @@ public final class StowageRuntime implements AutoCloseable {
             main.addOverrideProperty("camel.management.enabled", "false");
             main.addOverrideProperty("camel.metrics.enabled", "false");
         } else {
+            // Quartz would otherwise wait, without any limit, for a scheduled backup that is still running, and the
+            // stop would hang past camel.main.shutdown-timeout, the time in-flight backups are promised.
+            main.addOverrideProperty("camel.component.quartz.interrupt-jobs-on-shutdown", "true");
             // Bound before Camel starts, so that Camel's route metrics are registered through its naming filter.
             main.bind(io.stowage.metrics.MetricsRegistry.BEAN, io.stowage.metrics.MetricsRegistry.create());
         }
