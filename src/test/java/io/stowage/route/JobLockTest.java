@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stowage.StowageException;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -53,7 +50,7 @@ class JobLockTest {
     @Test
     void should_refuse_while_another_process_holds_it_and_take_it_once_released() throws Exception {
         Process holder = start("hold", "postgres");
-        assertThat(firstLine(holder)).isEqualTo("held");
+        assertThat(JobLockHolder.firstLine(holder)).isEqualTo("held");
         assertThatThrownBy(() -> JobLock.acquire(root, "postgres"))
                 .isInstanceOf(StowageException.class).hasMessageContaining("already running");
         // Other jobs are not concerned.
@@ -125,28 +122,14 @@ class JobLockTest {
     /** Runs {@link JobLockHolder} {@code try} and returns what it printed. */
     private String child(String mode, String job) throws Exception {
         Process process = start(mode, job);
-        String line = firstLine(process);
+        String line = JobLockHolder.firstLine(process);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return line;
     }
 
     private Process start(String mode, String job) throws Exception {
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                JobLockHolder.class.getName(), mode, root.toString(), job)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process process = JobLockHolder.start(mode, root.toString(), job);
         children.add(process);
         return process;
-    }
-
-    private static String firstLine(Process process) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return String.valueOf(out.readLine());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }).get(60, TimeUnit.SECONDS);
     }
 }
