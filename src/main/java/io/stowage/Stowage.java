@@ -9,7 +9,17 @@ public final class Stowage {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        PrintWriter err = new PrintWriter(System.err, true);
+        int status;
+        try {
+            status = execute(args, new PrintWriter(System.out, true), err);
+        } catch (Throwable unexpected) {
+            // An Error escapes picocli's handler; the JVM must exit all the same, or the service's threads would
+            // keep a process alive that has stopped doing its work.
+            err.println("error: " + Failures.describe(unexpected));
+            status = StowageException.FAILED;
+        }
+        System.exit(status);
     }
 
     /**

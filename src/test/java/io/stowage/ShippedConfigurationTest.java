@@ -113,7 +113,9 @@ class ShippedConfigurationTest {
         ThrowawayPostgres pg = ThrowawayPostgres.get();
         copyShippedConfiguration();
         Path log = dir.resolve("service.log");
-        Process service = StowageProcess.builder(dir, environment(pg, "postgres"), "run")
+        Map<String, String> env = new HashMap<>(environment(pg, "postgres"));
+        env.put("STOWAGE_MANAGEMENT_PORT", Integer.toString(ThrowawayPostgres.freePort())); // 9876 may be taken here
+        Process service = StowageProcess.builder(dir, env, "run")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.currentTimeMillis() + 60_000;
         while (!Files.readString(log).contains("stowage started") && service.isAlive()
@@ -124,6 +126,6 @@ class ShippedConfigurationTest {
         service.destroy(); // SIGTERM
         assertThat(service.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(log)).contains("stopping").doesNotContain("Exception");
-        assertThat(service.exitValue()).isIn(0, 143);
+        assertThat(service.exitValue()).isZero();
     }
 }

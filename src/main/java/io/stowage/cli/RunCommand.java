@@ -1,23 +1,31 @@
 package io.stowage.cli;
 
 import io.stowage.runtime.StowageService;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 
-/** {@code run}: the service. Runs until SIGTERM or SIGINT, then stops cleanly. */
+/**
+ * {@code run}: the service. Runs until SIGTERM or SIGINT, then stops cleanly and exits 0; 1 when the stop cut
+ * in-flight backups short.
+ */
 @Command(name = "run", description = "Run the service (schedules, retries, alerts, metrics, health) until stopped "
         + "(SIGTERM or Ctrl-C).")
 final class RunCommand extends BaseCommand {
     @Override
     public Integer call() throws InterruptedException {
         top.configureLogging(true);
-        CountDownLatch stopped = new CountDownLatch(1);
-        StowageService service = StowageService.start(top.config);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.close();
-            stopped.countDown();
-        }, "stowage-shutdown"));
-        stopped.await();
-        return 0;
+        try (StopSignals stop = StopSignals.install()) {
+            StowageService service = StowageService.start(top.config);
+            // Any other end of the JVM (SIGHUP, System.exit elsewhere) still stops the service cleanly.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    service.close();
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(RunCommand.class).error("{}", io.stowage.Failures.describe(e));
+                }
+            }, "stowage-shutdown"));
+            stop.await();
+            service.close(); // a stop that cut backups short throws: one error line, exit status 1
+            return 0;
+        }
     }
 }

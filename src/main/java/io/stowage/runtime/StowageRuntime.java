@@ -22,10 +22,13 @@ import org.apache.camel.spi.PropertiesComponent;
 public final class StowageRuntime implements AutoCloseable {
     private final Main main;
     private final StowageServices services;
+    /** The service's lock on its local repository; null for a command. */
+    private final ExclusiveLock instance;
 
-    private StowageRuntime(Main main, StowageServices services) {
+    private StowageRuntime(Main main, StowageServices services, ExclusiveLock instance) {
         this.main = main;
         this.services = services;
+        this.instance = instance;
     }
 
     /** Starts Camel for a command: no schedules, no management server. */
@@ -44,7 +47,9 @@ public final class StowageRuntime implements AutoCloseable {
     /**
      * Starts Camel with the given configuration file and the routes beside it. With {@code service} (the run
      * command) the schedule and staleness routes start and the management server listens; otherwise they stay off,
-     * so a command never fires a schedule or takes the service's port.
+     * so a command never fires a schedule or takes the service's port. A service first takes its local repository's
+     * {@link InstanceLock} (released by {@link #releaseInstance}) and checks its management port, before anything
+     * starts.
      */
     public static StowageRuntime start(Path configFile, boolean service) {
         return start(configFile, service, false);
@@ -71,18 +76,22 @@ public final class StowageRuntime implements AutoCloseable {
             main.addOverrideProperty("camel.management.enabled", "false");
             main.addOverrideProperty("camel.metrics.enabled", "false");
         } else {
+            // Quartz would otherwise wait, without any limit, for a scheduled backup that is still running, and the
+            // stop would hang past camel.main.shutdown-timeout, the time in-flight backups are promised.
+            main.addOverrideProperty("camel.component.quartz.interrupt-jobs-on-shutdown", "true");
             // Bound before Camel starts, so that Camel's route metrics are registered through its naming filter.
             main.bind(io.stowage.metrics.MetricsRegistry.BEAN, io.stowage.metrics.MetricsRegistry.create());
         }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
         main.bind("stowageRouteDeclarations", new RouteDeclarations());
-        ServicesConfiguration configuration = new ServicesConfiguration(config);
+        ServicesConfiguration configuration = new ServicesConfiguration(config, service);
         main.configure().addConfiguration(configuration);
         try {
             main.start();
         } catch (Exception e) {
             stopQuietly(main);
-            throw ConfigurationErrors.describe(e, routes);
+            release(configuration.instance);
+            throw configuration.refusal != null ? configuration.refusal : ConfigurationErrors.describe(e, routes);
         }
         StowageServices services = configuration.services;
         try {
@@ -108,9 +117,10 @@ public final class StowageRuntime implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             stopQuietly(main);
+            release(configuration.instance);
             throw e;
         }
-        return new StowageRuntime(main, services);
+        return new StowageRuntime(main, services, configuration.instance);
     }
 
     public CamelContext context() {
@@ -121,9 +131,21 @@ public final class StowageRuntime implements AutoCloseable {
         return services;
     }
 
+    /** Stops Camel; a service keeps its instance lock until {@link #releaseInstance}. */
     @Override
     public void close() {
         stopQuietly(main);
+    }
+
+    /** Lets another service start on this local repository: the service's very last step. */
+    public void releaseInstance() {
+        release(instance);
+    }
+
+    private static void release(ExclusiveLock lock) {
+        if (lock != null) {
+            lock.close();
+        }
     }
 
     private static void stopQuietly(Main main) {
@@ -137,10 +159,15 @@ public final class StowageRuntime implements AutoCloseable {
     /** Builds the shared services from the configuration's {@code stowage.*} properties, before routes load. */
     public static final class ServicesConfiguration implements org.apache.camel.CamelConfiguration {
         private final Path configFile;
+        private final boolean service;
         private StowageServices services;
+        private ExclusiveLock instance;
+        /** Why the service may not start, reported as it is rather than as a configuration error. */
+        private StowageException refusal;
 
-        ServicesConfiguration(Path configFile) {
+        ServicesConfiguration(Path configFile, boolean service) {
             this.configFile = configFile;
+            this.service = service;
         }
 
         @Override
@@ -148,8 +175,18 @@ public final class StowageRuntime implements AutoCloseable {
             PropertiesComponent properties = context.getPropertiesComponent();
             // Every key is checked before anything uses one, and before the routes read theirs as placeholders.
             Settings settings = Settings.read(properties, configFile);
-            LocalRepository local = new LocalRepository(Repositories.LOCAL,
-                    settings.path("stowage.repository.local.path").orElseThrow());
+            Path localPath = settings.path("stowage.repository.local.path").orElseThrow();
+            if (service) {
+                // Before anything starts: a second service must not fire a schedule, ship WAL or log a failed bind.
+                try {
+                    instance = InstanceLock.acquire(localPath);
+                    ManagementPort.check(properties);
+                } catch (StowageException e) {
+                    refusal = e;
+                    throw e;
+                }
+            }
+            LocalRepository local = new LocalRepository(Repositories.LOCAL, localPath);
             S3Settings s3Settings = new S3Settings(
                     settings.text("stowage.repository.s3.bucket").orElse(""),
                     settings.text("stowage.repository.s3.prefix").orElse(""),

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The running service ({@code stowage run}): the runtime with schedules, staleness checks, the management server
  * (health and metrics) and the repositories' health check; a pg_receivewal for each WAL route that asks for one; audited at start and stop; schedules missed while it was
- * down run once at start.
+ * down run once at start. One service per local repository ({@link InstanceLock}), held from start to the end of
+ * {@link #close}.
  */
 public final class StowageService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StowageService.class);
@@ -24,6 +25,7 @@ public final class StowageService implements AutoCloseable {
     private final RepositoriesHealthCheck health;
     private final List<WalReceiver> receivers = new ArrayList<>();
     private final List<io.stowage.route.WalPartials> partials = new ArrayList<>();
+    private boolean closed;
 
     private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health) {
         this.runtime = runtime;
@@ -68,7 +70,11 @@ public final class StowageService implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            service.close();
+            try {
+                service.close();
+            } catch (RuntimeException alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            }
             throw e;
         }
         runtime.services().schedules().catchUp(runtime.context().createProducerTemplate());
@@ -83,16 +89,38 @@ public final class StowageService implements AutoCloseable {
         return health;
     }
 
-    /** Stops the routes; an in-flight backup gets camel.main.shutdown-timeout seconds to finish. */
+    /**
+     * Stops the routes; an in-flight backup gets camel.main.shutdown-timeout seconds to finish. Throws (after the
+     * stop is complete and audited) when that time ran out with work still in flight: it was cut short, and the
+     * operator must hear of it. Synchronized, so that a second caller (a shutdown hook) returns only once the
+     * service is down.
+     */
     @Override
-    public void close() {
-        LOG.info("stopping: in-flight backups get up to {} s to finish",
-                runtime.context().getShutdownStrategy().getTimeout());
-        partials.forEach(io.stowage.route.WalPartials::close);
-        receivers.forEach(WalReceiver::close); // pg_receivewal flushes what it has; the spool keeps it
-        runtime.close();
-        runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null, "success",
-                Duration.ofNanos(System.nanoTime() - started), null));
-        LOG.info("stopped");
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long timeout = runtime.context().getShutdownStrategy().getTimeout();
+        LOG.info("stopping: in-flight backups get up to {} s to finish", timeout);
+        try {
+            partials.forEach(io.stowage.route.WalPartials::close);
+            receivers.forEach(WalReceiver::close); // pg_receivewal flushes what it has; the spool keeps it
+            runtime.close();
+            String cutShort = runtime.context().getShutdownStrategy().hasTimeoutOccurred()
+                    ? "the service stopped before its in-flight work finished: camel.main.shutdown-timeout ("
+                            + timeout + " s) ran out; a backup cut short has no manifest, is never listed and is "
+                            + "removed by the next backup of its job; HINT: raise camel.main.shutdown-timeout"
+                    : null;
+            runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null,
+                    cutShort == null ? "success" : "failure", Duration.ofNanos(System.nanoTime() - started), cutShort));
+            if (cutShort != null) {
+                throw new io.stowage.StowageException(cutShort);
+            }
+            LOG.info("stopped");
+        } finally {
+            // Last: a new service may start once this one has stopped and written its last audit line.
+            runtime.releaseInstance();
+        }
     }
 }

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code stowage run} as its own process: Quartz fires the schedule, and SIGTERM stops it with nothing half-written. */
+/**
+ * {@code stowage run} as its own process: Quartz fires the schedule, SIGTERM or SIGINT stops it with nothing
+ * half-written and exit status 0, one service per local repository, and a start that cannot work is one line.
+ */
 class ServiceProcessTest {
     private static final String SOURCE = "service_process_source";
     private static ThrowawayPostgres pg;
@@ -68,6 +71,7 @@ class ServiceProcessTest {
             service.destroyForcibly();
         }
         String output = Files.readString(log);
+        assertThat(service.exitValue()).as(output).isZero();
         assertThat(output).contains("stopping: in-flight backups get up to 60 s to finish").contains("stopped")
                 .doesNotContain("Exception");
         // The in-flight backup was given its time: it finished, and everything listed is complete.
@@ -82,6 +86,164 @@ class ServiceProcessTest {
             String audit = Files.readString(lines.findFirst().orElseThrow());
             assertThat(audit).contains("\"command\":\"service-start\"").contains("\"command\":\"service-stop\"")
                     .contains("\"command\":\"backup\"");
+        }
+    }
+
+    @Test
+    void should_refuse_a_second_service_on_the_same_configuration_and_exit_0_when_stopped() throws Exception {
+        int port = ThrowawayPostgres.freePort();
+        Workspace ws = new Workspace(dir).job("postgres", SOURCE)
+                .property("camel.management.enabled", "true")
+                .property("camel.management.port", Integer.toString(port))
+                .property("camel.management.health-check-enabled", "true")
+                .property("stowage.staleness.first-check-ms", "3600000");
+        Path config = ws.writeConfiguration();
+        Process first = startService(config, dir.resolve("first.log"));
+        Process third = null;
+        try {
+            awaitStarted(first, dir.resolve("first.log"));
+
+            // The same configuration again: refused at once, naming the one that runs.
+            Workspace.Result second = run(config, 90);
+            assertThat(second.status()).as(second.toString()).isEqualTo(1);
+            assertThat(second.err().strip().lines()).as(second.toString()).hasSize(1);
+            assertThat(second.err()).startsWith("error: another stowage service (pid " + first.pid() + ", started ")
+                    .contains("is running on local repository " + ws.repository().toRealPath())
+                    .contains("; HINT: ").doesNotContain("Exception");
+            // The first is unharmed: its management server answers.
+            assertThat(health(port)).startsWith("200");
+
+            first.destroy(); // SIGTERM
+            assertThat(first.waitFor(90, TimeUnit.SECONDS)).isTrue();
+            assertThat(first.exitValue()).as(Files.readString(dir.resolve("first.log"))).isZero();
+            assertThat(audit(ws)).contains("\"command\":\"service-stop\",\"job\":null,\"backupId\":null,"
+                    + "\"result\":\"success\"");
+
+            // Its lock went with it: a service starts right away, and Ctrl-C (SIGINT) stops it cleanly too.
+            third = startService(config, dir.resolve("third.log"));
+            awaitStarted(third, dir.resolve("third.log"));
+            Process interrupt = new ProcessBuilder("kill", "-INT", Long.toString(third.pid())).start();
+            assertThat(interrupt.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(third.waitFor(90, TimeUnit.SECONDS)).isTrue();
+            assertThat(third.exitValue()).as(Files.readString(dir.resolve("third.log"))).isZero();
+            assertThat(Files.readString(dir.resolve("third.log"))).contains("stopped").doesNotContain("Exception");
+        } finally {
+            first.destroyForcibly();
+            if (third != null) {
+                third.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void should_refuse_to_start_in_one_line_when_the_management_port_is_taken() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Workspace ws = new Workspace(dir).job("postgres", SOURCE)
+                    .property("camel.management.enabled", "true")
+                    .property("camel.management.host", "127.0.0.1")
+                    .property("camel.management.port", Integer.toString(taken.getLocalPort()));
+            Path config = ws.writeConfiguration();
+            Workspace.Result result = run(config, 90);
+            assertThat(result.status()).as(result.toString()).isEqualTo(2);
+            assertThat(result.err().strip().lines()).as(result.toString()).hasSize(1);
+            assertThat(result.err()).startsWith("error: the management server cannot listen on 127.0.0.1:"
+                    + taken.getLocalPort() + ": address already in use; HINT: ");
+        }
+    }
+
+    @Test
+    void should_exit_1_when_stopping_cuts_a_backup_short() throws Exception {
+        Workspace ws = new Workspace(dir).job("postgres", SOURCE)
+                .schedule("postgres", "full", "0/2 * * * * ?")
+                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
+                .property("camel.main.shutdown-timeout", "1")
+                .property("stowage.staleness.first-check-ms", "3600000");
+        Path config = ws.writeConfiguration();
+        Path log = dir.resolve("service.log");
+        Process service;
+        // The table is locked, so the scheduled backup's pg_dump waits and cannot finish within the timeout.
+        try (java.sql.Connection blocker = pg.connect(SOURCE)) {
+            blocker.setAutoCommit(false);
+            try (java.sql.Statement s = blocker.createStatement()) {
+                s.execute("LOCK TABLE public.kinds IN ACCESS EXCLUSIVE MODE");
+            }
+            service = startService(config, log);
+            try {
+                long deadline = System.currentTimeMillis() + 90_000;
+                while (waitingBackups() == 0 && service.isAlive() && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertThat(waitingBackups()).as(Files.readString(log)).isEqualTo(1);
+                service.destroy();
+                assertThat(service.waitFor(90, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                service.destroyForcibly();
+            }
+        }
+        String output = Files.readString(log);
+        assertThat(service.exitValue()).as(output).isEqualTo(1);
+        assertThat(output).containsPattern("(?m)^error: the service stopped before .*; HINT: ");
+        assertThat(audit(ws)).contains("\"command\":\"service-stop\",\"job\":null,\"backupId\":null,"
+                + "\"result\":\"failure\"");
+        // Nothing half-written is listed.
+        assertThat(ManifestCodec.JSON.readTree(ws.run("list", "--json").out())).isEmpty();
+    }
+
+    private Process startService(Path config, Path log) throws Exception {
+        return StowageProcess.builder(dir, Map.of(), "--config", config.toString(), "run")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static void awaitStarted(Process service, Path log) throws Exception {
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (!Files.readString(log).contains("stowage started") && service.isAlive()
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(Files.readString(log)).contains("stowage started");
+    }
+
+    /** {@code stowage run} expected to end by itself within {@code seconds}. */
+    private Workspace.Result run(Path config, int seconds) throws Exception {
+        Path out = dir.resolve("run.out");
+        Path err = dir.resolve("run.err");
+        Process process = StowageProcess.builder(dir, Map.of(), "--config", config.toString(), "run")
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            assertThat(process.waitFor(seconds, TimeUnit.SECONDS)).as(Files.readString(err)).isTrue();
+        } finally {
+            process.destroyForcibly();
+        }
+        return new Workspace.Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    private static String health(int port) throws Exception {
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(5)).build()
+                .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                        + "/observe/health")).timeout(java.time.Duration.ofSeconds(10)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
+    private static String audit(Workspace ws) throws Exception {
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.list(ws.repository().resolve("audit"))) {
+            for (Path file : files.toList()) {
+                all.append(Files.readString(file));
+            }
+        }
+        return all.toString();
+    }
+
+    /** Stowage's sessions (pg_dump's: PGAPPNAME is stowage) waiting for a lock in the source database. */
+    private static int waitingBackups() throws Exception {
+        try (java.sql.Connection c = pg.connect("postgres"); java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a"
+                     + " ON a.pid = l.pid WHERE NOT l.granted AND a.datname = '" + SOURCE + "'"
+                     + " AND a.application_name = 'stowage'")) {
+            rs.next();
+            return rs.getInt(1);
         }
     }
 
