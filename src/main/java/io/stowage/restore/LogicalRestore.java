@@ -72,18 +72,18 @@ public final class LogicalRestore {
             into.removeLeftovers(warnings);
             try (Archive archive = openArchive(entry)) {
                 PgRestore pgRestore = new PgRestore(connection, options);
-                // Read the database's own settings, and open (for an encrypted backup, unlock) the stream before
-                // touching the server: a missing or wrong identity fails here, with nothing created.
-                DatabaseProperties properties;
-                try {
-                    properties = pgRestore.databaseProperties(archive::open);
-                } catch (StowageException e) {
-                    warnings.accept("the settings, comment and privileges of the backed-up database itself cannot be "
-                            + "read from the backup, and are not restored: " + e.getMessage());
-                    properties = DatabaseProperties.none();
-                }
+                // Open (for an encrypted backup, unlock) the stream before touching the server: a missing or wrong
+                // identity fails here, with nothing created. Then read the database's own settings.
                 InputStream in = archive.open();
+                DatabaseProperties properties;
                 try (in) {
+                    try {
+                        properties = pgRestore.databaseProperties(archive::open);
+                    } catch (StowageException e) {
+                        warnings.accept("the settings, comment and privileges of the backed-up database itself cannot "
+                                + "be read from the backup, and are not restored: " + e.getMessage());
+                        properties = DatabaseProperties.none();
+                    }
                     into.create(options.role(), "stowage: unfinished restore of " + backupName + " into database "
                             + target + ", started " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit
                             .SECONDS) + " by process " + ProcessHandle.current().pid() + "; not a complete database");

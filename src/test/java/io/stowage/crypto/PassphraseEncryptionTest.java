@@ -210,8 +210,9 @@ class PassphraseEncryptionTest {
                  "finished": "2026-11-21T02:01:00Z", "sizeBytes": 10, "storedBytes": 5,
                  "compression": {"codec": "zstd", "level": 1},
                  "encryption": {"format": "age", "recipients": ["age1example"]},
-                 "objects": [], "tool": null, "server": null, "database": "postgres", "wal": null}
-                """;
+                 "objects": [{"name": "dump.pgfc.zst.age", "sizeBytes": 10, "storedBytes": 5,
+                              "sha256": "%s"}], "tool": null, "server": null, "database": "postgres", "wal": null}
+                """.formatted("ab".repeat(32));
         Manifest manifest = ManifestCodec.read(new ByteArrayInputStream(old.getBytes(StandardCharsets.UTF_8)), "old");
         assertThat(manifest.encryption()).isEqualTo(new Manifest.Encryption("age", List.of("age1example"), false));
     }
