@@ -94,6 +94,7 @@ public final class StowageRuntime implements AutoCloseable {
                 }
             }
             if (service) {
+                ManagementServer.requireListening(main.getCamelContext());
                 io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
                         .findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
                 services.metrics(new io.stowage.metrics.BackupMetrics(registry));

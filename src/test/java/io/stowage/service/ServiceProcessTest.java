@@ -42,7 +42,6 @@ class ServiceProcessTest {
     void should_back_up_on_schedule_and_stop_cleanly_on_sigterm_during_a_backup() throws Exception {
         Workspace ws = new Workspace(dir).job("postgres", SOURCE)
                 .schedule("postgres", "full", "0/3 * * * * ?")
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("camel.main.shutdown-timeout", "60")
                 .property("stowage.staleness.first-check-ms", "3600000");
         Path config = ws.writeConfiguration();

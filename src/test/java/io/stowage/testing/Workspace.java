@@ -35,6 +35,10 @@ public final class Workspace {
         property("camel.main.stream-caching-enabled", "false");
         property("camel.main.jmx-enabled", "false");
         property("stowage.repository.s3.part-size", Integer.toString(5 * 1024 * 1024));
+        // A service's management server takes a port the system chooses (ask ManagementServer.port for it): a port
+        // chosen beforehand as "free" may be taken by anything on the machine before the service binds it.
+        property("camel.management.host", "127.0.0.1");
+        property("camel.management.port", "0");
         job("postgres", "postgres");
     }
 
