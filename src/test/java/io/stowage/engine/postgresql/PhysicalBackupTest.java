@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.restore.PhysicalRestore;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.WalTesting;
@@ -209,6 +210,57 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_restore_what_committed_before_the_target_time_and_not_a_commit_exactly_at_it() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
+        Instant before;
+        Instant at;
+        Instant after;
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('committed before the target')");
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('committed at the target')");
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('committed after the target')");
+            before = WalTesting.commitTime(cluster, "t", "note = 'committed before the target'");
+            at = WalTesting.commitTime(cluster, "t", "note = 'committed at the target'");
+            after = WalTesting.commitTime(cluster, "t", "note = 'committed after the target'");
+            awaitShipped(ws, switchWal());
+        }
+        assertThat(before).isBefore(at);
+        assertThat(at).isBefore(after);
+
+        // The target is the instant the second transaction committed: it is not restored, the one before it is.
+        assertThat(restoredNotes(ws, at.toString(), "exactly")).contains("committed before the target")
+                .doesNotContain("committed at the target", "committed after the target");
+        // A microsecond later, it is.
+        assertThat(restoredNotes(ws, at.plusNanos(1000).toString(), "a-microsecond-later"))
+                .contains("committed before the target", "committed at the target")
+                .doesNotContain("committed after the target");
+        // A target finer than PostgreSQL's microseconds counts as the next microsecond: still after the commit.
+        assertThat(PhysicalRestore.Target.parse(at.plusNanos(1).toString()).time()).isEqualTo(at.plusNanos(1000));
+    }
+
+    /** Restores the newest backup to {@code time} into {@code name}, starts it, and returns the notes of table t. */
+    private List<String> restoredNotes(Workspace ws, String time, String name) throws Exception {
+        Path target = dir.resolve(name);
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", time, "--target-datadir", target.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(target);
+        try {
+            restored.awaitRecoveryEnd();
+            List<String> notes = new java.util.ArrayList<>();
+            try (var c = restored.connect("postgres"); var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT note FROM t WHERE note LIKE 'committed %'")) {
+                while (rs.next()) {
+                    notes.add(rs.getString(1));
+                }
+            }
+            return notes;
+        } finally {
+            restored.stop();
+        }
+    }
+
+    @Test
     void should_archive_and_restore_with_a_passphrase() throws Exception {
         Path passphrase = dir.resolve("passphrase.txt");
         Files.writeString(passphrase, "physical passphrase\n");
@@ -269,7 +321,7 @@ class PhysicalBackupTest {
             awaitShipped(ws, switchWal());
             first = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0).get("id").asText();
         }
-        // A target between two backups: the older one, and the WAL to the first commit after the target.
+        // A target between two backups: the older one, and the WAL to the first commit at or after the target.
         Path pitr = dir.resolve("between");
         Workspace.Result restore = ws.run("restore", "postgres", "--time", target.toString(), "--target-datadir",
                 pitr.toString());
@@ -460,7 +512,7 @@ class PhysicalBackupTest {
                 Thread.sleep(1100);
                 afterSwitch = Instant.now();
                 Thread.sleep(1100);
-                // Recovery to a time needs a commit after it in the archive, to know the target was reached.
+                // Recovery to a time needs a commit at or after it in the archive, to know the target was reached.
                 timeline2.execute("postgres", "INSERT INTO t (note) VALUES ('after the target on timeline 2')");
                 try (var c = timeline2.connect("postgres"); var st = c.createStatement();
                      var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
