@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,9 +35,17 @@ class PhysicalBackupTest {
     @TempDir
     Path dir;
 
+    /** What a test puts outside its temporary directory, removed whatever the test's outcome. */
+    private Path leftover;
+
+    @AfterEach
+    void removeLeftover() {
+        ThrowawayPostgres.deleteTree(leftover);
+    }
+
     @BeforeAll
     static void startArchivingCluster() throws Exception {
-        spool = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-spool-"));
+        spool = ThrowawayPostgres.serverWritableDirectory(shared.resolve("spool"));
         cluster = WalTesting.archivingCluster(spool);
         cluster.execute("postgres", "CREATE TABLE t (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(),"
                 + " note text)", "INSERT INTO t (note) SELECT 'row ' || g FROM generate_series(1, 1000) g");
@@ -61,8 +70,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_take_a_physical_backup_and_ship_the_wal_it_needs() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "SELECT pg_switch_wal()");
@@ -153,8 +161,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_restore_to_the_requested_time_and_to_the_latest_archived_wal() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Instant target;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -266,7 +273,6 @@ class PhysicalBackupTest {
         Files.writeString(passphrase, "physical passphrase\n");
         // A low work factor keeps the per-file key derivations quick; the format is the same at any factor.
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("stowage.encryption.passphrase-file", passphrase.toString())
                 .property("stowage.encryption.passphrase-work-factor", "10");
         String id;
@@ -303,8 +309,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_restore_between_two_backups_and_fetch_only_a_backups_own_wal_for_its_own_point() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Instant target;
         String first;
         try (StowageService service = ws.service()) {
@@ -366,8 +371,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_name_the_missing_segment_of_a_wal_gap() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         String missing;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -384,8 +388,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_keep_a_checksum_beside_every_wal_object_and_refuse_a_corrupt_one_at_restore() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         String corrupt;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -421,9 +424,9 @@ class PhysicalBackupTest {
 
     @Test
     void should_verify_a_physical_backup_on_a_scratch_server_and_refuse_a_corrupt_one() throws Exception {
-        Path scratchRoot = Files.createTempDirectory(Path.of("/tmp"), "stowage-scratch-verify-");
+        // In the temporary directory, where the default scratch root is.
+        Path scratchRoot = leftover = Files.createTempDirectory("stowage-scratch-verify-");
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("stowage.scratch.path", scratchRoot.toString());
         try (var c = cluster.connect("postgres"); var s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS shop");
@@ -451,6 +454,7 @@ class PhysicalBackupTest {
             assertThat(json.get("rtoMet").asBoolean()).isTrue();
         }
         assertThat(scratchRoot.resolve("postgres")).as("the scratch server is removed").doesNotExist();
+        assertThat(scratchRoot).as("nothing is left in the temporary directory, not even a lock file").doesNotExist();
 
         // A flipped byte in the base backup: verify names the object and still leaves nothing behind.
         Path base = backup.resolve("base.tar.zst");
@@ -460,7 +464,7 @@ class PhysicalBackupTest {
         Workspace.Result corrupt = ws.run("verify", "postgres");
         assertThat(corrupt.status()).isEqualTo(1);
         assertThat(corrupt.err()).startsWith("error: ").contains("base.tar.zst").contains("corrupt");
-        assertThat(scratchRoot.resolve("postgres")).doesNotExist();
+        assertThat(scratchRoot).doesNotExist();
     }
 
     @Test
@@ -468,8 +472,7 @@ class PhysicalBackupTest {
         String bucket = io.stowage.testing.S3TestServer.get().createBucket();
         int s3Port = java.net.URI.create(io.stowage.testing.S3TestServer.get().endpoint()).getPort();
         try (io.stowage.testing.FlakyTcpProxy s3 = new io.stowage.testing.FlakyTcpProxy(s3Port, Long.MAX_VALUE)) {
-            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool).s3(bucket, "", s3.endpoint())
-                    .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool).s3(bucket, "", s3.endpoint());
             Instant split;
             String waiting;
             try (StowageService service = ws.service()) {
@@ -572,9 +575,8 @@ class PhysicalBackupTest {
     void should_start_the_restored_server_and_return_once_recovery_has_finished() throws Exception {
         // PostgreSQL will not run as root: when the tests run as root, this restore runs as 'postgres', as an
         // operator runs it as the server's user.
-        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-start-"));
-        Workspace ws = new Workspace(home).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(home).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started')");
@@ -633,9 +635,8 @@ class PhysicalBackupTest {
     @Test
     void should_start_the_restored_server_as_the_server_user_when_run_as_root() throws Exception {
         // Run in this JVM, as the tests' own user: as root, the directory goes to 'postgres', who runs the server.
-        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-root-"));
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started by root')");
@@ -664,9 +665,8 @@ class PhysicalBackupTest {
 
     @Test
     void should_say_so_when_the_archive_ends_before_the_target_time() throws Exception {
-        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-late-"));
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Instant afterEverything;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -691,8 +691,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_lose_nothing_when_the_service_stops_and_restarts_under_write_load() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         cluster.execute("postgres", "CREATE TABLE IF NOT EXISTS load (id bigserial PRIMARY KEY, at timestamptz"
                 + " DEFAULT clock_timestamp())");
         java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -746,8 +745,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_never_lose_or_half_store_wal_when_the_service_is_killed_while_shipping() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             awaitShipped(ws, switchWal());
