@@ -39,6 +39,9 @@ final class BackupCommand extends BaseCommand {
                 e.getIn().setHeader(StowageServices.TRIGGER_HEADER, "command");
             });
             BackupRun run = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
+            if (run != null) {
+                run.warnings().forEach(this::warn);
+            }
             Throwable failure = exchange.getException() != null ? exchange.getException()
                     : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
             if (failure != null) {

@@ -268,6 +268,43 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_warn_that_a_physical_backup_restores_unlogged_tables_empty() throws Exception {
+        cluster.execute("postgres", "DROP DATABASE IF EXISTS unlogged_demo", "CREATE DATABASE unlogged_demo");
+        try {
+            cluster.execute("unlogged_demo", "CREATE UNLOGGED TABLE sessions (id int)",
+                    "INSERT INTO sessions SELECT generate_series(1, 3)");
+            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
+            String warning = "job postgres: 1 unlogged table has no rows in a physical backup (PostgreSQL writes no WAL"
+                    + " for them): unlogged_demo.public.sessions; HINT: ALTER TABLE ... SET LOGGED";
+            Workspace.Result check = ws.run("check", "postgres");
+            assertThat(check.out()).as(check.toString()).contains("WARN  " + warning);
+            String id;
+            try (StowageService service = ws.service()) {
+                Workspace.Result backup = ws.run("backup", "postgres");
+                assertThat(backup.status()).as(backup.toString()).isZero();
+                assertThat(backup.err()).contains("warning: " + warning);
+                id = backup.lastLine();
+                awaitShipped(ws, switchWal());
+            }
+            // What the warning says: the table is there, without its rows.
+            Path restoredDir = dir.resolve("restored");
+            Workspace.Result restore = ws.run("restore", "postgres", "--backup", id, "--target-datadir",
+                    restoredDir.toString());
+            assertThat(restore.status()).as(restore.toString()).isZero();
+            ThrowawayPostgres restored = ThrowawayPostgres.startExisting(restoredDir);
+            try {
+                restored.awaitRecoveryEnd();
+                assertThat(WalTesting.number(restored, "unlogged_demo", "SELECT count(*) FROM sessions")).isZero();
+            } finally {
+                restored.stop();
+            }
+            assertThat(WalTesting.number(cluster, "unlogged_demo", "SELECT count(*) FROM sessions")).isEqualTo(3);
+        } finally {
+            cluster.execute("postgres", "DROP DATABASE IF EXISTS unlogged_demo WITH (FORCE)");
+        }
+    }
+
+    @Test
     void should_archive_and_restore_with_a_passphrase() throws Exception {
         Path passphrase = dir.resolve("passphrase.txt");
         Files.writeString(passphrase, "physical passphrase\n");
