@@ -268,6 +268,35 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_keep_shipping_wal_while_commands_run_beside_the_service_in_one_jvm() throws Exception {
+        // Commands started in the service's JVM (as tests start them) each boot and stop a Camel context of their
+        // own: none of that may stop or slow the service's WAL route, or change how the service logs.
+        Path scratchRoot = leftover = Files.createTempDirectory("stowage-scratch-beside-");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("stowage.scratch.path", scratchRoot.toString());
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            awaitShipped(ws, switchWal());
+            ch.qos.logback.classic.Level serviceLogging = ((ch.qos.logback.classic.LoggerContext)
+                    org.slf4j.LoggerFactory.getILoggerFactory()).getLogger("io.stowage").getLevel();
+            List<List<String>> commands = List.of(List.of("check"), List.of("backup", "postgres"),
+                    List.of("restore", "postgres", "--time", "latest", "--target-datadir", dir.resolve("r").toString()),
+                    List.of("restore", "postgres", "--table", "public.t", "--target-database", "t_beside"));
+            for (List<String> command : commands) {
+                Workspace.Result result = ws.run(command.toArray(String[]::new));
+                assertThat(result.status()).as(result.toString()).isZero();
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('beside " + command.get(0) + "')");
+                awaitShipped(ws, switchWal());
+                assertThat(((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory())
+                        .getLogger("io.stowage").getLevel()).as("the service's logging after " + command)
+                        .isEqualTo(serviceLogging);
+            }
+        } finally {
+            cluster.dropDatabase("t_beside");
+        }
+    }
+
+    @Test
     void should_warn_that_a_physical_backup_restores_unlogged_tables_empty() throws Exception {
         cluster.execute("postgres", "DROP DATABASE IF EXISTS unlogged_demo", "CREATE DATABASE unlogged_demo");
         try {
