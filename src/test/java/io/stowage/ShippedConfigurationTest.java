@@ -113,6 +113,11 @@ class ShippedConfigurationTest {
         ThrowawayPostgres pg = ThrowawayPostgres.get();
         copyShippedConfiguration();
         Path log = dir.resolve("service.log");
+        // The shipped port, 9876, may be held by anything on a shared machine, and run refuses a port it cannot
+        // have: the one line changed, so that the system chooses a free one.
+        Path properties = dir.resolve("application.properties");
+        Files.writeString(properties, Files.readString(properties).replaceFirst("(?m)^camel\\.management\\.port = 9876$",
+                "camel.management.port = 0"));
         Process service = StowageProcess.builder(dir, environment(pg, "postgres"), "run")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.currentTimeMillis() + 60_000;
@@ -120,7 +125,8 @@ class ShippedConfigurationTest {
                 && System.currentTimeMillis() < deadline) {
             Thread.sleep(50);
         }
-        assertThat(Files.readString(log)).contains("stowage started with jobs [postgres]");
+        assertThat(Files.readString(log)).contains("stowage started with jobs [postgres]")
+                .containsPattern("health and metrics on http://127\\.0\\.0\\.1:\\d+/observe/").doesNotContain(":9876/");
         service.destroy(); // SIGTERM
         assertThat(service.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(log)).contains("stopping").doesNotContain("Exception");
