@@ -49,6 +49,9 @@ final class BackupCommand extends BaseCommand {
             if (alertWarnings != null) {
                 alertWarnings.forEach(this::warn);
             }
+            if (run != null) {
+                run.warnings().forEach(this::warn);
+            }
             // The backup's own outcome, as stowage:outcome recorded it: never an exception that sending an alert
             // left behind (EXCEPTION_CAUGHT belongs to whichever doCatch ran last).
             Throwable failure = exchange.getException() != null ? exchange.getException()

@@ -1,5 +1,7 @@
 package io.stowage.cli;
 
+import io.stowage.StowageException;
+
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PgDump;
 import io.stowage.engine.postgresql.PostgresServer;
@@ -255,6 +257,19 @@ final class CheckCommand extends BaseCommand {
                         + connection.port() + "/" + connection.database() + ", " + (physical ? "pg_basebackup "
                         : "pg_dump ") + tool);
                 warnAboutUnfinishedRestores(job, connection);
+                if (physical) {
+                    String unlogged;
+                    try {
+                        unlogged = PostgresServer.unloggedWarning(job.name(),
+                                new PostgresServer(connection).unloggedTables());
+                    } catch (StowageException e) {
+                        unlogged = "job " + job.name() + ": cannot tell whether the cluster has unlogged tables, whose"
+                                + " rows a physical backup does not hold: " + e.getMessage();
+                    }
+                    if (unlogged != null) {
+                        out().println("WARN  " + io.stowage.Secrets.mask(unlogged));
+                    }
+                }
             } else {
                 out().println("FAIL  job " + job.describe() + ": unknown engine '" + job.engine() + "'");
                 return false;

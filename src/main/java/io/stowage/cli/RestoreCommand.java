@@ -26,7 +26,9 @@ final class RestoreCommand extends BaseCommand {
             + "(physical backups).")
     String targetDatadir;
 
-    @Option(names = "--time", paramLabel = "TIMESTAMP", description = "Point in time to recover to (physical backups).")
+    @Option(names = "--time", paramLabel = "TIMESTAMP", description = "Point in time to recover to (physical backups): "
+            + "transactions committed before it are restored, one committed exactly at it or later is not; 'latest' "
+            + "for everything archived.")
     String time;
 
     @Option(names = "--table", paramLabel = "NAME", description = "Restore one table only.")

@@ -86,7 +86,12 @@ public final class PhysicalRestore {
                 LocalDateTime local = LocalDateTime.from(parsed);
                 ZoneOffset offset = parsed.isSupported(java.time.temporal.ChronoField.OFFSET_SECONDS)
                         ? ZoneOffset.from(parsed) : ZoneOffset.UTC;
-                return new Target(local.toInstant(offset), false);
+                // PostgreSQL keeps commit times to the microsecond and restores commits before the target: a
+                // finer target counts as the next microsecond, so that a commit before it is still restored.
+                Instant time = local.toInstant(offset);
+                Instant micros = time.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+                return new Target(micros.equals(time) ? time : micros.plus(1, java.time.temporal.ChronoUnit.MICROS),
+                        false);
             } catch (DateTimeParseException e) {
                 throw StowageException.usage("--time '" + text + "' is not 'YYYY-MM-DD HH:MM:SS[.FFF][+TZ]' or 'latest'");
             }
@@ -175,8 +180,8 @@ public final class PhysicalRestore {
     /**
      * The last WAL segment recovery can need, or null when it may need all: a backup's own point
      * ({@code recovery_target = 'immediate'}) needs WAL to the backup's stop segment only. A target time has no such
-     * bound: recovery stops at the first commit after it, which may lie anywhere later in the archive, and PostgreSQL
-     * refuses to end recovery short of it.
+     * bound: recovery stops at the first commit at or after it, which may lie anywhere later in the archive, and
+     * PostgreSQL refuses to end recovery short of it.
      */
     private static String lastSegmentNeeded(CatalogEntry chosen, Target target) {
         return target.time() == null && !target.latest() ? chosen.manifest().wal().stopSegment() : null;
@@ -454,7 +459,7 @@ public final class PhysicalRestore {
             // the reason stays a pointer to the log
         }
         String hint = reason.contains("recovery ended before configured recovery target was reached")
-                ? "; HINT: the archived WAL ends before the target time (no commit after it is archived yet): use "
+                ? "; HINT: the archived WAL ends before the target time (no commit at or after it is archived yet): use "
                 + "--time latest, or wait for the WAL and check the archive with 'stowage check'"
                 : "; HINT: the server's log is " + log;
         String message = "PostgreSQL on " + dir + " stopped before recovery finished: " + reason + hint;

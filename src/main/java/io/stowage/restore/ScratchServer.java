@@ -9,8 +9,6 @@ import io.stowage.runtime.StowageServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -51,19 +49,17 @@ public final class ScratchServer implements AutoCloseable {
     private final int port;
     private final CatalogEntry backup;
     private final PgConnection jobConnection;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final ScratchLock lock;
     private final Thread shutdownHook;
     private boolean closed;
 
     private ScratchServer(Path directory, int port, CatalogEntry backup, PgConnection jobConnection,
-                          FileChannel lockChannel, FileLock lock) {
+                          ScratchLock lock) {
         this.directory = directory;
         this.dataDirectory = directory.resolve("data");
         this.port = port;
         this.backup = backup;
         this.jobConnection = jobConnection;
-        this.lockChannel = lockChannel;
         this.lock = lock;
         this.shutdownHook = new Thread(this::close, "scratch-server-" + directory.getFileName());
     }
@@ -80,22 +76,8 @@ public final class ScratchServer implements AutoCloseable {
                     + "is made from a physical backup");
         }
         PgConnection connection = PgConnection.of(job);
-        Path root = prepareRoot(services.scratchRoot());
-        Path directory = root.resolve(job.name());
-        FileChannel channel = FileChannel.open(root.resolve(job.name() + ".lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        if (lock == null) {
-            channel.close();
-            throw new StowageException("another scratch restore of job '" + job.name() + "' is running (" + directory
-                    + "); HINT: wait for it to finish");
-        }
+        ScratchLock lock = ScratchLock.acquire(() -> prepareRoot(services.scratchRoot()), job.name());
+        Path directory = lock.root().resolve(job.name());
         ScratchServer server = null;
         try {
             removeLeftovers(directory, connection);
@@ -103,7 +85,7 @@ public final class ScratchServer implements AutoCloseable {
                     PosixFilePermissions.fromString("rwx------")));
             PhysicalRestore.Result restored = new PhysicalRestore(services, warnings).restore(job, backupId, target,
                     directory.resolve("data"), false, 0);
-            server = new ScratchServer(directory, freePort(), restored.backup(), connection, channel, lock);
+            server = new ScratchServer(directory, freePort(), restored.backup(), connection, lock);
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
             server.configure();
             server.startAndAwaitRecovery();
@@ -113,8 +95,7 @@ public final class ScratchServer implements AutoCloseable {
                 server.close();
             } else {
                 FileUtils.deleteQuietly(directory.toFile());
-                lock.release();
-                channel.close();
+                lock.close();
             }
             throw e;
         }
@@ -166,8 +147,7 @@ public final class ScratchServer implements AutoCloseable {
             FileUtils.deleteQuietly(directory.toFile());
         } finally {
             try {
-                lock.release();
-                lockChannel.close();
+                lock.close();
             } catch (IOException ignored) {
                 // the lock goes with the channel
             }

@@ -40,6 +40,8 @@ public final class BackupRun {
     long storedBytes;
     final List<String> completeIn = new ArrayList<>();
     final Map<String, String> copyFailures = new LinkedHashMap<>();
+    /** What the operator should know about this backup although it succeeds (a command prints them). */
+    final List<String> warnings = new ArrayList<>();
     /** The job's lock, released when the exchange completes or a retry begins. */
     JobLock lock;
     /** The object the last store step wrote, as a repository key: what a copy step copies. */
@@ -62,6 +64,10 @@ public final class BackupRun {
 
     public List<String> completeIn() {
         return List.copyOf(completeIn);
+    }
+
+    public List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     public Map<String, String> copyFailures() {

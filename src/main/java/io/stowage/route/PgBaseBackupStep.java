@@ -15,6 +15,8 @@ import org.apache.camel.Exchange;
  * a {@link BackupStream} of pg_basebackup's tar output.
  */
 final class PgBaseBackupStep implements Step {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PgBaseBackupStep.class);
+
     PgBaseBackupStep(Map<String, String> parameters) {
         Steps.noParameters(parameters, "pg-basebackup");
     }
@@ -37,6 +39,18 @@ final class PgBaseBackupStep implements Step {
                     + "archive its WAL (archive_mode = off); HINT: set archive_mode = on and archive_command as "
                     + "docs/postgresql.md shows, then restart the server, or stream it with the job's WAL route "
                     + "(receiver pg_receivewal)");
+        }
+        String unlogged;
+        try {
+            unlogged = PostgresServer.unloggedWarning(run.job.name(), server.unloggedTables());
+        } catch (StowageException e) {
+            // A warning's question must not fail the backup (the role may not reach every database).
+            unlogged = "job " + run.job.name() + ": cannot tell whether the cluster has unlogged tables, whose rows a "
+                    + "physical backup does not hold: " + e.getMessage();
+        }
+        if (unlogged != null) {
+            LOG.warn("{}", unlogged);
+            run.warnings.add(unlogged);
         }
         run.serverDetails = Map.of("systemIdentifier", details.get("systemIdentifier"));
         run.walSegmentSize = Long.parseLong(details.get("walSegmentSize"));

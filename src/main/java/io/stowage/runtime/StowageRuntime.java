@@ -105,6 +105,7 @@ public final class StowageRuntime implements AutoCloseable {
                 }
             }
             if (service) {
+                ManagementServer.requireListening(main.getCamelContext());
                 io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
                         .findSingleByType(io.micrometer.core.instrument.MeterRegistry.class);
                 services.metrics(new io.stowage.metrics.BackupMetrics(registry));
@@ -180,7 +181,7 @@ public final class StowageRuntime implements AutoCloseable {
                 // Before anything starts: a second service must not fire a schedule, ship WAL or log a failed bind.
                 try {
                     instance = InstanceLock.acquire(localPath);
-                    ManagementPort.check(properties);
+                    ManagementServer.checkFree(properties);
                 } catch (StowageException e) {
                     refusal = e;
                     throw e;

@@ -129,13 +129,13 @@ class S3RepositoryTest extends RepositoryContract {
                     .hasMessageStartingWith("'COLD_STORAGE' is not an S3 storage class");
         } finally {
             Files.deleteIfExists(file);
+            Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".large"));
         }
     }
 
     private static Path writeLarge(Path small) throws IOException {
         Path large = small.resolveSibling(small.getFileName() + ".large");
         Files.write(large, randomBytes(LARGE, 11));
-        large.toFile().deleteOnExit();
         return large;
     }
 

@@ -45,7 +45,6 @@ class ServiceProcessTest {
     void should_back_up_on_schedule_and_stop_cleanly_on_sigterm_during_a_backup() throws Exception {
         Workspace ws = new Workspace(dir).job("postgres", SOURCE)
                 .schedule("postgres", "full", "0/3 * * * * ?")
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("camel.main.shutdown-timeout", "60")
                 .property("stowage.staleness.first-check-ms", "3600000");
         Path config = ws.writeConfiguration();
@@ -146,8 +145,8 @@ class ServiceProcessTest {
             Workspace.Result result = run(config, 90);
             assertThat(result.status()).as(result.toString()).isEqualTo(2);
             assertThat(result.err().strip().lines()).as(result.toString()).hasSize(1);
-            assertThat(result.err()).startsWith("error: the management server cannot listen on 127.0.0.1:"
-                    + taken.getLocalPort() + ": address already in use; HINT: ");
+            assertThat(result.err()).startsWith("error: cannot listen on 127.0.0.1:"
+                    + taken.getLocalPort() + " for health and metrics: address already in use; HINT: ");
         }
     }
 

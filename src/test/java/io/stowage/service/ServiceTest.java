@@ -1,9 +1,12 @@
 package io.stowage.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.stowage.StowageException;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.runtime.ManagementServer;
 import io.stowage.runtime.StowageService;
 import io.stowage.schedule.ScheduleService;
 import io.stowage.testing.FlakyTcpProxy;
@@ -11,6 +14,8 @@ import io.stowage.testing.HttpReceiver;
 import io.stowage.testing.SampleDatabase;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +49,6 @@ class ServiceTest {
 
     private HttpReceiver receiver;
     private FlakyTcpProxy database;
-    private int managementPort;
     private StowageService service;
 
     @BeforeAll
@@ -58,7 +62,6 @@ class ServiceTest {
         receiver = new HttpReceiver();
         // The job reaches PostgreSQL through a proxy the test can take down and bring back.
         database = new FlakyTcpProxy(pg.port(), Long.MAX_VALUE);
-        managementPort = ThrowawayPostgres.freePort();
     }
 
     @AfterEach
@@ -88,7 +91,6 @@ class ServiceTest {
                 .property("stowage.retry.max-delay-ms", "50")
                 .property("stowage.staleness.first-check-ms", "3600000")
                 .property("camel.management.enabled", "true")
-                .property("camel.management.port", Integer.toString(managementPort))
                 .property("camel.management.health-check-enabled", "true")
                 .property("camel.management.metrics-enabled", "true")
                 .property("camel.metrics.enabled", "true")
@@ -124,20 +126,18 @@ class ServiceTest {
         return ManifestCodec.JSON.readTree(body);
     }
 
+    /** GET on the running service's management server, on the port it really listens on (the tests ask for 0). */
     private String get(String path) throws Exception {
-        // A bounded wait, tried again on a time-out: a scrape must never hang the suite.
-        for (int attempt = 1; ; attempt++) {
-            try {
-                HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                        .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
-                                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-                return response.statusCode() + " " + response.body();
-            } catch (java.net.http.HttpTimeoutException e) {
-                if (attempt == 3) {
-                    throw e;
-                }
-            }
-        }
+        return get(ManagementServer.port(service.runtime().context()), path);
+    }
+
+    /** One request, and a time-out that fails the test rather than hanging the suite. */
+    private static String get(int port, String path) throws Exception {
+        assertThat(port).as("the management server listens").isPositive();
+        HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+                .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
     }
 
     @Test
@@ -220,11 +220,6 @@ class ServiceTest {
 
         // Metrics: scraped over HTTP, in Prometheus text format.
         String metrics = get("/observe/metrics");
-        // Scrapes can lag a recording by a moment on a loaded machine: look again briefly before judging.
-        for (int i = 0; i < 20 && sample(metrics, "stowage_backup_duration_seconds_count{job=\"postgres\",type=\"full\"}") < 2; i++) {
-            Thread.sleep(100);
-            metrics = get("/observe/metrics");
-        }
         assertThat(metrics).startsWith("200 ");
         assertThat(sample(metrics, "stowage_backup_failures_total{job=\"postgres\",type=\"full\"}")).isEqualTo(1.0);
         io.micrometer.core.instrument.Timer recorded = service.runtime().services().metrics().registry()
@@ -282,7 +277,6 @@ class ServiceTest {
                 .property("stowage.alert.pagerduty.url", receiver.url("/v2/enqueue"))
                 .property("stowage.retry.attempts", "3")
                 .property("stowage.retry.delay-ms", "2000")
-                .property("camel.management.port", Integer.toString(managementPort))
                 .service();
         long started = System.nanoTime();
         scheduledBackup("postgres");
@@ -360,11 +354,14 @@ class ServiceTest {
         Files.writeString(manifest, Files.readString(manifest).replaceFirst("\"finished\" : \"[^\"]+\"",
                 "\"finished\" : \"" + twentyDaysAgo + "\""));
         service = ws.service();
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (list(ws).size() < 2 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(100);
+        // The catch-up runs on a thread of its own, started before the service returns: once it has ended, every
+        // catch-up backup there will be has finished.
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("stowage-catch-up")) {
+                thread.join(120_000);
+                assertThat(thread.isAlive()).as("the catch-up has finished").isFalse();
+            }
         }
-        Thread.sleep(1500); // a burst would have started a third backup by now
         assertThat(list(ws)).hasSize(2);
     }
 
@@ -380,10 +377,36 @@ class ServiceTest {
         service.close();
         service = workspace(Files.createDirectories(dir.resolve("second")))
                 .s3("health-bucket", "", "http://127.0.0.1:" + ThrowawayPostgres.freePort())
-                .property("camel.management.port", Integer.toString(managementPort = ThrowawayPostgres.freePort()))
                 .service();
         String health = get("/observe/health");
         assertThat(health).startsWith("503 ").contains("DOWN");
+    }
+
+    @Test
+    void should_refuse_to_start_when_the_management_port_is_taken() throws Exception {
+        // Another Stowage holds the port: a scrape there would read its numbers, not this service's.
+        service = workspace().service();
+        scheduledBackup("postgres");
+        int taken = ManagementServer.port(service.runtime().context());
+        Workspace second = workspace(Files.createDirectories(dir.resolve("second")))
+                .property("camel.management.port", Integer.toString(taken));
+        assertThatThrownBy(second::service).isInstanceOfSatisfying(StowageException.class, e -> {
+            assertThat(e.exitCode()).isEqualTo(StowageException.USAGE);
+            assertThat(e.getMessage()).startsWith("cannot listen on 127.0.0.1:" + taken + " for health and metrics: "
+                    + "address already in use; HINT: ");
+        });
+        assertThat(sample(get(taken, "/observe/metrics"),
+                "stowage_backup_duration_seconds_count{job=\"postgres\",type=\"full\"}")).isEqualTo(1.0);
+
+        // A process that takes connections and never answers: a scrape there would hang.
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Workspace third = workspace(Files.createDirectories(dir.resolve("third")))
+                    .property("camel.management.port", Integer.toString(silent.getLocalPort()));
+            assertThatThrownBy(third::service).isInstanceOf(StowageException.class)
+                    .hasMessageStartingWith("cannot listen on 127.0.0.1:" + silent.getLocalPort());
+        }
+        // The refused starts left the running service alone.
+        assertThat(get("/observe/health")).startsWith("200 ");
     }
 
     @Test

@@ -111,7 +111,9 @@ public final class ThrowawayPostgres {
     public static Path serverWritableDirectory(Path dir) throws IOException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-        for (Path p = dir.getParent(); p != null && !p.equals(Path.of("/tmp")) && !p.equals(p.getRoot()); p = p.getParent()) {
+        Path temporary = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        for (Path p = dir.toAbsolutePath().normalize().getParent(); p != null && !p.equals(temporary)
+                && !p.equals(p.getRoot()); p = p.getParent()) {
             var perms = new java.util.HashSet<>(Files.getPosixFilePermissions(p));
             perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
             Files.setPosixFilePermissions(p, perms);
@@ -123,7 +125,7 @@ public final class ThrowawayPostgres {
         try {
             Path bin = findBinDir();
             boolean root = "root".equals(System.getProperty("user.name"));
-            Path base = Files.createTempDirectory(Path.of("/tmp"), "stowage-pg-");
+            Path base = Files.createTempDirectory("stowage-pg-");
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
             Path data = base.resolve("data");
             Path pwfile = base.resolve("pwfile");

@@ -15,10 +15,26 @@ public final class WalTesting {
     private WalTesting() {
     }
 
-    /** A new cluster that archives its WAL through bin/stowage-archive-wal into {@code spool}. */
+    /**
+     * A new cluster that archives its WAL through bin/stowage-archive-wal into {@code spool}, and keeps commit times
+     * ({@link #commitTime}).
+     */
     public static ThrowawayPostgres archivingCluster(Path spool) {
         return ThrowawayPostgres.startNew(Map.of("wal_level", "replica", "archive_mode", "on", "archive_command",
-                "'" + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool + " %p %f'"));
+                "'" + Path.of("bin/stowage-archive-wal").toAbsolutePath() + " " + spool + " %p %f'",
+                "track_commit_timestamp", "on"));
+    }
+
+    /**
+     * When the transaction that wrote the row {@code where} selects in {@code table} committed, as its WAL commit
+     * record says (to the microsecond): what recovery targets are compared with.
+     */
+    public static Instant commitTime(ThrowawayPostgres cluster, String table, String where) throws Exception {
+        try (var c = cluster.connect("postgres"); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT pg_xact_commit_timestamp(xmin) FROM " + table + " WHERE " + where)) {
+            assertThat(rs.next()).as("a row where " + where).isTrue();
+            return rs.getTimestamp(1).toInstant();
+        }
     }
 
     /** Closes the current WAL segment (so it is archived or received) and returns its name. */

@@ -35,6 +35,10 @@ public final class Workspace {
         property("camel.main.stream-caching-enabled", "false");
         property("camel.main.jmx-enabled", "false");
         property("stowage.repository.s3.part-size", Integer.toString(5 * 1024 * 1024));
+        // A service's management server takes a port the system chooses (ask ManagementServer.port for it): a port
+        // chosen beforehand as "free" may be taken by anything on the machine before the service binds it.
+        property("camel.management.host", "127.0.0.1");
+        property("camel.management.port", "0");
         job("postgres", "postgres");
     }
 
@@ -158,8 +162,31 @@ public final class Workspace {
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = Stowage.execute(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(status, out.toString(), err.toString());
+        // A command sets the logging of its whole process, as the one command a process runs; here the process is
+        // the test JVM, perhaps with a service running in it, whose logging must stay as it was.
+        ch.qos.logback.classic.LoggerContext logging =
+                (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+        ch.qos.logback.classic.Level app = logging.getLogger("io.stowage").getLevel();
+        ch.qos.logback.classic.Level root = logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel();
+        java.util.Map<String, String> properties = new java.util.HashMap<>();
+        for (String key : List.of("stowage.log.app", "stowage.log.root")) {
+            properties.put(key, System.getProperty(key));
+        }
+        try {
+            int status = Stowage.execute(all.toArray(String[]::new), new PrintWriter(out, true),
+                    new PrintWriter(err, true));
+            return new Result(status, out.toString(), err.toString());
+        } finally {
+            logging.getLogger("io.stowage").setLevel(app);
+            logging.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(root);
+            properties.forEach((key, value) -> {
+                if (value == null) {
+                    System.clearProperty(key);
+                } else {
+                    System.setProperty(key, value);
+                }
+            });
+        }
     }
 
     /** What a command printed and returned. */

@@ -50,6 +50,56 @@ public final class PostgresServer {
         }
     }
 
+    /**
+     * The unlogged tables of every database of the cluster that this role can connect to, as
+     * {@code database.schema.table}: PostgreSQL writes no WAL for them and pg_basebackup copies none of their rows, so
+     * a physical backup restores them empty.
+     */
+    public java.util.List<String> unloggedTables() {
+        java.util.List<String> databases = new java.util.ArrayList<>();
+        try (Connection c = connection.open(connection.database());
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT datname FROM pg_database WHERE datallowconn"
+                     + " AND has_database_privilege(datname, 'CONNECT') ORDER BY datname")) {
+            while (rs.next()) {
+                databases.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw failure("list the databases", e);
+        }
+        java.util.List<String> tables = new java.util.ArrayList<>();
+        for (String database : databases) {
+            try (Connection c = connection.open(database);
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n"
+                         + " ON n.oid = c.relnamespace WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p')"
+                         + " ORDER BY 1, 2")) {
+                while (rs.next()) {
+                    tables.add(database + "." + rs.getString(1) + "." + rs.getString(2));
+                }
+            } catch (SQLException e) {
+                throw failure("look for unlogged tables in database '" + database + "'", e);
+            }
+        }
+        return tables;
+    }
+
+    /**
+     * The warning a physical backup of a cluster with unlogged tables deserves, or null when it has none: what a
+     * restore will lack, and what to do about it.
+     */
+    public static String unloggedWarning(String job, java.util.List<String> tables) {
+        if (tables.isEmpty()) {
+            return null;
+        }
+        int shown = Math.min(tables.size(), 5);
+        return "job " + job + ": " + tables.size() + " unlogged table" + (tables.size() == 1 ? " has" : "s have")
+                + " no rows in a physical backup (PostgreSQL writes no WAL for them): "
+                + String.join(", ", tables.subList(0, shown)) + (tables.size() > shown ? ", and "
+                + (tables.size() - shown) + " more" : "") + "; HINT: ALTER TABLE ... SET LOGGED for the rows to be"
+                + " backed up, or back them up with a logical job";
+    }
+
     public boolean databaseExists(String name) {
         try (Connection c = connection.open(connection.database());
              PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.restore.PhysicalRestore;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.WalTesting;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +35,17 @@ class PhysicalBackupTest {
     @TempDir
     Path dir;
 
+    /** What a test puts outside its temporary directory, removed whatever the test's outcome. */
+    private Path leftover;
+
+    @AfterEach
+    void removeLeftover() {
+        ThrowawayPostgres.deleteTree(leftover);
+    }
+
     @BeforeAll
     static void startArchivingCluster() throws Exception {
-        spool = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-spool-"));
+        spool = ThrowawayPostgres.serverWritableDirectory(shared.resolve("spool"));
         cluster = WalTesting.archivingCluster(spool);
         cluster.execute("postgres", "CREATE TABLE t (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(),"
                 + " note text)", "INSERT INTO t (note) SELECT 'row ' || g FROM generate_series(1, 1000) g");
@@ -60,8 +70,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_take_a_physical_backup_and_ship_the_wal_it_needs() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "SELECT pg_switch_wal()");
@@ -152,8 +161,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_restore_to_the_requested_time_and_to_the_latest_archived_wal() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Instant target;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -209,12 +217,128 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_restore_what_committed_before_the_target_time_and_not_a_commit_exactly_at_it() throws Exception {
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
+        Instant before;
+        Instant at;
+        Instant after;
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('committed before the target')");
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('committed at the target')");
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('committed after the target')");
+            before = WalTesting.commitTime(cluster, "t", "note = 'committed before the target'");
+            at = WalTesting.commitTime(cluster, "t", "note = 'committed at the target'");
+            after = WalTesting.commitTime(cluster, "t", "note = 'committed after the target'");
+            awaitShipped(ws, switchWal());
+        }
+        assertThat(before).isBefore(at);
+        assertThat(at).isBefore(after);
+
+        // The target is the instant the second transaction committed: it is not restored, the one before it is.
+        assertThat(restoredNotes(ws, at.toString(), "exactly")).contains("committed before the target")
+                .doesNotContain("committed at the target", "committed after the target");
+        // A microsecond later, it is.
+        assertThat(restoredNotes(ws, at.plusNanos(1000).toString(), "a-microsecond-later"))
+                .contains("committed before the target", "committed at the target")
+                .doesNotContain("committed after the target");
+        // A target finer than PostgreSQL's microseconds counts as the next microsecond: still after the commit.
+        assertThat(PhysicalRestore.Target.parse(at.plusNanos(1).toString()).time()).isEqualTo(at.plusNanos(1000));
+    }
+
+    /** Restores the newest backup to {@code time} into {@code name}, starts it, and returns the notes of table t. */
+    private List<String> restoredNotes(Workspace ws, String time, String name) throws Exception {
+        Path target = dir.resolve(name);
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", time, "--target-datadir", target.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(target);
+        try {
+            restored.awaitRecoveryEnd();
+            List<String> notes = new java.util.ArrayList<>();
+            try (var c = restored.connect("postgres"); var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT note FROM t WHERE note LIKE 'committed %'")) {
+                while (rs.next()) {
+                    notes.add(rs.getString(1));
+                }
+            }
+            return notes;
+        } finally {
+            restored.stop();
+        }
+    }
+
+    @Test
+    void should_keep_shipping_wal_while_commands_run_beside_the_service_in_one_jvm() throws Exception {
+        // Commands started in the service's JVM (as tests start them) each boot and stop a Camel context of their
+        // own: none of that may stop or slow the service's WAL route, or change how the service logs.
+        Path scratchRoot = leftover = Files.createTempDirectory("stowage-scratch-beside-");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("stowage.scratch.path", scratchRoot.toString());
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            awaitShipped(ws, switchWal());
+            ch.qos.logback.classic.Level serviceLogging = ((ch.qos.logback.classic.LoggerContext)
+                    org.slf4j.LoggerFactory.getILoggerFactory()).getLogger("io.stowage").getLevel();
+            List<List<String>> commands = List.of(List.of("check"), List.of("backup", "postgres"),
+                    List.of("restore", "postgres", "--time", "latest", "--target-datadir", dir.resolve("r").toString()),
+                    List.of("restore", "postgres", "--table", "public.t", "--target-database", "t_beside"));
+            for (List<String> command : commands) {
+                Workspace.Result result = ws.run(command.toArray(String[]::new));
+                assertThat(result.status()).as(result.toString()).isZero();
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('beside " + command.get(0) + "')");
+                awaitShipped(ws, switchWal());
+                assertThat(((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory())
+                        .getLogger("io.stowage").getLevel()).as("the service's logging after " + command)
+                        .isEqualTo(serviceLogging);
+            }
+        } finally {
+            cluster.dropDatabase("t_beside");
+        }
+    }
+
+    @Test
+    void should_warn_that_a_physical_backup_restores_unlogged_tables_empty() throws Exception {
+        cluster.execute("postgres", "DROP DATABASE IF EXISTS unlogged_demo", "CREATE DATABASE unlogged_demo");
+        try {
+            cluster.execute("unlogged_demo", "CREATE UNLOGGED TABLE sessions (id int)",
+                    "INSERT INTO sessions SELECT generate_series(1, 3)");
+            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
+            String warning = "job postgres: 1 unlogged table has no rows in a physical backup (PostgreSQL writes no WAL"
+                    + " for them): unlogged_demo.public.sessions; HINT: ALTER TABLE ... SET LOGGED";
+            Workspace.Result check = ws.run("check", "postgres");
+            assertThat(check.out()).as(check.toString()).contains("WARN  " + warning);
+            String id;
+            try (StowageService service = ws.service()) {
+                Workspace.Result backup = ws.run("backup", "postgres");
+                assertThat(backup.status()).as(backup.toString()).isZero();
+                assertThat(backup.err()).contains("warning: " + warning);
+                id = backup.lastLine();
+                awaitShipped(ws, switchWal());
+            }
+            // What the warning says: the table is there, without its rows.
+            Path restoredDir = dir.resolve("restored");
+            Workspace.Result restore = ws.run("restore", "postgres", "--backup", id, "--target-datadir",
+                    restoredDir.toString());
+            assertThat(restore.status()).as(restore.toString()).isZero();
+            ThrowawayPostgres restored = ThrowawayPostgres.startExisting(restoredDir);
+            try {
+                restored.awaitRecoveryEnd();
+                assertThat(WalTesting.number(restored, "unlogged_demo", "SELECT count(*) FROM sessions")).isZero();
+            } finally {
+                restored.stop();
+            }
+            assertThat(WalTesting.number(cluster, "unlogged_demo", "SELECT count(*) FROM sessions")).isEqualTo(3);
+        } finally {
+            cluster.execute("postgres", "DROP DATABASE IF EXISTS unlogged_demo WITH (FORCE)");
+        }
+    }
+
+    @Test
     void should_archive_and_restore_with_a_passphrase() throws Exception {
         Path passphrase = dir.resolve("passphrase.txt");
         Files.writeString(passphrase, "physical passphrase\n");
         // A low work factor keeps the per-file key derivations quick; the format is the same at any factor.
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("stowage.encryption.passphrase-file", passphrase.toString())
                 .property("stowage.encryption.passphrase-work-factor", "10");
         String id;
@@ -251,8 +375,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_restore_between_two_backups_and_fetch_only_a_backups_own_wal_for_its_own_point() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Instant target;
         String first;
         try (StowageService service = ws.service()) {
@@ -269,7 +392,7 @@ class PhysicalBackupTest {
             awaitShipped(ws, switchWal());
             first = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0).get("id").asText();
         }
-        // A target between two backups: the older one, and the WAL to the first commit after the target.
+        // A target between two backups: the older one, and the WAL to the first commit at or after the target.
         Path pitr = dir.resolve("between");
         Workspace.Result restore = ws.run("restore", "postgres", "--time", target.toString(), "--target-datadir",
                 pitr.toString());
@@ -314,8 +437,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_name_the_missing_segment_of_a_wal_gap() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         String missing;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -332,8 +454,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_keep_a_checksum_beside_every_wal_object_and_refuse_a_corrupt_one_at_restore() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         String corrupt;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -369,9 +490,9 @@ class PhysicalBackupTest {
 
     @Test
     void should_verify_a_physical_backup_on_a_scratch_server_and_refuse_a_corrupt_one() throws Exception {
-        Path scratchRoot = Files.createTempDirectory(Path.of("/tmp"), "stowage-scratch-verify-");
+        // In the temporary directory, where the default scratch root is.
+        Path scratchRoot = leftover = Files.createTempDirectory("stowage-scratch-verify-");
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()))
                 .property("stowage.scratch.path", scratchRoot.toString());
         try (var c = cluster.connect("postgres"); var s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS shop");
@@ -399,6 +520,7 @@ class PhysicalBackupTest {
             assertThat(json.get("rtoMet").asBoolean()).isTrue();
         }
         assertThat(scratchRoot.resolve("postgres")).as("the scratch server is removed").doesNotExist();
+        assertThat(scratchRoot).as("nothing is left in the temporary directory, not even a lock file").doesNotExist();
 
         // A flipped byte in the base backup: verify names the object and still leaves nothing behind.
         Path base = backup.resolve("base.tar.zst");
@@ -408,7 +530,7 @@ class PhysicalBackupTest {
         Workspace.Result corrupt = ws.run("verify", "postgres");
         assertThat(corrupt.status()).isEqualTo(1);
         assertThat(corrupt.err()).startsWith("error: ").contains("base.tar.zst").contains("corrupt");
-        assertThat(scratchRoot.resolve("postgres")).doesNotExist();
+        assertThat(scratchRoot).doesNotExist();
     }
 
     @Test
@@ -416,8 +538,7 @@ class PhysicalBackupTest {
         String bucket = io.stowage.testing.S3TestServer.get().createBucket();
         int s3Port = java.net.URI.create(io.stowage.testing.S3TestServer.get().endpoint()).getPort();
         try (io.stowage.testing.FlakyTcpProxy s3 = new io.stowage.testing.FlakyTcpProxy(s3Port, Long.MAX_VALUE)) {
-            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool).s3(bucket, "", s3.endpoint())
-                    .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+            Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool).s3(bucket, "", s3.endpoint());
             Instant split;
             String waiting;
             try (StowageService service = ws.service()) {
@@ -460,7 +581,7 @@ class PhysicalBackupTest {
                 Thread.sleep(1100);
                 afterSwitch = Instant.now();
                 Thread.sleep(1100);
-                // Recovery to a time needs a commit after it in the archive, to know the target was reached.
+                // Recovery to a time needs a commit at or after it in the archive, to know the target was reached.
                 timeline2.execute("postgres", "INSERT INTO t (note) VALUES ('after the target on timeline 2')");
                 try (var c = timeline2.connect("postgres"); var st = c.createStatement();
                      var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
@@ -520,9 +641,8 @@ class PhysicalBackupTest {
     void should_start_the_restored_server_and_return_once_recovery_has_finished() throws Exception {
         // PostgreSQL will not run as root: when the tests run as root, this restore runs as 'postgres', as an
         // operator runs it as the server's user.
-        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-start-"));
-        Workspace ws = new Workspace(home).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(home).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started')");
@@ -581,9 +701,8 @@ class PhysicalBackupTest {
     @Test
     void should_start_the_restored_server_as_the_server_user_when_run_as_root() throws Exception {
         // Run in this JVM, as the tests' own user: as root, the directory goes to 'postgres', who runs the server.
-        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-root-"));
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             cluster.execute("postgres", "INSERT INTO t (note) VALUES ('started by root')");
@@ -612,9 +731,8 @@ class PhysicalBackupTest {
 
     @Test
     void should_say_so_when_the_archive_ends_before_the_target_time() throws Exception {
-        Path home = ThrowawayPostgres.serverWritableDirectory(Files.createTempDirectory(Path.of("/tmp"), "stowage-late-"));
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Instant afterEverything;
         try (StowageService service = ws.service()) {
             backupNow(service);
@@ -639,8 +757,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_lose_nothing_when_the_service_stops_and_restarts_under_write_load() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         cluster.execute("postgres", "CREATE TABLE IF NOT EXISTS load (id bigserial PRIMARY KEY, at timestamptz"
                 + " DEFAULT clock_timestamp())");
         java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -694,8 +811,7 @@ class PhysicalBackupTest {
 
     @Test
     void should_never_lose_or_half_store_wal_when_the_service_is_killed_while_shipping() throws Exception {
-        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
-                .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         try (StowageService service = ws.service()) {
             backupNow(service);
             awaitShipped(ws, switchWal());
