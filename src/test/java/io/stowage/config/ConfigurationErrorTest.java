@@ -230,7 +230,7 @@ class ConfigurationErrorTest {
     void should_refuse_an_unknown_stowage_key_in_check_and_backup_naming_the_closest_key() throws Exception {
         Workspace ws = new Workspace(dir).property("stowage.repository.local.pth", "/srv/backups");
         String line = "error: invalid configuration: unknown key 'stowage.repository.local.pth' (" + configFile()
-                + ", line 5); HINT: did you mean 'stowage.repository.local.path'?";
+                + ", line " + ws.lastPropertyLine() + "); HINT: did you mean 'stowage.repository.local.path'?";
         assertRefused(ws.run("check"), line);
         assertRefused(ws.run("backup", "postgres"), line);
         assertThat(ws.repository().resolve("postgres")).doesNotExist();
@@ -240,7 +240,7 @@ class ConfigurationErrorTest {
     void should_refuse_a_key_in_a_camel_group_that_camel_does_not_read() throws Exception {
         Workspace ws = new Workspace(dir).property("camel.managment.port", "9999");
         assertRefused(ws.run("check"), "error: invalid configuration: unknown key 'camel.managment.port' ("
-                + configFile() + ", line 5): Camel reads no keys under 'camel.managment.'; HINT: did you mean "
+                + configFile() + ", line " + ws.lastPropertyLine() + "): Camel reads no keys under 'camel.managment.'; HINT: did you mean "
                 + "'camel.management.'?");
     }
 
@@ -257,7 +257,7 @@ class ConfigurationErrorTest {
         assertThat(ended).as("stowage run refused to start").isTrue();
         assertThat(run.exitValue()).isEqualTo(2);
         assertThat(new String(run.getErrorStream().readAllBytes())).isEqualTo("error: invalid configuration: unknown "
-                + "key 'stowage.retry.atempts' (" + configFile() + ", line 5); HINT: did you mean "
+                + "key 'stowage.retry.atempts' (" + configFile() + ", line " + ws.lastPropertyLine() + "); HINT: did you mean "
                 + "'stowage.retry.attempts'?\n");
     }
 
@@ -277,7 +277,7 @@ class ConfigurationErrorTest {
                                                                                 String problem) throws Exception {
         Workspace ws = new Workspace(dir).property(key, value);
         assertRefused(ws.run("check"), "error: invalid configuration: " + key + " = " + value + ": " + problem
-                + " (in " + configFile() + ", line 5)");
+                + " (in " + configFile() + ", line " + ws.lastPropertyLine() + ")");
     }
 
     /** An age key pair from age-keygen: the secret key and its public key. */

@@ -50,6 +50,11 @@ public final class Workspace {
         return repository;
     }
 
+    /** The line of application.properties the last {@link #property} call writes: where a message names it. */
+    public int lastPropertyLine() {
+        return (int) properties.chars().filter(c -> c == '\n').count();
+    }
+
     public Workspace property(String key, String value) {
         properties.append(key).append(" = ").append(value).append('\n');
         return this;
