@@ -55,9 +55,11 @@ final class RestoreCommand extends BaseCommand {
         try {
             result = work.call();
         } catch (Exception e) {
+            Exception reported = (Exception) io.stowage.Interruption.explain(e);
             runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
-                    "failure", java.time.Duration.ofNanos(System.nanoTime() - started), io.stowage.Failures.describe(e)));
-            throw e;
+                    "failure", java.time.Duration.ofNanos(System.nanoTime() - started),
+                    io.stowage.Failures.describe(reported)));
+            throw reported;
         }
         runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
                 backupOf.apply(result), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
@@ -122,6 +124,12 @@ final class RestoreCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
+        try (io.stowage.Interruption.Command running = stoppable("restore of job '" + jobName + "'")) {
+            return restore();
+        }
+    }
+
+    private Integer restore() throws Exception {
         if (table != null) {
             return restoreTable();
         }

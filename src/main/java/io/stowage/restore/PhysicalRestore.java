@@ -1,5 +1,6 @@
 package io.stowage.restore;
 
+import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
@@ -111,17 +112,22 @@ public final class PhysicalRestore {
         Repository source;
         try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0))) {
             source = base.source();
-            InputStream stored = new BufferedInputStream(Files.newInputStream(base.file()), 1 << 20);
+            InputStream stored = new BufferedInputStream(Interruption.closingOnStop(Files.newInputStream(base.file())),
+                    1 << 20);
             if (manifest.encrypted()) {
                 stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
                         "backup " + manifest.id() + " of job " + manifest.job());
             }
             try (InputStream in = codec.decompress(stored)) {
                 extract(in, dir);
+            } catch (IOException e) {
+                Interruption.check(); // the stop closed the file being read
+                throw e;
             }
         }
         int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(entry, target));
         writeRecoverySettings(dir, target);
+        Interruption.check();
         boolean started = false;
         if (start) {
             startAndAwaitRecovery(job, dir, port);
@@ -188,6 +194,7 @@ public final class PhysicalRestore {
         try (TarArchiveInputStream entries = new TarArchiveInputStream(tar)) {
             TarArchiveEntry entry;
             while ((entry = entries.getNextEntry()) != null) {
+                Interruption.check();
                 Path target = dir.resolve(entry.getName()).normalize();
                 if (!target.startsWith(dir)) {
                     throw new StowageException("base backup entry '" + entry.getName() + "' points outside " + dir);
@@ -255,7 +262,8 @@ public final class PhysicalRestore {
         String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();
-        try {
+        // A stop interrupts the fetches (their reads and writes end), and so ends the wait for them below.
+        try (Interruption.Registration stop = Interruption.onStop(pool::shutdownNow)) {
             List<Future<?>> fetches = new ArrayList<>();
             for (WalObject object : wanted) {
                 fetches.add(pool.submit(() -> {
@@ -308,6 +316,7 @@ public final class PhysicalRestore {
                 try {
                     fetch.get();
                 } catch (java.util.concurrent.ExecutionException e) {
+                    Interruption.check();
                     if (e.getCause() instanceof Exception cause) {
                         throw cause;
                     }
@@ -366,6 +375,20 @@ public final class PhysicalRestore {
         } catch (StowageException e) {
             throw serverStopped(dir, log, e);
         }
+        try {
+            awaitRecovery(connection, dir, log, port);
+        } catch (Interruption.Interrupted e) {
+            // Stopped while the server recovers: it was started here, so it stops here; recovery resumes where it
+            // was when the directory is started again.
+            Interruption.cleanUp(() -> ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-m",
+                    "fast", "-w", "-t", "60", "stop")));
+            throw new StowageException("PostgreSQL on " + dir + " was stopped before recovery finished: "
+                    + e.getMessage() + "; the data directory is complete: start it with pg_ctl -D " + dir
+                    + " start to let recovery finish", e);
+        }
+    }
+
+    private static void awaitRecovery(PgConnection connection, Path dir, Path log, int port) throws Exception {
         long deadline = System.currentTimeMillis() + 3_600_000L;
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + connection.database();
         while (System.currentTimeMillis() < deadline) {
@@ -382,7 +405,7 @@ public final class PhysicalRestore {
             } catch (java.sql.SQLException stillStarting) {
                 // the server is still replaying
             }
-            Thread.sleep(500);
+            Interruption.pause(500);
         }
         throw new StowageException("recovery in " + dir + " did not finish within an hour");
     }

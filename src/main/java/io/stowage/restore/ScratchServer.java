@@ -1,5 +1,6 @@
 package io.stowage.restore;
 
+import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.engine.postgresql.PgConnection;
@@ -162,8 +163,12 @@ public final class ScratchServer implements AutoCloseable {
             // called from the hook itself
         }
         try {
-            stop(dataDirectory, jobConnection);
+            // Also after a stop (SIGTERM, SIGINT): a scratch server is never left running.
+            Interruption.cleanUp(() -> stop(dataDirectory, jobConnection));
             FileUtils.deleteQuietly(directory.toFile());
+        } catch (Exception unexpected) {
+            throw new StowageException("cannot stop the scratch server on " + dataDirectory + ": "
+                    + unexpected.getMessage(), unexpected);
         } finally {
             try {
                 lock.release();
@@ -278,10 +283,12 @@ public final class ScratchServer implements AutoCloseable {
                 if (answer.equals("f")) {
                     return;
                 }
+            } catch (Interruption.Interrupted stop) {
+                throw stop;
             } catch (StowageException stillStarting) {
                 // not accepting connections yet
             }
-            Thread.sleep(500);
+            Interruption.pause(500);
         }
         throw new StowageException("recovery on " + dataDirectory + " did not finish within a day");
     }

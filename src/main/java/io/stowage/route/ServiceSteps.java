@@ -51,6 +51,9 @@ final class ServiceSteps {
                     : exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full", String.class);
             Job job = services.jobs().all().stream().filter(j -> j.name().equals(jobName)).findFirst().orElse(null);
             Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+            if (failure != null) {
+                failure = io.stowage.Interruption.explain(failure);
+            }
             Instant now = Instant.now();
             Instant started = run != null ? run.started
                     : exchange.getProperty("StowageStarted", now, Instant.class);
@@ -65,7 +68,10 @@ final class ServiceSteps {
             services.metrics().record(event);
             services.audit().record(new io.stowage.audit.AuditLog.Entry("backup", jobName, backupId,
                     success ? "success" : "failure", event.duration(), event.error()));
-            if (!success) {
+            if (!success && "command".equals(event.trigger())) {
+                // The command prints the failure itself, as its one error line.
+                LOG.info("backup of job {} ({}) failed: {}", jobName, type, event.error());
+            } else if (!success) {
                 LOG.error("backup of job {} ({}) failed after {} attempt(s): {}", jobName, type, attempts, event.error());
             }
             exchange.setProperty(EVENT, event);
