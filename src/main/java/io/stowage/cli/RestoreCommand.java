@@ -36,7 +36,8 @@ final class RestoreCommand extends BaseCommand {
             + "database of the backed-up cluster that holds the table (default: the job's database).")
     String sourceDatabase;
 
-    @Option(names = "--force", description = "Replace an existing target.")
+    @Option(names = "--force", description = "Replace an existing target database; with --target-datadir, replace "
+            + "only an incomplete restore (a directory marked STOWAGE_RESTORE_INCOMPLETE).")
     boolean force;
 
     @Option(names = "--start", description = "With --target-datadir: start PostgreSQL there and wait until recovery "
@@ -73,7 +74,7 @@ final class RestoreCommand extends BaseCommand {
             io.stowage.restore.PhysicalRestore.Result result = audited(runtime, job, () ->
                     new io.stowage.restore.PhysicalRestore(runtime.services(), this::warn).restore(job,
                             "latest".equals(backup) ? null : backup, io.stowage.restore.PhysicalRestore.Target.parse(time),
-                            java.nio.file.Path.of(targetDatadir), start, port), r -> r.backup().id());
+                            java.nio.file.Path.of(targetDatadir), force, start, port), r -> r.backup().id());
             out().printf("restored backup %s of job %s into %s with %d WAL files%s (%.1f s)%n", result.backup().id(),
                     job.name(), result.dataDirectory(), result.walFiles(), result.started()
                             ? ", started on port " + port + ", recovery finished"

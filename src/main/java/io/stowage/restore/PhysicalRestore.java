@@ -40,15 +40,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Point-in-time restore of a PostgreSQL physical backup into a data directory: the newest base backup that finished
- * before the target, laid out in the directory (0700); the archived WAL from the backup's start on, fetched in
- * parallel and decompressed into {@code DIR/stowage-wal} ahead of replay; and the recovery settings
- * ({@code restore_command}, the target, {@code recovery_target_action = promote}, {@code recovery.signal}). With
- * {@code start}, PostgreSQL is started there and the restore returns once recovery has finished.
+ * before the target, laid out in the directory (0700; every entry checked first, {@link BaseBackupTar}); the
+ * archived WAL from the backup's start on, fetched in parallel and decompressed into {@code DIR/stowage-wal} ahead
+ * of replay; and the recovery settings ({@code restore_command}, the target, {@code recovery_target_action =
+ * promote}, {@code recovery.signal}). Until all of that is in place the directory is marked incomplete and cannot be
+ * started ({@link IncompleteRestore}). With {@code start}, PostgreSQL is started there and the restore returns once
+ * recovery has finished.
  */
 public final class PhysicalRestore {
     public static final String WAL_DIRECTORY = "stowage-wal";
@@ -94,8 +94,12 @@ public final class PhysicalRestore {
     public record Result(CatalogEntry backup, Path dataDirectory, int walFiles, boolean started) {
     }
 
-    public Result restore(Job job, String backupId, Target target, Path directory, boolean start, int port)
-            throws Exception {
+    /**
+     * Restores into {@code directory}: new or empty, or with {@code force} one that holds an incomplete restore
+     * (see {@link IncompleteRestore}: marked while under way, so that a partial directory is never started).
+     */
+    public Result restore(Job job, String backupId, Target target, Path directory, boolean force, boolean start,
+                          int port) throws Exception {
         if (!"physical".equals(job.method())) {
             throw StowageException.usage("job '" + job.name() + "' makes " + job.method() + " backups: --time and "
                     + "--target-datadir restore physical backups; use --target-database");
@@ -106,28 +110,38 @@ public final class PhysicalRestore {
         }
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
-        Path dir = prepareDirectory(directory);
+        IncompleteRestore.check(directory, force);
         Codec codec = Codec.of(manifest.compression().codec());
+        String backupName = "backup " + manifest.id() + " of job " + manifest.job();
+        Path dir;
+        int walFiles;
         // Verify first, then lay out: nothing is written into the directory from an object that fails its hash.
-        Repository source;
-        try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0))) {
-            source = base.source();
-            InputStream stored = new BufferedInputStream(Interruption.closingOnStop(Files.newInputStream(base.file())),
-                    1 << 20);
-            if (manifest.encrypted()) {
-                stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
-                        "backup " + manifest.id() + " of job " + manifest.job());
-            }
-            try (InputStream in = codec.decompress(stored)) {
-                extract(in, dir);
-            } catch (IOException e) {
-                Interruption.check(); // the stop closed the file being read
-                throw e;
+        try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0));
+             IncompleteRestore incomplete = IncompleteRestore.begin(directory, force, manifest)) {
+            dir = incomplete.directory();
+            try {
+                InputStream stored = new BufferedInputStream(Interruption.closingOnStop(
+                        Files.newInputStream(base.file())), 1 << 20);
+                if (manifest.encrypted()) {
+                    stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(), backupName);
+                }
+                String pgVersion;
+                try (InputStream in = codec.decompress(stored)) {
+                    pgVersion = BaseBackupTar.extract(in, dir, backupName);
+                } catch (IOException e) {
+                    Interruption.check(); // the stop closed the file being read
+                    throw e;
+                }
+                BaseBackupTar.requireDataDirectory(dir, pgVersion, manifest);
+                walFiles = fetchWal(job, manifest, base.source(), dir.resolve(WAL_DIRECTORY),
+                        lastSegmentNeeded(entry, target));
+                writeRecoverySettings(dir, target);
+                Interruption.check();
+                incomplete.complete(pgVersion);
+            } catch (Exception e) {
+                throw incomplete.failed(e, backupName);
             }
         }
-        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(entry, target));
-        writeRecoverySettings(dir, target);
-        Interruption.check();
         boolean started = false;
         if (start) {
             startAndAwaitRecovery(job, dir, port);
@@ -170,48 +184,6 @@ public final class PhysicalRestore {
                     + job.name() + "' (finished " + entries.get(0).manifest().finished() + ")");
         }
         return chosen;
-    }
-
-    private static Path prepareDirectory(Path directory) throws IOException {
-        Path dir = directory.toAbsolutePath().normalize();
-        if (Files.exists(dir)) {
-            try (var entries = Files.list(dir)) {
-                if (entries.findAny().isPresent()) {
-                    throw new StowageException("target directory " + dir + " is not empty; HINT: restore into a new or "
-                            + "empty directory");
-                }
-            }
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        } else {
-            Files.createDirectories(dir.getParent());
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        return dir;
-    }
-
-    /** Extracts a tar stream into {@code dir}, refusing any entry that would land outside it. */
-    static void extract(InputStream tar, Path dir) throws IOException {
-        try (TarArchiveInputStream entries = new TarArchiveInputStream(tar)) {
-            TarArchiveEntry entry;
-            while ((entry = entries.getNextEntry()) != null) {
-                Interruption.check();
-                Path target = dir.resolve(entry.getName()).normalize();
-                if (!target.startsWith(dir)) {
-                    throw new StowageException("base backup entry '" + entry.getName() + "' points outside " + dir);
-                }
-                if (entry.isDirectory()) {
-                    Files.createDirectories(target);
-                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
-                } else if (entry.isSymbolicLink()) {
-                    Files.createDirectories(target.getParent());
-                    Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
-                } else {
-                    Files.createDirectories(target.getParent());
-                    Files.copy(entries, target, StandardCopyOption.REPLACE_EXISTING);
-                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
-                }
-            }
-        }
     }
 
     /**
@@ -354,8 +326,9 @@ public final class PhysicalRestore {
         // later restores of the source could follow by mistake. Turn archiving back on deliberately if this copy
         // is to become the primary.
         settings.append("archive_mode = 'off'\n");
+        // Never through a link the backup may hold under that name.
         Files.writeString(dir.resolve("postgresql.auto.conf"), settings, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+                java.nio.file.StandardOpenOption.APPEND, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.createFile(dir.resolve("recovery.signal"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         // postmaster.pid and the like are excluded by pg_basebackup; pg_wal must exist for the server to start.

@@ -103,7 +103,7 @@ public final class ScratchServer implements AutoCloseable {
             Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
             PhysicalRestore.Result restored = new PhysicalRestore(services, warnings).restore(job, backupId, target,
-                    directory.resolve("data"), false, 0);
+                    directory.resolve("data"), false, false, 0);
             server = new ScratchServer(directory, freePort(), restored.backup(), connection, channel, lock);
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
             server.configure();
