@@ -189,9 +189,23 @@ final class IncompleteRestore implements AutoCloseable {
         }
         String what = Interruption.caused(failure) ? "restore of " + backup + " into " + dir + " interrupted by "
                 + Interruption.signal() : Failures.describe(failure);
-        return new StowageException(what + "; the incomplete restore in " + dir + " is marked (" + MARKER + ") and "
+        return new Marked(what + "; the incomplete restore in " + dir + " is marked (" + MARKER + ") and "
                 + "PostgreSQL will not start on it; HINT: run the restore again with --force to replace it, or delete "
                 + dir, failure);
+    }
+
+    /** A restore that failed and left its directory marked; {@link #failure} is why it failed. */
+    static final class Marked extends StowageException {
+        private final Exception failure;
+
+        Marked(String message, Exception failure) {
+            super(message, failure);
+            this.failure = failure;
+        }
+
+        Exception failure() {
+            return failure;
+        }
     }
 
     /** Unless complete: removes the mark (and the directory, if made for this restore) when nothing else is there. */

@@ -343,18 +343,25 @@ public final class PhysicalRestore {
         PgConnection connection = PgConnection.of(job);
         Path log = dir.resolve("stowage-restore.log");
         try {
-            ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l", log.toString(), "-w", "-t",
-                    "3600", "-o", "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
-        } catch (StowageException e) {
-            throw serverStopped(dir, log, e);
-        }
-        try {
+            try {
+                ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l", log.toString(), "-w",
+                        "-t", "3600", "-o", "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
+            } catch (StowageException e) {
+                throw Interruption.caused(e) ? e : serverStopped(dir, log, e);
+            }
             awaitRecovery(connection, dir, log, port);
-        } catch (Interruption.Interrupted e) {
-            // Stopped while the server recovers: it was started here, so it stops here; recovery resumes where it
-            // was when the directory is started again.
-            Interruption.cleanUp(() -> ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-m",
-                    "fast", "-w", "-t", "60", "stop")));
+        } catch (StowageException e) {
+            if (!Interruption.caused(e)) {
+                throw e;
+            }
+            // Stopped while the server starts or recovers: it was started here, so it stops here (pg_ctl start
+            // leaves it running when stopped itself); recovery resumes when the directory is started again.
+            Interruption.cleanUp(() -> {
+                if (Files.exists(dir.resolve("postmaster.pid"))) {
+                    ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-m", "fast", "-w", "-t",
+                            "60", "stop"));
+                }
+            });
             throw new StowageException("PostgreSQL on " + dir + " was stopped before recovery finished: "
                     + e.getMessage() + "; the data directory is complete: start it with pg_ctl -D " + dir
                     + " start to let recovery finish", e);

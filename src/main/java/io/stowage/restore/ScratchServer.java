@@ -117,6 +117,10 @@ public final class ScratchServer implements AutoCloseable {
                 lock.release();
                 channel.close();
             }
+            // The scratch directory is gone: what the restore said about leaving it marked does not hold.
+            if (e instanceof IncompleteRestore.Marked marked) {
+                throw marked.failure();
+            }
             throw e;
         }
     }
