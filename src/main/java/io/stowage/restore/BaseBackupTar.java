@@ -165,7 +165,7 @@ final class BaseBackupTar {
         try {
             Files.createSymbolicLink(target, link);
         } catch (FileAlreadyExistsException e) {
-            throw refused(name, "is in the archive twice");
+            throw refused(name, "names a file that is already there");
         }
     }
 
@@ -178,13 +178,13 @@ final class BaseBackupTar {
                 out.write(buffer, 0, n);
             }
         } catch (FileAlreadyExistsException e) {
-            throw refused(name, "is in the archive twice");
+            throw refused(name, "names a file that is already there");
         }
     }
 
     private String readSmall(InputStream content, String name) throws IOException {
         if (pgVersion != null) {
-            throw refused(name, "is in the archive twice");
+            throw refused(name, "names a file that is already there");
         }
         byte[] bytes = content.readNBytes(33);
         if (bytes.length > 32) {

@@ -110,10 +110,17 @@ final class IncompleteRestore implements AutoCloseable {
             }
         }
         Path marker = dir.resolve(MARKER);
-        boolean earlier = Files.exists(marker, LinkOption.NOFOLLOW_LINKS);
-        FileChannel channel = FileChannel.open(marker, java.util.Set.of(StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rw-------")));
+        boolean earlier;
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(marker, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+                    "rw-------")));
+            earlier = false;
+        } catch (FileAlreadyExistsException e) {
+            channel = FileChannel.open(marker, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            earlier = true;
+        }
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -129,14 +136,22 @@ final class IncompleteRestore implements AutoCloseable {
             try (var entries = Files.list(dir)) {
                 others = entries.filter(p -> !p.equals(marker)).toList();
             }
-            if (!others.isEmpty()) {
-                if (!earlier) {
-                    throw new StowageException("target directory " + dir + " is not empty; HINT: restore into a new or"
-                            + " empty directory");
-                }
-                // check() said: --force, an earlier restore's marker, no postmaster.pid.
-                empty(dir, marker);
+            // Checked again under the lock, as the directory may have changed since check().
+            if (!earlier && !others.isEmpty()) {
+                // Filled meanwhile (another restore completed there): take back the mark made for this one.
+                Files.delete(marker);
+                throw new StowageException("target directory " + dir + " is not empty; HINT: restore into a new or "
+                        + "empty directory");
             }
+            if (earlier && !force) {
+                throw new StowageException("target directory " + dir + " holds an incomplete restore, interrupted "
+                        + "moments ago; HINT: add --force to replace it, or delete the directory");
+            }
+            if (others.contains(dir.resolve("postmaster.pid"))) {
+                throw new StowageException("target directory " + dir + " holds a postmaster.pid: a server may be "
+                        + "running on it; HINT: stop that server, then restore again with --force");
+            }
+            empty(dir, marker);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             String text = "This directory holds an incomplete restore by Stowage: it is not a usable PostgreSQL data "
                     + "directory.\nbackup " + manifest.id() + " of job " + manifest.job() + ", restore started "

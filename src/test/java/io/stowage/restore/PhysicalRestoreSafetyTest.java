@@ -182,6 +182,20 @@ class PhysicalRestoreSafetyTest {
             try {
                 // The first entries are laid out, and the rest is not there yet: killed in the middle.
                 restore.await(() -> slow.halfFed() && Files.exists(target.resolve("backup_label")), "the layout begun");
+
+                // The same restore again, at once, into the same directory (from a copy of the backup: the slow
+                // one has but one reader): refused, with --force too, and what the first has laid out is untouched.
+                String copy = storedBackup(slow.bytes);
+                Workspace.Result meanwhile = ws.run("restore", "postgres", "--backup", copy, "--target-datadir",
+                        target.toString());
+                assertThat(meanwhile.status()).as(meanwhile.toString()).isEqualTo(1);
+                assertThat(meanwhile.err()).contains("holds an incomplete restore, interrupted or still running");
+                Workspace.Result forcedMeanwhile = ws.run("restore", "postgres", "--backup", copy,
+                        "--target-datadir", target.toString(), "--force");
+                assertThat(forcedMeanwhile.status()).as(forcedMeanwhile.toString()).isEqualTo(1);
+                assertThat(forcedMeanwhile.err()).startsWith("error: another restore is writing into " + target);
+                assertThat(target.resolve("backup_label")).exists();
+
                 restore.signal("KILL");
                 assertThat(restore.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
             } finally {
@@ -326,6 +340,18 @@ class PhysicalRestoreSafetyTest {
             Files.deleteIfExists(object);
             Files.write(object, bytes);
         }
+    }
+
+    /** Stores a backup beside the real one whose base backup object is {@code object}, as it is. */
+    private static String storedBackup(byte[] object) throws Exception {
+        Path original = ws.repository().resolve("postgres").resolve(backupId);
+        String id = nextCraftedId();
+        Path copy = Files.createDirectories(ws.repository().resolve("postgres").resolve(id));
+        Files.write(copy.resolve("base.tar.zst"), object);
+        ObjectNode manifest = (ObjectNode) ManifestCodec.JSON.readTree(original.resolve("manifest.json").toFile());
+        manifest.put("id", id);
+        Files.write(copy.resolve("manifest.json"), ManifestCodec.JSON.writeValueAsBytes(manifest));
+        return id;
     }
 
     /** Writes a tar's entries. */
