@@ -11,7 +11,8 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * A request to stop the running command, from SIGTERM or SIGINT (Ctrl-C), and what stops with it.
+ * A request to stop the running command, from SIGTERM, SIGINT (Ctrl-C) or SIGHUP (its terminal gone), and what
+ * stops with it.
  *
  * <p>Why not the JVM's own handling: it starts the shutdown hooks and exits 143 or 130 at once, so the command's
  * failure path (stop the tool, drop or mark the partial target, the audit line, the {@code error:} line) never runs;
@@ -23,7 +24,8 @@ import sun.misc.SignalHandler;
  *
  * <p>If the command has not ended {@link #STOP_LIMIT} after the signal, or a second signal comes, the process prints
  * one {@code error:} line and exits at once. With no command running (the service, {@code check}, {@code list}) a
- * signal does what it always did.
+ * signal does what it always did. {@code sun.misc.Signal} (module jdk.unsupported) is the JDK's one way to handle a
+ * signal, kept available for uses like this one (JEP 260).
  */
 public final class Interruption {
     /** How long a command may take to fail after a signal before the process exits without it. */
@@ -47,15 +49,15 @@ public final class Interruption {
     }
 
     /**
-     * Takes over SIGTERM and SIGINT for this process (from main: an embedding JVM keeps its own handling). A signal
-     * that this process ignores (a background job's SIGINT) stays ignored.
+     * Takes over SIGTERM, SIGINT and SIGHUP for this process (from main: an embedding JVM keeps its own handling). A
+     * signal that this process ignores (a background job's SIGINT, nohup's SIGHUP) stays ignored.
      */
     public static synchronized void installSignalHandlers() {
         if (installed) {
             return;
         }
         installed = true;
-        for (String name : List.of("TERM", "INT")) {
+        for (String name : List.of("TERM", "INT", "HUP")) {
             try {
                 Signal sig = new Signal(name);
                 SignalHandler[] previous = new SignalHandler[1];
@@ -117,7 +119,7 @@ public final class Interruption {
         Runtime.getRuntime().halt(StowageException.FAILED);
     }
 
-    /** The signal that asked the running command to stop ({@code SIGTERM}, {@code SIGINT}), or null. */
+    /** The signal that asked the running command to stop ({@code SIGTERM}, {@code SIGINT}, {@code SIGHUP}), or null. */
     public static String signal() {
         return signal;
     }

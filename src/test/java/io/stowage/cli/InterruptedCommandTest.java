@@ -24,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * SIGTERM and SIGINT (Ctrl-C) sent to a real {@code stowage} process in the middle of a backup, a restore or a
+ * SIGTERM, SIGINT (Ctrl-C) and SIGHUP sent to a real {@code stowage} process in the middle of a backup, a restore or a
  * verification: it stops within seconds, stops the tool it runs, leaves nothing listed or half-restored, writes its
  * audit line, prints one {@code error:} line and exits 1.
  *
@@ -65,7 +65,7 @@ class InterruptedCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"TERM", "INT"})
+    @ValueSource(strings = {"TERM", "INT", "HUP"})
     void should_stop_a_backup_within_seconds_on_a_signal_and_list_nothing(String signal) throws Exception {
         Workspace ws = new Workspace(dir).job("postgres", LOCKED);
         ws.writeConfiguration();

@@ -38,7 +38,7 @@ public final class CommandProcess {
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         // A test runner started in the background passes SIGINT on ignored, and a JVM leaves an ignored signal
         // ignored; a foreground command gets the default. env execs java, so the pid stays the command's.
-        builder.command().addAll(0, List.of("env", "--default-signal=INT,TERM"));
+        builder.command().addAll(0, List.of("env", "--default-signal=INT,TERM,HUP"));
         return new CommandProcess(builder.start(), out, err, String.join(" ", args));
     }
 
