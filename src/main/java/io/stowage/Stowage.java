@@ -9,6 +9,8 @@ public final class Stowage {
     }
 
     public static void main(String[] args) {
+        // SIGTERM and SIGINT stop a running backup, restore or verification through its own failure path.
+        Interruption.installSignalHandlers();
         PrintWriter err = new PrintWriter(System.err, true);
         int status;
         try {

@@ -28,8 +28,10 @@ final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
         BackupType backupType = BackupType.of(type);
-        try (StowageRuntime runtime = startLightRuntime()) {
+        try (io.stowage.Interruption.Command running = stoppable("backup of job '" + jobName + "'");
+             StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            io.stowage.Interruption.check();
             ProducerTemplate producer = runtime.context().createProducerTemplate();
             long started = System.nanoTime();
             // Through run-backup, as the scheduler does: the outcome is recorded, audited and alerted the same way;

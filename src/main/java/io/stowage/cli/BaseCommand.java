@@ -28,6 +28,14 @@ abstract class BaseCommand implements Callable<Integer> {
         runtime.services().encryption().exposedKeyFiles().forEach(this::warn);
     }
 
+    /**
+     * Marks this command, until closed, as one that SIGTERM and SIGINT stop through its own failure path instead of
+     * ending the process (see {@link io.stowage.Interruption}); {@code what} names it ("backup of job 'shop'").
+     */
+    io.stowage.Interruption.Command stoppable(String what) {
+        return io.stowage.Interruption.command(what, err());
+    }
+
     StowageRuntime startRuntime(boolean service) {
         top.configureLogging(service);
         return StowageRuntime.start(top.config, service);

@@ -38,7 +38,8 @@ final class RestoreCommand extends BaseCommand {
             + "database of the backed-up cluster that holds the table (default: the job's database).")
     String sourceDatabase;
 
-    @Option(names = "--force", description = "Replace an existing target.")
+    @Option(names = "--force", description = "Replace an existing target database; with --target-datadir, replace "
+            + "only an incomplete restore (a directory marked STOWAGE_RESTORE_INCOMPLETE).")
     boolean force;
 
     @Option(names = "--no-owner", description = "Leave out the backup's owners: what is restored (and a new "
@@ -73,9 +74,11 @@ final class RestoreCommand extends BaseCommand {
         try {
             result = work.call();
         } catch (Exception e) {
+            Exception reported = (Exception) io.stowage.Interruption.explain(e);
             runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(), backup,
-                    "failure", java.time.Duration.ofNanos(System.nanoTime() - started), io.stowage.Failures.describe(e)));
-            throw e;
+                    "failure", java.time.Duration.ofNanos(System.nanoTime() - started),
+                    io.stowage.Failures.describe(reported)));
+            throw reported;
         }
         runtime.services().audit().record(new io.stowage.audit.AuditLog.Entry("restore", job.name(),
                 backupOf.apply(result), "success", java.time.Duration.ofNanos(System.nanoTime() - started), null));
@@ -94,7 +97,7 @@ final class RestoreCommand extends BaseCommand {
             io.stowage.restore.PhysicalRestore.Result result = audited(runtime, job, () ->
                     new io.stowage.restore.PhysicalRestore(runtime.services(), this::warn).restore(job,
                             "latest".equals(backup) ? null : backup, io.stowage.restore.PhysicalRestore.Target.parse(time),
-                            java.nio.file.Path.of(targetDatadir), start, port), r -> r.backup().id());
+                            java.nio.file.Path.of(targetDatadir), force, start, port), r -> r.backup().id());
             out().printf("restored backup %s of job %s into %s with %d WAL files%s (%.1f s)%n", result.backup().id(),
                     job.name(), result.dataDirectory(), result.walFiles(), result.started()
                             ? ", started on port " + port + ", recovery finished"
@@ -147,6 +150,12 @@ final class RestoreCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
+        try (io.stowage.Interruption.Command running = stoppable("restore of job '" + jobName + "'")) {
+            return restore();
+        }
+    }
+
+    private Integer restore() throws Exception {
         if (table != null) {
             return restoreTable();
         }

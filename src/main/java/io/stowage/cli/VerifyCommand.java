@@ -23,7 +23,8 @@ final class VerifyCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        try (StowageRuntime runtime = startLightRuntime()) {
+        try (io.stowage.Interruption.Command running = stoppable("verification of job '" + jobName + "'");
+             StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
             warnAboutExposedKeys(runtime);
             Verification.Outcome outcome = new Verification(runtime.services(), this::warn).run(job, backup);

@@ -142,13 +142,17 @@ public final class BackupStream {
             chain = stages.get(i).wrap(chain);
         }
         long raw = 0;
+        io.stowage.Interruption.check();
         try (source; OutputStream out = chain; InputStream in = source.open()) {
             byte[] buffer = new byte[BUFFER];
             int n;
             while ((n = in.read(buffer)) != -1) {
+                // A stop may end the tool with its output cut short: never store that as if it were whole.
+                io.stowage.Interruption.check();
                 out.write(buffer, 0, n);
                 raw += n;
             }
+            io.stowage.Interruption.check();
             source.finish();
         }
         return new Result(objectName(), raw, stored.count(), HexFormat.of().formatHex(digest.digest()));

@@ -1,5 +1,6 @@
 package io.stowage.pipeline;
 
+import io.stowage.Interruption;
 import io.stowage.Secrets;
 import io.stowage.StowageException;
 import java.io.BufferedReader;
@@ -27,6 +28,8 @@ public final class ExternalProcess implements AutoCloseable {
     private final Process process;
     private final Deque<String> stderrTail = new ArrayDeque<>();
     private final Thread stderrReader;
+    private final Interruption.Registration stopOnSignal;
+    private volatile boolean stoppedBySignal;
 
     private ExternalProcess(String tool, Process process) {
         this.tool = tool;
@@ -34,13 +37,15 @@ public final class ExternalProcess implements AutoCloseable {
         this.stderrReader = new Thread(this::drainStderr, tool + "-stderr");
         this.stderrReader.setDaemon(true);
         this.stderrReader.start();
+        this.stopOnSignal = Interruption.onStop(this::stopForSignal);
     }
 
     /**
      * Starts {@code command}. With {@code stdinFromCaller} false the child's stdin is /dev/null, so a tool can never
-     * wait on a prompt.
+     * wait on a prompt. Once a signal has asked the command to stop, nothing new starts (but its cleanup).
      */
     public static ExternalProcess start(List<String> command, Map<String, String> environment, boolean stdinFromCaller) {
+        Interruption.check();
         ProcessBuilder builder = new ProcessBuilder(command);
         ChildEnvironment.prepare(builder.environment(), environment);
         if (!stdinFromCaller) {
@@ -79,6 +84,12 @@ public final class ExternalProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
             throw new StowageException(tool + " was interrupted");
+        } finally {
+            stopOnSignal.close();
+        }
+        if (status != 0 && (stoppedBySignal || Interruption.signal() != null)) {
+            // Stopped on purpose (or by the same Ctrl-C as Stowage): not a failure of the tool to report as one.
+            throw Interruption.interrupted(tool + " was stopped", null);
         }
         if (status != 0) {
             String error = lastError();
@@ -122,9 +133,26 @@ public final class ExternalProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * A signal asked the command to stop: so does the tool (SIGTERM: pg_dump and pg_restore cancel their query and
+     * exit), and everything it started; what does not end within seconds is killed.
+     */
+    private void stopForSignal() {
+        stoppedBySignal = true;
+        process.descendants().forEach(ProcessHandle::destroy);
+        process.destroy();
+        java.util.concurrent.CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS).execute(() -> {
+            if (process.isAlive()) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            }
+        });
+    }
+
     /** Stops the process if it still runs; used when the pipeline fails before the tool has finished. */
     @Override
     public void close() {
+        stopOnSignal.close();
         if (process.isAlive()) {
             process.destroy();
             try {

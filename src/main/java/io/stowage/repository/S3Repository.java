@@ -395,6 +395,8 @@ public final class S3Repository implements Repository {
         }
 
         private void sendPart() {
+            // A stop between parts: the copy fails here, and the unfinished upload is aborted on close.
+            io.stowage.Interruption.check();
             if (uploadId == null) {
                 CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
                         .bucket(bucket).key(objectKey).storageClass(storageClass);

@@ -1,5 +1,6 @@
 package io.stowage.restore;
 
+import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
@@ -42,15 +43,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Point-in-time restore of a PostgreSQL physical backup into a data directory: the newest base backup that finished
- * before the target, laid out in the directory (0700); the archived WAL from the backup's start on, fetched in
- * parallel and decompressed into {@code DIR/stowage-wal} ahead of replay; and the recovery settings
- * ({@code restore_command}, the target, {@code recovery_target_action = promote}, {@code recovery.signal}). With
- * {@code start}, PostgreSQL is started there and the restore returns once recovery has finished.
+ * before the target, laid out in the directory (0700; every entry checked first, {@link BaseBackupTar}); the
+ * archived WAL from the backup's start on, fetched in parallel and decompressed into {@code DIR/stowage-wal} ahead
+ * of replay; and the recovery settings ({@code restore_command}, the target, {@code recovery_target_action =
+ * promote}, {@code recovery.signal}). Until all of that is in place the directory is marked incomplete and cannot be
+ * started ({@link IncompleteRestore}). With {@code start}, PostgreSQL is started there and the restore returns once
+ * recovery has finished.
  */
 public final class PhysicalRestore {
     public static final String WAL_DIRECTORY = "stowage-wal";
@@ -101,8 +102,12 @@ public final class PhysicalRestore {
     public record Result(CatalogEntry backup, Path dataDirectory, int walFiles, boolean started) {
     }
 
-    public Result restore(Job job, String backupId, Target target, Path directory, boolean start, int port)
-            throws Exception {
+    /**
+     * Restores into {@code directory}: new or empty, or with {@code force} one that holds an incomplete restore
+     * (see {@link IncompleteRestore}: marked while under way, so that a partial directory is never started).
+     */
+    public Result restore(Job job, String backupId, Target target, Path directory, boolean force, boolean start,
+                          int port) throws Exception {
         if (!"physical".equals(job.method())) {
             throw StowageException.usage("job '" + job.name() + "' makes " + job.method() + " backups: --time and "
                     + "--target-datadir restore physical backups; use --target-database");
@@ -114,22 +119,39 @@ public final class PhysicalRestore {
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
         Repository source = repositoryWithWal(entry);
-        Path dir = prepareDirectory(directory);
+        IncompleteRestore.check(directory, force);
         Codec codec = Codec.of(manifest.compression().codec());
+        String backupName = "backup " + manifest.id() + " of job " + manifest.job();
+        Path dir;
+        int walFiles;
         // Verify first, then lay out: nothing is written into the directory from an object that fails its hash.
         try (StoredObjects.VerifiedCopy base = StoredObjects.fetch(services, entry, manifest.objects().get(0),
-                source)) {
-            InputStream stored = new BufferedInputStream(Files.newInputStream(base.file()), 1 << 20);
-            if (manifest.encrypted()) {
-                stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
-                        "backup " + manifest.id() + " of job " + manifest.job());
-            }
-            try (InputStream in = codec.decompress(stored)) {
-                extract(in, dir);
+                source);
+             IncompleteRestore incomplete = IncompleteRestore.begin(directory, force, manifest)) {
+            dir = incomplete.directory();
+            try {
+                InputStream stored = new BufferedInputStream(Interruption.closingOnStop(
+                        Files.newInputStream(base.file())), 1 << 20);
+                if (manifest.encrypted()) {
+                    stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(), backupName);
+                }
+                String pgVersion;
+                try (InputStream in = codec.decompress(stored)) {
+                    pgVersion = BaseBackupTar.extract(in, dir, backupName);
+                } catch (IOException e) {
+                    Interruption.check(); // the stop closed the file being read
+                    throw e;
+                }
+                BaseBackupTar.requireDataDirectory(dir, pgVersion, manifest);
+                walFiles = fetchWal(job, manifest, base.source(), dir.resolve(WAL_DIRECTORY),
+                        lastSegmentNeeded(entry, target));
+                writeRecoverySettings(dir, target);
+                Interruption.check();
+                incomplete.complete(pgVersion);
+            } catch (Exception e) {
+                throw incomplete.failed(e, backupName);
             }
         }
-        int walFiles = fetchWal(job, manifest, source, dir.resolve(WAL_DIRECTORY), lastSegmentNeeded(entry, target));
-        writeRecoverySettings(dir, target);
         boolean started = false;
         if (start) {
             startAndAwaitRecovery(job, dir, port);
@@ -219,47 +241,6 @@ public final class PhysicalRestore {
         return chosen;
     }
 
-    private static Path prepareDirectory(Path directory) throws IOException {
-        Path dir = directory.toAbsolutePath().normalize();
-        if (Files.exists(dir)) {
-            try (var entries = Files.list(dir)) {
-                if (entries.findAny().isPresent()) {
-                    throw new StowageException("target directory " + dir + " is not empty; HINT: restore into a new or "
-                            + "empty directory");
-                }
-            }
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        } else {
-            Files.createDirectories(dir.getParent());
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        return dir;
-    }
-
-    /** Extracts a tar stream into {@code dir}, refusing any entry that would land outside it. */
-    static void extract(InputStream tar, Path dir) throws IOException {
-        try (TarArchiveInputStream entries = new TarArchiveInputStream(tar)) {
-            TarArchiveEntry entry;
-            while ((entry = entries.getNextEntry()) != null) {
-                Path target = dir.resolve(entry.getName()).normalize();
-                if (!target.startsWith(dir)) {
-                    throw new StowageException("base backup entry '" + entry.getName() + "' points outside " + dir);
-                }
-                if (entry.isDirectory()) {
-                    Files.createDirectories(target);
-                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
-                } else if (entry.isSymbolicLink()) {
-                    Files.createDirectories(target.getParent());
-                    Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
-                } else {
-                    Files.createDirectories(target.getParent());
-                    Files.copy(entries, target, StandardCopyOption.REPLACE_EXISTING);
-                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
-                }
-            }
-        }
-    }
-
     /**
      * Fetches the archived WAL files from the backup's first segment on (all timelines; up to {@code lastSegment}
      * when it is not null), in parallel. Each object is
@@ -308,7 +289,8 @@ public final class PhysicalRestore {
         String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();
-        try {
+        // A stop interrupts the fetches (their reads and writes end), and so ends the wait for them below.
+        try (Interruption.Registration stop = Interruption.onStop(pool::shutdownNow)) {
             List<Future<?>> fetches = new ArrayList<>();
             for (WalObject object : wanted) {
                 fetches.add(pool.submit(() -> {
@@ -361,6 +343,7 @@ public final class PhysicalRestore {
                 try {
                     fetch.get();
                 } catch (java.util.concurrent.ExecutionException e) {
+                    Interruption.check();
                     if (e.getCause() instanceof Exception cause) {
                         throw cause;
                     }
@@ -398,8 +381,9 @@ public final class PhysicalRestore {
         // later restores of the source could follow by mistake. Turn archiving back on deliberately if this copy
         // is to become the primary.
         settings.append("archive_mode = 'off'\n");
+        // Never through a link the backup may hold under that name.
         Files.writeString(dir.resolve("postgresql.auto.conf"), settings, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+                java.nio.file.StandardOpenOption.APPEND, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.createFile(dir.resolve("recovery.signal"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         // postmaster.pid and the like are excluded by pg_basebackup; pg_wal must exist for the server to start.
@@ -414,11 +398,32 @@ public final class PhysicalRestore {
         PgConnection connection = PgConnection.of(job);
         Path log = dir.resolve("stowage-restore.log");
         try {
-            ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l", log.toString(), "-w", "-t",
-                    "3600", "-o", "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
+            try {
+                ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-l", log.toString(), "-w",
+                        "-t", "3600", "-o", "-p " + port + " -c listen_addresses=127.0.0.1", "start"));
+            } catch (StowageException e) {
+                throw Interruption.caused(e) ? e : serverStopped(dir, log, e);
+            }
+            awaitRecovery(connection, dir, log, port);
         } catch (StowageException e) {
-            throw serverStopped(dir, log, e);
+            if (!Interruption.caused(e)) {
+                throw e;
+            }
+            // Stopped while the server starts or recovers: it was started here, so it stops here (pg_ctl start
+            // leaves it running when stopped itself); recovery resumes when the directory is started again.
+            Interruption.cleanUp(() -> {
+                if (Files.exists(dir.resolve("postmaster.pid"))) {
+                    ServerUser.run(List.of(connection.tool("pg_ctl"), "-D", dir.toString(), "-m", "fast", "-w", "-t",
+                            "60", "stop"));
+                }
+            });
+            throw new StowageException("PostgreSQL on " + dir + " was stopped before recovery finished: "
+                    + e.getMessage() + "; the data directory is complete: start it with pg_ctl -D " + dir
+                    + " start to let recovery finish", e);
         }
+    }
+
+    private static void awaitRecovery(PgConnection connection, Path dir, Path log, int port) throws Exception {
         long deadline = System.currentTimeMillis() + 3_600_000L;
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + connection.database();
         while (System.currentTimeMillis() < deadline) {
@@ -435,7 +440,7 @@ public final class PhysicalRestore {
             } catch (java.sql.SQLException stillStarting) {
                 // the server is still replaying
             }
-            Thread.sleep(500);
+            Interruption.pause(500);
         }
         throw new StowageException("recovery in " + dir + " did not finish within an hour");
     }

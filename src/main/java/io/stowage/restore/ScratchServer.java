@@ -1,5 +1,6 @@
 package io.stowage.restore;
 
+import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.engine.postgresql.PgConnection;
@@ -84,7 +85,7 @@ public final class ScratchServer implements AutoCloseable {
             Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
             PhysicalRestore.Result restored = new PhysicalRestore(services, warnings).restore(job, backupId, target,
-                    directory.resolve("data"), false, 0);
+                    directory.resolve("data"), false, false, 0);
             server = new ScratchServer(directory, freePort(), restored.backup(), connection, lock);
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
             server.configure();
@@ -96,6 +97,10 @@ public final class ScratchServer implements AutoCloseable {
             } else {
                 FileUtils.deleteQuietly(directory.toFile());
                 lock.close();
+            }
+            // The scratch directory is gone: what the restore said about leaving it marked does not hold.
+            if (e instanceof IncompleteRestore.Marked marked) {
+                throw marked.failure();
             }
             throw e;
         }
@@ -143,8 +148,12 @@ public final class ScratchServer implements AutoCloseable {
             // called from the hook itself
         }
         try {
-            stop(dataDirectory, jobConnection);
+            // Also after a stop (SIGTERM, SIGINT): a scratch server is never left running.
+            Interruption.cleanUp(() -> stop(dataDirectory, jobConnection));
             FileUtils.deleteQuietly(directory.toFile());
+        } catch (Exception unexpected) {
+            throw new StowageException("cannot stop the scratch server on " + dataDirectory + ": "
+                    + unexpected.getMessage(), unexpected);
         } finally {
             try {
                 lock.close();
@@ -258,10 +267,12 @@ public final class ScratchServer implements AutoCloseable {
                 if (answer.equals("f")) {
                     return;
                 }
+            } catch (Interruption.Interrupted stop) {
+                throw stop;
             } catch (StowageException stillStarting) {
                 // not accepting connections yet
             }
-            Thread.sleep(500);
+            Interruption.pause(500);
         }
         throw new StowageException("recovery on " + dataDirectory + " did not finish within a day");
     }

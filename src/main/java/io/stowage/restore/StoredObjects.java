@@ -1,5 +1,6 @@
 package io.stowage.restore;
 
+import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
@@ -35,12 +36,25 @@ final class StoredObjects {
     record Hashed(String sha256, long bytes) {
     }
 
-    /** Reads {@code in} to its end (and closes it), copying it to {@code copy}, and returns its SHA-256 and length. */
+    /**
+     * Reads {@code in} to its end (and closes it), copying it to {@code copy}, and returns its SHA-256 and length.
+     * A stop (SIGTERM, SIGINT) ends it between two reads.
+     */
     static Hashed hash(InputStream in, OutputStream copy) throws IOException {
         MessageDigest sha = sha256();
-        long size;
+        long size = 0;
         try (InputStream source = in) {
-            size = source.transferTo(new DigestOutputStream(copy, sha));
+            OutputStream out = new DigestOutputStream(copy, sha);
+            byte[] buffer = new byte[1 << 16];
+            int n;
+            while ((n = source.read(buffer)) != -1) {
+                Interruption.check();
+                out.write(buffer, 0, n);
+                size += n;
+            }
+        } catch (IOException e) {
+            Interruption.check(); // the stop closed the file being read
+            throw e;
         }
         return new Hashed(HexFormat.of().formatHex(sha.digest()), size);
     }
@@ -102,7 +116,8 @@ final class StoredObjects {
         String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
         if (source instanceof LocalRepository local) {
             Path file = local.file(key);
-            requireAsRecorded(hash(Files.newInputStream(file), OutputStream.nullOutputStream()), object, key, source);
+            requireAsRecorded(hash(Interruption.closingOnStop(Files.newInputStream(file)), OutputStream.nullOutputStream()),
+                    object, key, source);
             return new VerifiedCopy(file, source, null);
         }
         Path scratch = createScratch(services.repositories().local().root());

@@ -104,7 +104,7 @@ public final class Verification {
         try {
             result = verify(job, backup);
         } catch (Exception e) {
-            failure = e;
+            failure = (Exception) io.stowage.Interruption.explain(e);
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         String id = result != null ? result.backup().id() : backupId != null ? backupId : backup;
@@ -301,7 +301,9 @@ public final class Verification {
         List<String> failures = new ArrayList<>();
         long rows = 0;
         Map<String, Long> counted = new LinkedHashMap<>();
-        try (Connection c = target.open(database); Statement s = c.createStatement()) {
+        try (Connection c = target.open(database); Statement s = c.createStatement();
+             // A stop (SIGTERM, SIGINT) closes the connection: a long probe query ends at once.
+             io.stowage.Interruption.Registration stop = io.stowage.Interruption.onStop(() -> c.abort(Runnable::run))) {
             outcomes.add(ProbeOutcome.passed("connect", null, null));
             // Rows hidden by row-level security would look like lost rows: read them all, or fail.
             s.execute("SET row_security = off");

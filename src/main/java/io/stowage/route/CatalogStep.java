@@ -32,6 +32,9 @@ final class CatalogStep implements Step {
             throw StowageException.usage("route '" + exchange.getFromRouteId() + "' reached stowage:catalog without a "
                     + "store step: nothing was stored");
         }
+        // The manifest is the commit point: after a stop, the backup stays incomplete (never listed) rather than
+        // being committed by a command that is failing.
+        io.stowage.Interruption.check();
         Manifest.Contents contents = run.contents();
         if (run.dumpTap != null && contents == null) {
             LOG.warn("backup {} of job {}: row counts are not recorded ({}); its verification will skip them", run.id,

@@ -53,6 +53,9 @@ final class ServiceSteps {
                     : exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full", String.class);
             Job job = services.jobs().all().stream().filter(j -> j.name().equals(jobName)).findFirst().orElse(null);
             Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+            if (failure != null) {
+                failure = io.stowage.Interruption.explain(failure);
+            }
             Instant now = Instant.now();
             Instant started = run != null ? run.started
                     : exchange.getProperty("StowageStarted", now, Instant.class);
