@@ -124,8 +124,7 @@ public final class AlertOutbox {
                 }
                 BackupEvent event;
                 try {
-                    JsonNode json = ManifestCodec.JSON.readTree(file.toFile());
-                    event = ManifestCodec.JSON.treeToValue(json.get("event"), BackupEvent.class);
+                    event = read(file);
                 } catch (IOException | RuntimeException e) {
                     // Never sendable: set aside, so that it does not hold back the alerts behind it.
                     Files.move(file, file.resolveSibling(file.getFileName() + ".damaged"),
@@ -151,6 +150,20 @@ public final class AlertOutbox {
             }
             return new Report(sent, failures);
         });
+    }
+
+    /**
+     * The event a kept file holds. Valid JSON is not enough: an empty file, or one another release kept in another
+     * shape, could never be sent, and as a failure to send it would hold back every later alert of its channel.
+     */
+    private static BackupEvent read(Path file) throws IOException {
+        JsonNode event = ManifestCodec.JSON.readTree(file.toFile()).path("event");
+        for (String field : List.of("kind", "job", "type", "at")) {
+            if (!event.path(field).isTextual() || event.path(field).asText().isBlank()) {
+                throw new IOException("no event " + field + " in it");
+            }
+        }
+        return ManifestCodec.JSON.treeToValue(event, BackupEvent.class);
     }
 
     /** How many alerts are waiting. */

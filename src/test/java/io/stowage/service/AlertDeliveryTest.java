@@ -198,4 +198,32 @@ class AlertDeliveryTest {
                 .asText()).isEqualTo("resolve");
         assertThat(receiver.requests(SLACK)).hasSize(1);
     }
+
+    @Test
+    void should_set_aside_a_kept_alert_that_holds_no_whole_event_and_send_the_alerts_behind_it() throws Exception {
+        receiver = new HttpReceiver();
+        Workspace ws = workspace(receiver.port(), ThrowawayPostgres.freePort());
+        // Ahead of what this backup keeps: an empty file, and one in another release's shape (no job, type or time).
+        Files.createDirectories(outbox());
+        Files.writeString(outbox().resolve("000000000001-slack.json"), "");
+        Files.writeString(outbox().resolve("000000000002-pagerduty.json"),
+                "{\"channel\":\"pagerduty\",\"event\":{\"kind\":\"FAILURE\"}}");
+
+        Workspace.Result failed = ws.run("backup", "postgres");
+
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(1);
+        // This backup's alerts go out: nothing unsendable holds them back.
+        assertThat(receiver.requests(SLACK)).as(failed.toString()).hasSize(1);
+        assertThat(receiver.requests(PAGERDUTY)).as(failed.toString()).hasSize(1);
+        assertThat(ManifestCodec.JSON.readTree(receiver.requests(PAGERDUTY).get(0).body()).get("dedup_key").asText())
+                .isEqualTo("stowage/postgres/full");
+        assertThat(kept()).isEmpty();
+        assertThat(outbox().resolve("000000000001-slack.json.damaged")).exists();
+        assertThat(outbox().resolve("000000000002-pagerduty.json.damaged")).exists();
+        assertThat(failed.err()).as(failed.toString())
+                .contains("warning: the slack alert was dropped: unreadable")
+                .contains("set aside as 000000000001-slack.json.damaged")
+                .contains("warning: the pagerduty alert was dropped: unreadable")
+                .contains("set aside as 000000000002-pagerduty.json.damaged");
+    }
 }
