@@ -118,7 +118,8 @@ public final class Settings {
     public static Settings read(PropertiesComponent properties, Path file) {
         List<String> lines = lines(file);
         Map<String, Object> values = new HashMap<>();
-        for (String name : new TreeSet<>(properties.loadProperties().stringPropertyNames())) {
+        java.util.Properties loaded = properties.loadProperties();
+        for (String name : new TreeSet<>(loaded.stringPropertyNames())) {
             String prefix = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
             if (prefix.equals("camel")) {
                 checkCamelGroup(name, place(file, lines, name));
@@ -136,7 +137,7 @@ public final class Settings {
                     "unknown key '" + name + "' (" + place(file, lines, name) + "); " + Suggestions.closest(name,
                             KEYS.stream().map(Key::name).toList()).map(k -> "HINT: did you mean '" + k + "'?")
                             .orElse(KEYS_HINT)));
-            String value = properties.resolveProperty(name).map(String::strip).orElse("");
+            String value = resolve(properties, name, loaded.getProperty(name), () -> place(file, lines, name));
             if (value.isEmpty()) {
                 continue;
             }
@@ -149,6 +150,26 @@ public final class Settings {
             }
         }
         return new Settings(values);
+    }
+
+    /**
+     * The value of {@code name}, stripped; empty when it is blank. Camel answers "no value" for a value whose
+     * placeholder cannot be resolved, which would quietly bring in the key's default (no S3 bucket: no offsite copy;
+     * no recipients: no encryption): such a value is refused, naming what is missing.
+     */
+    private static String resolve(PropertiesComponent properties, String name, String raw,
+                                  java.util.function.Supplier<String> place) {
+        Optional<String> value = properties.resolveProperty(name);
+        if (value.isEmpty() && raw != null && !raw.isBlank()) {
+            try {
+                value = Optional.of(properties.parseUri(raw));
+            } catch (IllegalArgumentException unresolved) {
+                Placeholders.Problem problem = Placeholders.of(unresolved);
+                throw StowageException.usage(name + ": " + problem.missing() + " (in " + place.get() + "); "
+                        + problem.hint());
+            }
+        }
+        return value.map(String::strip).orElse("");
     }
 
     /** A whole number from {@code min} to {@code max}, or an IllegalArgumentException saying what it must be. */

@@ -15,8 +15,8 @@ public final class TemplateParameters {
 
     public static Map<String, String> of(CamelContext context, RouteDefinition route) {
         Map<String, String> parameters = new HashMap<>();
-        merge(context, parameters, route.getTemplateDefaultParameters());
-        merge(context, parameters, route.getTemplateParameters());
+        merge(context, route, parameters, route.getTemplateDefaultParameters());
+        merge(context, route, parameters, route.getTemplateParameters());
         return parameters;
     }
 
@@ -33,23 +33,40 @@ public final class TemplateParameters {
         try {
             return io.stowage.config.Settings.wholeNumber(value, min, Long.MAX_VALUE);
         } catch (IllegalArgumentException e) {
-            String where = context.getPropertiesComponent()
-                    .resolveProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY)
-                    .flatMap(dir -> io.stowage.runtime.RouteSources.locateParameter(java.nio.file.Path.of(dir),
-                            route.getRouteId(), name))
-                    .map(found -> " (" + found + ")").orElseGet(() -> JobRegistry.location(context, route));
             throw io.stowage.StowageException.usage("invalid configuration: templated route '" + route.getRouteId()
-                    + "'" + where + ": " + name + " = " + value.strip() + ": " + e.getMessage());
+                    + "'" + where(context, route, name) + ": " + name + " = " + value.strip() + ": " + e.getMessage());
         }
     }
 
-    private static void merge(CamelContext context, Map<String, String> into, Map<String, Object> from) {
+    /** Where {@code route} sets parameter {@code name}: {@code (FILE, line N)}, or where the route is. */
+    private static String where(CamelContext context, RouteDefinition route, String name) {
+        return context.getPropertiesComponent()
+                .resolveProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY)
+                .flatMap(dir -> io.stowage.runtime.RouteSources.locateParameter(java.nio.file.Path.of(dir),
+                        route.getRouteId(), name))
+                .map(found -> " (" + found + ")").orElseGet(() -> JobRegistry.location(context, route));
+    }
+
+    /**
+     * Adds {@code from}, placeholders resolved. One that cannot be resolved (an environment variable not set where
+     * Stowage runs) is a configuration error naming the route and parameter, never Camel's bare message, which
+     * quotes the whole value (perhaps a password).
+     */
+    private static void merge(CamelContext context, RouteDefinition route, Map<String, String> into,
+                              Map<String, Object> from) {
         if (from == null) {
             return;
         }
         from.forEach((key, value) -> {
             if (value != null) {
-                into.put(key, context.resolvePropertyPlaceholders(value.toString()));
+                try {
+                    into.put(key, context.resolvePropertyPlaceholders(value.toString()));
+                } catch (IllegalArgumentException unresolved) {
+                    io.stowage.config.Placeholders.Problem problem = io.stowage.config.Placeholders.of(unresolved);
+                    throw io.stowage.StowageException.usage("invalid configuration: templated route '"
+                            + route.getRouteId() + "'" + where(context, route, key) + ": parameter '" + key + "': "
+                            + problem.missing() + "; " + problem.hint());
+                }
             }
         });
     }

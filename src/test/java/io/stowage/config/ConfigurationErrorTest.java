@@ -261,6 +261,36 @@ class ConfigurationErrorTest {
                 + "'stowage.retry.attempts'?\n");
     }
 
+    /** An environment variable that no test environment sets. */
+    private static final String UNSET = "STOWAGE_TEST_VARIABLE_NEVER_SET";
+
+    @Test
+    void should_refuse_a_setting_whose_environment_variable_is_not_set_instead_of_using_its_default()
+            throws Exception {
+        assertThat(System.getenv(UNSET)).isNull();
+        // Without the refusal, no bucket means no S3 copy at all, and backups are silently kept on this host only.
+        Workspace ws = new Workspace(dir).property("stowage.repository.s3.bucket", "{{env:" + UNSET + "}}");
+        String line = "error: invalid configuration: stowage.repository.s3.bucket: environment variable " + UNSET
+                + " is not set (in " + configFile() + ", line " + ws.lastPropertyLine() + "); HINT: set it, or give "
+                + "the placeholder a default: {{env:" + UNSET + ":default}}";
+        assertRefused(ws.run("check"), line);
+        assertRefused(ws.run("backup", "postgres"), line);
+        assertThat(ws.repository().resolve("postgres")).doesNotExist();
+    }
+
+    @Test
+    void should_refuse_a_job_parameter_whose_environment_variable_is_not_set_naming_the_route_and_line()
+            throws Exception {
+        Workspace ws = new Workspace(dir);
+        ws.writeConfiguration();
+        Files.writeString(dir.resolve("routes/jobs.camel.yaml"), job("      - name: database\n        value: shop\n"
+                + "      - name: password\n        value: \"{{env:" + UNSET + "}}\"\n"));
+        assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
+                + dir.resolve("routes/jobs.camel.yaml") + ", line 9): parameter 'password': environment variable "
+                + UNSET + " is not set; HINT: set it, or give the placeholder a default: {{env:" + UNSET
+                + ":default}}");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "stowage.retry.attempts             | -1     | must be at least 1",
