@@ -65,7 +65,15 @@ public final class StowageRuntime implements AutoCloseable {
         if (!Files.isDirectory(routes)) {
             throw StowageException.usage("routes directory " + routes + " not found: it must sit beside " + config);
         }
-        Main main = new Main();
+        Main main = new Main() {
+            @Override
+            protected void configurePropertiesService(CamelContext context) throws Exception {
+                // java.util.Properties reads Latin-1 unless told otherwise: a UTF-8 path with an accented letter
+                // would name another directory, where backups would then go without a word.
+                context.getPropertiesComponent().setEncoding(java.nio.charset.StandardCharsets.UTF_8.name());
+                super.configurePropertiesService(context);
+            }
+        };
         main.setPropertyPlaceholderLocations("file:" + config);
         main.addOverrideProperty("stowage.service", Boolean.toString(service));
         main.addInitialProperty(RouteSources.DIRECTORY_PROPERTY, routes.toString());
