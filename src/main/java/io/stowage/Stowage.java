@@ -21,6 +21,8 @@ public final class Stowage {
             err.println("error: " + Failures.describe(unexpected));
             status = StowageException.FAILED;
         }
+        // Work cut short (a service's stop that ran out of time) may have left a tool running.
+        io.stowage.pipeline.ExternalProcess.stopAll();
         System.exit(status);
     }
 

@@ -21,6 +21,8 @@ final class RunCommand extends BaseCommand {
                     service.close();
                 } catch (RuntimeException e) {
                     org.slf4j.LoggerFactory.getLogger(RunCommand.class).error("{}", io.stowage.Failures.describe(e));
+                } finally {
+                    io.stowage.pipeline.ExternalProcess.stopAll();
                 }
             }, "stowage-shutdown"));
             stop.await();

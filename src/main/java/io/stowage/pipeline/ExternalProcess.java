@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ExternalProcess implements AutoCloseable {
     private static final int STDERR_LINES = 20;
+    /** Every tool started and not yet seen to end: what {@link #stopAll} stops when Stowage exits. */
+    private static final java.util.Set<ExternalProcess> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final String tool;
     private final Process process;
@@ -38,6 +40,34 @@ public final class ExternalProcess implements AutoCloseable {
         this.stderrReader.setDaemon(true);
         this.stderrReader.start();
         this.stopOnSignal = Interruption.onStop(this::stopForSignal);
+        RUNNING.add(this);
+        process.onExit().thenRun(() -> RUNNING.remove(this));
+    }
+
+    /**
+     * Stops every tool still running (SIGTERM to it and what it started; SIGKILL to what is left after a few
+     * seconds) and returns once they are gone: for the end of the process. A JVM that exits leaves its children
+     * running, and a service whose stop cut a backup short would leave its pg_dump waiting on a lock, then dumping
+     * into a pipe nobody reads, holding a session on the server all the while.
+     */
+    public static void stopAll() {
+        List<ExternalProcess> running = List.copyOf(RUNNING);
+        for (ExternalProcess tool : running) {
+            tool.process.descendants().forEach(ProcessHandle::destroy);
+            tool.process.destroy();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (ExternalProcess tool : running) {
+            try {
+                if (!tool.process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    tool.process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    tool.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /**

@@ -173,9 +173,18 @@ class ServiceProcessTest {
                     Thread.sleep(50);
                 }
                 assertThat(waitingBackups()).as(Files.readString(log)).isEqualTo(1);
+                java.util.List<ProcessHandle> tools = service.descendants().toList();
+                assertThat(tools).as("pg_dump, waiting for the table").isNotEmpty();
                 service.destroy();
                 assertThat(service.waitFor(90, TimeUnit.SECONDS)).isTrue();
+                // Still while the table is locked: a pg_dump left behind would wait for it, and then go on dumping.
+                long gone = System.currentTimeMillis() + 10_000;
+                while (tools.stream().anyMatch(ProcessHandle::isAlive) && System.currentTimeMillis() < gone) {
+                    Thread.sleep(50);
+                }
+                assertThat(tools).as("tools the service started, after it exited").noneMatch(ProcessHandle::isAlive);
             } finally {
+                service.descendants().forEach(ProcessHandle::destroyForcibly);
                 service.destroyForcibly();
             }
         }
