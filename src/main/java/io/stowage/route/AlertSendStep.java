@@ -56,8 +56,13 @@ final class AlertSendStep implements Step {
         AlertOutbox outbox = services.alertOutbox();
         List<String> problems = new ArrayList<>();
         Instant now = Instant.now();
+        // Only the service may take a channel it has not configured as gone: a command run from a shell without
+        // the service's environment (no webhook, no routing key) would otherwise drop every alert kept for it.
+        boolean service = Boolean.parseBoolean(exchange.getContext().getPropertiesComponent()
+                .resolveProperty("stowage.service").orElse("false"));
         try {
-            AlertOutbox.Report report = outbox.deliver(this::due,
+            AlertOutbox.Report report = outbox.deliver(
+                    channel -> due(channel) && (service || configured(services.alertSettings(), channel)),
                     (channel, event) -> send(exchange.getContext(), services.alertSettings(), channel, event));
             for (AlertOutbox.Failure failure : report.failures()) {
                 problems.add(describe(failure, outbox));
@@ -117,12 +122,7 @@ final class AlertSendStep implements Step {
 
     private void send(CamelContext context, AlertSettings settings, String channel, BackupEvent event)
             throws Exception {
-        boolean configured = switch (channel) {
-            case "slack" -> settings.slack();
-            case "pagerduty" -> settings.pagerDuty();
-            default -> false;
-        };
-        if (!configured) {
+        if (!configured(settings, channel)) {
             throw new AlertOutbox.Refused(channel + " is not configured any more", null);
         }
         Exchange sent = producer(context).send("direct:send-" + channel, e -> {
@@ -140,6 +140,14 @@ final class AlertSendStep implements Step {
             }
             throw failure;
         }
+    }
+
+    private static boolean configured(AlertSettings settings, String channel) {
+        return switch (channel) {
+            case "slack" -> settings.slack();
+            case "pagerduty" -> settings.pagerDuty();
+            default -> false;
+        };
     }
 
     private ProducerTemplate producer(CamelContext context) {

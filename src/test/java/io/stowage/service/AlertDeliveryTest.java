@@ -226,4 +226,43 @@ class AlertDeliveryTest {
                 .contains("warning: the pagerduty alert was dropped: unreadable")
                 .contains("set aside as 000000000002-pagerduty.json.damaged");
     }
+
+    @Test
+    void should_leave_kept_alerts_to_the_service_when_a_command_runs_without_their_channel_configured()
+            throws Exception {
+        int alertPort = closedPort();
+        int dbPort = ThrowawayPostgres.freePort();
+        Workspace ws = workspace(alertPort, dbPort);
+        Workspace.Result failed = ws.run("backup", "postgres");
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(1);
+        assertThat(kept()).hasSize(2);
+
+        // An operator's shell without the service's environment: no webhook, no routing key.
+        Path config = dir.resolve("application.properties");
+        String full = Files.readString(config);
+        Files.writeString(config, full.lines().filter(l -> !l.contains("webhook-url") && !l.contains("routing-key"))
+                .map(l -> l + "\n").reduce("", String::concat));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int status = io.stowage.Stowage.execute(new String[] {"--config", config.toString(), "backup", "postgres"},
+                new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+
+        assertThat(status).as(err.toString()).isEqualTo(1);
+        assertThat(err.toString()).doesNotContain("dropped");
+        assertThat(kept()).as("the service's alerts, still kept").hasSize(2);
+
+        // The service, which has the channels, sends them once they can be reached.
+        receiver = new HttpReceiver(alertPort);
+        service = ws.service();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while ((receiver.requests(PAGERDUTY).isEmpty() || receiver.requests(SLACK).isEmpty() || !kept().isEmpty())
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(kept()).isEmpty();
+        assertThat(receiver.requests(PAGERDUTY)).hasSize(1);
+        assertThat(ManifestCodec.JSON.readTree(receiver.requests(PAGERDUTY).get(0).body()).get("event_action").asText())
+                .isEqualTo("trigger");
+        assertThat(receiver.requests(SLACK)).hasSize(1);
+    }
 }
