@@ -106,7 +106,6 @@ final class ServiceSteps {
             BackupEvent event = exchange.getIn().getMandatoryBody(BackupEvent.class);
             exchange.setProperty(EVENT, event);
             AlertSettings settings = services.alertSettings();
-            boolean wasOpen = services.alertState().isOpen(event.dedupKey());
             boolean slack;
             boolean pagerDuty;
             if (event.kind() == BackupEvent.Kind.STARTED) {
@@ -121,10 +120,11 @@ final class ServiceSteps {
                 pagerDuty = settings.pagerDuty();
                 services.alertState().set(event.dedupKey(), true);
             } else {
+                // One read and write of the state: whether it was open is what closing it changed.
+                boolean wasOpen = services.alertState().set(event.dedupKey(), false);
                 slack = settings.slack() && (wasOpen
                         || (notifySuccess(services, settings, event) && event.kind() == BackupEvent.Kind.SUCCESS));
                 pagerDuty = settings.pagerDuty() && wasOpen;
-                services.alertState().set(event.dedupKey(), false);
             }
             exchange.getIn().setHeader(SEND_SLACK, slack);
             exchange.getIn().setHeader(SEND_PAGERDUTY, pagerDuty);

@@ -256,6 +256,38 @@ class ServiceTest {
     }
 
     @Test
+    void should_resolve_the_incident_a_backup_command_opened_while_the_service_runs() throws Exception {
+        Workspace ws = workspace();
+        service = ws.service();
+
+        // An operator's own backup fails beside the running service: it opens the incident.
+        database.down(true);
+        Workspace.Result failed = ws.run("backup", "postgres");
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(1);
+        assertThat(receiver.requests("/v2/enqueue")).hasSize(1);
+        assertThat(json(receiver.requests("/v2/enqueue").get(0).body()).get("event_action").asText())
+                .isEqualTo("trigger");
+
+        // The service's next backup succeeds: it closes that incident, and Slack hears of the recovery.
+        receiver.clear();
+        database.down(false);
+        scheduledBackup("postgres");
+        assertThat(receiver.requests("/v2/enqueue")).as("the resolve").hasSize(1);
+        assertThat(json(receiver.requests("/v2/enqueue").get(0).body())).isEqualTo(json("{\"routing_key\":\""
+                + ROUTING_KEY + "\",\"dedup_key\":\"stowage/postgres/full\",\"event_action\":\"resolve\"}"));
+        assertThat(receiver.requests("/slack/T000/B000/XXXX")).hasSize(1);
+        assertThat(json(receiver.requests("/slack/T000/B000/XXXX").get(0).body()).get("text").asText())
+                .startsWith(":white_check_mark: Backup succeeded: postgres (full)");
+
+        // And a success the command takes after that announces nothing again: nothing is open.
+        receiver.clear();
+        Workspace.Result good = ws.run("backup", "postgres");
+        assertThat(good.status()).as(good.toString()).isZero();
+        assertThat(receiver.requests("/v2/enqueue")).isEmpty();
+        assertThat(receiver.requests("/slack/T000/B000/XXXX")).isEmpty();
+    }
+
+    @Test
     void should_announce_start_and_end_of_a_job_whose_successes_are_announced() throws Exception {
         service = workspace().job("postgres", SOURCE, "port", Integer.toString(database.port()), "notifySuccess", "true")
                 .service();
