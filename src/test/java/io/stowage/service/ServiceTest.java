@@ -364,6 +364,32 @@ class ServiceTest {
     }
 
     @Test
+    void should_count_a_backup_taken_by_a_command_beside_the_service_as_the_jobs_last_success() throws Exception {
+        Workspace ws = workspace();
+        service = ws.service();
+        // The service has run for eight days without a success of its own (its weekly schedule allows 7 days + 1 h).
+        AtomicReference<Instant> now = new AtomicReference<>(Instant.now().minus(Duration.ofDays(8)));
+        ScheduleService schedules = new ScheduleService(service.runtime().services(),
+                service.runtime().services().schedules().schedules(), Duration.ofHours(1), now::get);
+        service.runtime().services().schedules(schedules);
+
+        // An operator takes one by hand.
+        Workspace.Result backup = ws.run("backup", "postgres");
+        assertThat(backup.status()).as(backup.toString()).isZero();
+        receiver.clear();
+
+        now.set(Instant.now());
+        service.runtime().context().createProducerTemplate().sendBody("direct:check-staleness", null);
+
+        assertThat(receiver.requests("/v2/enqueue")).as("a stale alert for a job backed up a moment ago").isEmpty();
+        assertThat(receiver.requests("/slack/T000/B000/XXXX")).isEmpty();
+        String metrics = get("/observe/metrics");
+        assertThat(sample(metrics, "stowage_backup_stale{job=\"postgres\",type=\"full\"}")).isZero();
+        assertThat(sample(metrics, "stowage_backup_last_success_timestamp_seconds{job=\"postgres\",type=\"full\"}"))
+                .isGreaterThanOrEqualTo((double) Instant.now().minusSeconds(120).getEpochSecond());
+    }
+
+    @Test
     void should_alert_when_a_schedule_never_fired_at_all() throws Exception {
         service = workspace().service();
         AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
