@@ -40,8 +40,8 @@ public final class ExternalProcess implements AutoCloseable {
         this.stderrReader.setDaemon(true);
         this.stderrReader.start();
         this.stopOnSignal = Interruption.onStop(this::stopForSignal);
+        RUNNING.removeIf(other -> !other.process.isAlive()); // ended without awaitSuccess or close
         RUNNING.add(this);
-        process.onExit().thenRun(() -> RUNNING.remove(this));
     }
 
     /**
@@ -116,6 +116,7 @@ public final class ExternalProcess implements AutoCloseable {
             throw new StowageException(tool + " was interrupted");
         } finally {
             stopOnSignal.close();
+            RUNNING.remove(this);
         }
         if (status != 0 && (stoppedBySignal || Interruption.signal() != null)) {
             // Stopped on purpose (or by the same Ctrl-C as Stowage): not a failure of the tool to report as one.
@@ -183,6 +184,7 @@ public final class ExternalProcess implements AutoCloseable {
     @Override
     public void close() {
         stopOnSignal.close();
+        RUNNING.remove(this);
         if (process.isAlive()) {
             process.destroy();
             try {
