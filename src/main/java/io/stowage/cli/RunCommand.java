@@ -4,8 +4,8 @@ import io.stowage.runtime.StowageService;
 import picocli.CommandLine.Command;
 
 /**
- * {@code run}: the service. Runs until SIGTERM or SIGINT, then stops cleanly and exits 0; 1 when the stop cut
- * in-flight backups short.
+ * {@code run}: the service. Runs until SIGTERM, SIGINT or SIGHUP, then stops cleanly and exits 0; 1 when the stop
+ * cut in-flight backups short.
  */
 @Command(name = "run", description = "Run the service (schedules, retries, alerts, metrics, health) until stopped "
         + "(SIGTERM or Ctrl-C).")
@@ -15,7 +15,7 @@ final class RunCommand extends BaseCommand {
         top.configureLogging(true);
         try (StopSignals stop = StopSignals.install()) {
             StowageService service = StowageService.start(top.config);
-            // Any other end of the JVM (SIGHUP, System.exit elsewhere) still stops the service cleanly.
+            // Any other end of the JVM (System.exit elsewhere, a signal the JVM keeps) still stops the service cleanly.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     service.close();

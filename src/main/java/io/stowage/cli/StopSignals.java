@@ -7,12 +7,14 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * SIGTERM and SIGINT as a request to stop, which {@code run} then carries out on its own thread and answers with its
- * own exit status. Left to the JVM, these signals start its shutdown while {@code run} is still waiting, and the
- * process exits 143 (or 130) however cleanly the service stopped, which systemd reports as a failure.
+ * SIGTERM, SIGINT and SIGHUP as a request to stop, which {@code run} then carries out on its own thread and answers
+ * with its own exit status. Left to the JVM, these signals start its shutdown while {@code run} is still waiting, and
+ * the process exits 143 (or 130, 129) however cleanly the service stopped, which systemd reports as a failure; and
+ * one that comes while the service starts ends the process there, before anything can stop what has started. A
+ * signal the process ignores (SIGHUP under nohup) stays ignored.
  */
 final class StopSignals implements AutoCloseable {
-    private static final List<String> NAMES = List.of("TERM", "INT");
+    private static final List<String> NAMES = List.of("TERM", "INT", "HUP");
 
     private final CountDownLatch requested = new CountDownLatch(1);
     private final List<Runnable> restore = new ArrayList<>();
@@ -21,7 +23,7 @@ final class StopSignals implements AutoCloseable {
     }
 
     /**
-     * Handles SIGTERM and SIGINT from now on. A signal the JVM keeps for itself (as with {@code java -Xrs}) is left
+     * Handles SIGTERM, SIGINT and SIGHUP from now on. A signal the JVM keeps for itself (as with {@code java -Xrs}) is left
      * to it: the shutdown hook still stops the service cleanly, with the JVM's exit status.
      */
     static StopSignals install() {
@@ -30,6 +32,10 @@ final class StopSignals implements AutoCloseable {
             Signal signal = new Signal(name);
             try {
                 SignalHandler previous = Signal.handle(signal, received -> signals.requested.countDown());
+                if (previous == SignalHandler.SIG_IGN) {
+                    Signal.handle(signal, SignalHandler.SIG_IGN);
+                    continue;
+                }
                 signals.restore.add(() -> Signal.handle(signal, previous));
             } catch (IllegalArgumentException keptByTheJvm) {
                 // see above

@@ -135,6 +135,39 @@ class ServiceProcessTest {
     }
 
     @Test
+    void should_stop_cleanly_and_exit_0_on_sighup_even_while_it_starts() throws Exception {
+        Workspace ws = new Workspace(dir).job("postgres", SOURCE)
+                .property("stowage.staleness.first-check-ms", "3600000");
+        Path config = ws.writeConfiguration();
+        Path log = dir.resolve("service.log");
+        // As a terminal starts it: SIGHUP not ignored (an ignored one, under nohup, stays ignored).
+        ProcessBuilder builder = StowageProcess.builder(dir, Map.of(), "--config", config.toString(), "run")
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.command().addAll(0, java.util.List.of("env", "--default-signal=HUP"));
+        Process service = builder.start();
+        try {
+            // The terminal goes away while Camel is still starting: the service has just taken its lock.
+            Path lock = ws.repository().resolve(".service.lock");
+            long deadline = System.currentTimeMillis() + 90_000;
+            while (!(Files.exists(lock) && Files.readString(lock).contains("pid=" + service.pid()))
+                    && service.isAlive() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(Files.readString(lock)).as(Files.readString(log)).contains("pid=" + service.pid());
+            Process hangUp = new ProcessBuilder("kill", "-HUP", Long.toString(service.pid())).start();
+            assertThat(hangUp.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(service.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            service.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        assertThat(service.exitValue()).as(output).isZero();
+        assertThat(output).contains("stopped").doesNotContain("Exception");
+        assertThat(audit(ws)).contains("\"command\":\"service-start\"").contains("\"command\":\"service-stop\","
+                + "\"job\":null,\"backupId\":null,\"result\":\"success\"");
+    }
+
+    @Test
     void should_refuse_to_start_in_one_line_when_the_management_port_is_taken() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             Workspace ws = new Workspace(dir).job("postgres", SOURCE)
