@@ -261,6 +261,11 @@ public final class Settings {
         }
         List<String> lines = new java.util.ArrayList<>();
         int start = 0;
+        if (bytes.length >= 3 && (bytes[0] & 0xff) == 0xef && (bytes[1] & 0xff) == 0xbb && (bytes[2] & 0xff) == 0xbf) {
+            // Camel keeps a byte order mark as part of the first key, where it is invisible in any message.
+            start = 3;
+        }
+        boolean marked = start == 3;
         for (int i = 0; i <= bytes.length; i++) {
             // Line ends as java.util.Properties has them: \n, \r\n or \r alone.
             if (i == bytes.length || bytes[i] == '\n' || bytes[i] == '\r') {
@@ -276,6 +281,11 @@ public final class Settings {
                 }
                 start = i + 1;
             }
+        }
+        if (marked && !lines.isEmpty() && !lines.get(0).isBlank() && !lines.get(0).strip().startsWith("#")
+                && !lines.get(0).strip().startsWith("!")) {
+            throw StowageException.usage(file + ", line 1: the file starts with a byte order mark, which becomes part "
+                    + "of the first key; HINT: save the file as UTF-8 without a byte order mark");
         }
         return lines;
     }

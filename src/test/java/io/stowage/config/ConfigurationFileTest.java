@@ -46,6 +46,20 @@ class ConfigurationFileTest {
     }
 
     @Test
+    void should_refuse_a_byte_order_mark_that_would_hide_in_the_first_key() throws Exception {
+        Workspace ws = new Workspace(dir);
+        Path config = ws.writeConfiguration();
+        Files.writeString(config, "\uFEFF" + Files.readString(config));
+
+        Workspace.Result check = run(config);
+
+        assertThat(check.status()).as(check.toString()).isEqualTo(2);
+        assertThat(check.err()).as(check.toString()).isEqualTo("error: invalid configuration: " + config + ", line 1: "
+                + "the file starts with a byte order mark, which becomes part of the first key; HINT: save the file "
+                + "as UTF-8 without a byte order mark\n");
+    }
+
+    @Test
     void should_name_the_line_of_a_mistake_in_a_file_with_windows_line_ends() throws Exception {
         Workspace ws = new Workspace(dir).property("stowage.retry.atempts", "5");
         Path config = ws.writeConfiguration();
