@@ -194,8 +194,9 @@ final class CheckCommand extends BaseCommand {
             for (Repository repository : runtime.services().repositories().all()) {
                 boolean sound = true;
                 if (backups.get(0).repositories().contains(repository.name())) {
-                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
-                            oldest.wal().startSegment(), oldest.wal().segmentSize());
+                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(
+                            backupWal.archive(repository, archive.job()), oldest.wal().startSegment(),
+                            oldest.wal().segmentSize());
                     if (!gaps.isEmpty()) {
                         sound = false;
                         out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
