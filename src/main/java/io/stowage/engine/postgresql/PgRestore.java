@@ -60,15 +60,10 @@ public final class PgRestore {
     }
 
     /**
-     * Streams {@code archive} (a plain, decompressed custom-format dump) into {@code database}. An interrupt of the
-     * calling thread stops it between two buffers: pg_restore is stopped and the copy fails.
+     * Streams {@code archive} (a plain, decompressed custom-format dump) into {@code database}, whose name Stowage
+     * made (a staging name, not a user's argument). An interrupt of the calling thread stops it between two buffers:
+     * pg_restore is stopped and the copy fails.
      */
-    public void restore(InputStream archive, String database) throws IOException {
-        PgConnection.checkDatabaseName(database, "target database");
-        restoreInto(archive, database);
-    }
-
-    /** As {@link #restore}, into a database whose name Stowage made (a staging name, not a user's argument). */
     public void restoreInto(InputStream archive, String database) throws IOException {
         List<String> command = new java.util.ArrayList<>(List.of(connection.tool("pg_restore"), "--no-password",
                 "--exit-on-error"));

@@ -112,12 +112,10 @@ public final class PostgresServer {
         }
     }
 
-    /** Creates an empty database from template0, as pg_restore expects. */
-    public void createDatabase(String name) {
-        createDatabase(name, null);
-    }
-
-    /** As {@link #createDatabase(String)}, owned by {@code owner} (null: the connecting role). */
+    /**
+     * Creates an empty database from template0, as pg_restore expects, owned by {@code owner} (null: the connecting
+     * role).
+     */
     public void createDatabase(String name, String owner) {
         execute("CREATE DATABASE " + quote(name) + " TEMPLATE template0"
                 + (owner == null ? "" : " OWNER " + DatabaseProperties.identifier(owner)), "create database '" + name + "'");
@@ -333,11 +331,6 @@ public final class PostgresServer {
             Thread.currentThread().interrupt();
             throw new StowageException("interrupted while asking whether transaction " + id + " committed");
         }
-    }
-
-    /** Runs one statement in this connection's database; for statements built from quoted identifiers only. */
-    public void run(String sql, String what) {
-        execute(sql, what);
     }
 
     /** Whether {@code sql} returns a row; run with an empty search_path, so that names print as pg_dump prints them. */
