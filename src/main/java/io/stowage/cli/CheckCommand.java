@@ -1,7 +1,5 @@
 package io.stowage.cli;
 
-import io.stowage.StowageException;
-
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PgDump;
 import io.stowage.engine.postgresql.PostgresServer;
@@ -259,14 +257,7 @@ final class CheckCommand extends BaseCommand {
                         : "pg_dump ") + tool);
                 warnAboutUnfinishedRestores(job, connection);
                 if (physical) {
-                    String unlogged;
-                    try {
-                        unlogged = PostgresServer.unloggedWarning(job.name(),
-                                new PostgresServer(connection).unloggedTables());
-                    } catch (StowageException e) {
-                        unlogged = "job " + job.name() + ": cannot tell whether the cluster has unlogged tables, whose"
-                                + " rows a physical backup does not hold: " + e.getMessage();
-                    }
+                    String unlogged = new PostgresServer(connection).unloggedWarning(job.name());
                     if (unlogged != null) {
                         out().println("WARN  " + io.stowage.Secrets.mask(unlogged));
                     }

@@ -51,11 +51,25 @@ public final class PostgresServer {
     }
 
     /**
+     * The warning a physical backup of job {@code job} from this cluster deserves, or null when it has no unlogged
+     * tables: what a restore will lack, and what to do about it. When the question cannot be answered (the role may
+     * not reach every database), that is the warning: it must not fail a backup.
+     */
+    public String unloggedWarning(String job) {
+        try {
+            return unloggedWarning(job, unloggedTables());
+        } catch (StowageException e) {
+            return "job " + job + ": cannot tell whether the cluster has unlogged tables, whose rows a physical backup "
+                    + "does not hold: " + e.getMessage();
+        }
+    }
+
+    /**
      * The unlogged tables of every database of the cluster that this role can connect to, as
      * {@code database.schema.table}: PostgreSQL writes no WAL for them and pg_basebackup copies none of their rows, so
      * a physical backup restores them empty.
      */
-    public java.util.List<String> unloggedTables() {
+    private java.util.List<String> unloggedTables() {
         java.util.List<String> databases = new java.util.ArrayList<>();
         try (Connection c = connection.open(connection.database());
              Statement s = c.createStatement();
@@ -84,11 +98,7 @@ public final class PostgresServer {
         return tables;
     }
 
-    /**
-     * The warning a physical backup of a cluster with unlogged tables deserves, or null when it has none: what a
-     * restore will lack, and what to do about it.
-     */
-    public static String unloggedWarning(String job, java.util.List<String> tables) {
+    private static String unloggedWarning(String job, java.util.List<String> tables) {
         if (tables.isEmpty()) {
             return null;
         }
