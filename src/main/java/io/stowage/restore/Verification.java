@@ -148,8 +148,7 @@ public final class Verification {
         try {
             new LogicalRestore(services, warnings).restore(job, manifest.id(), scratch, true);
             Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
-            PgConnection target = new PgConnection(connection.host(), connection.port(), connection.user(),
-                    connection.password(), scratch, connection.binDir());
+            PgConnection target = connection.withDatabase(scratch);
             List<ProbeOutcome> outcomes = new ArrayList<>();
             long[] read = probe(target, scratch, manifest.contents(), probes, outcomes);
             Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, (int) read[0], read[1],

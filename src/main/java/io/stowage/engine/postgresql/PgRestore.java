@@ -488,8 +488,7 @@ public final class PgRestore {
             }
             throw new OutcomeUnknown("psql did not say which transaction it ran", null);
         }
-        PostgresServer server = new PostgresServer(new PgConnection(connection.host(), connection.port(),
-                connection.user(), connection.password(), database, connection.binDir()));
+        PostgresServer server = new PostgresServer(connection.withDatabase(database));
         String status;
         try {
             status = server.transactionStatus(Long.parseLong(id.strip()), 60_000);
