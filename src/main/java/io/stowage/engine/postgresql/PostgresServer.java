@@ -249,17 +249,13 @@ public final class PostgresServer {
             if (!validated || partitioned) {
                 return add;
             }
-            String body = "BEGIN EXECUTE " + literal(add) + "; EXCEPTION WHEN foreign_key_violation THEN EXECUTE "
-                    + literal(add + " NOT VALID") + "; END";
+            String body = "BEGIN EXECUTE " + DatabaseProperties.literal(add) + "; EXCEPTION WHEN foreign_key_violation "
+                    + "THEN EXECUTE " + DatabaseProperties.literal(add + " NOT VALID") + "; END";
             String tag = "$stowage$";
             for (int i = 1; body.contains(tag); i++) {
                 tag = "$stowage" + i + "$";
             }
             return "DO " + tag + body + tag;
-        }
-
-        private static String literal(String text) {
-            return "'" + text.replace("'", "''") + "'";
         }
     }
 
