@@ -45,8 +45,7 @@ class InterruptedCommandTest {
     static void createSources() {
         pg = ThrowawayPostgres.get();
         for (String name : List.of(LOCKED, SLOW)) {
-            pg.dropDatabase(name);
-            pg.execute("postgres", "CREATE DATABASE " + name);
+            pg.createDatabase(name);
         }
         pg.execute(LOCKED, "CREATE TABLE locked (id int PRIMARY KEY, note text)",
                 "INSERT INTO locked SELECT g, 'row ' || g FROM generate_series(1, 1000) g");

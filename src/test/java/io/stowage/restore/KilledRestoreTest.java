@@ -88,9 +88,7 @@ class KilledRestoreTest {
     @Test
     void should_leave_the_old_target_untouched_after_a_sigkill_of_a_forced_restore() throws Exception {
         String target = "killed_restore_forced";
-        pg.dropDatabase(target);
-        pg.execute("postgres", "CREATE DATABASE " + target);
-        pg.execute(target, "CREATE TABLE precious (x int)", "INSERT INTO precious VALUES (42)");
+        pg.createDatabase(target, "CREATE TABLE precious (x int)", "INSERT INTO precious VALUES (42)");
         Workspace ws = workspace();
         Set<String> before = databases();
 

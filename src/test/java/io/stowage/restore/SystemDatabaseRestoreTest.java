@@ -26,9 +26,7 @@ class SystemDatabaseRestoreTest {
     @BeforeAll
     static void createSource() {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(SOURCE);
-        pg.execute("postgres", "CREATE DATABASE " + SOURCE);
-        pg.execute(SOURCE, "CREATE TABLE sysdb_items (id int PRIMARY KEY, name text)",
+        pg.createDatabase(SOURCE, "CREATE TABLE sysdb_items (id int PRIMARY KEY, name text)",
                 "INSERT INTO sysdb_items SELECT g, 'item ' || g FROM generate_series(1, 50) g");
     }
 

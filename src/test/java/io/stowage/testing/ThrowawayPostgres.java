@@ -95,6 +95,13 @@ public final class ThrowawayPostgres {
         execute("postgres", "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
     }
 
+    /** A new, empty database {@code name} (one of that name is dropped first), then {@code statements} run in it. */
+    public void createDatabase(String name, String... statements) {
+        dropDatabase(name);
+        execute("postgres", "CREATE DATABASE \"" + name + "\"");
+        execute(name, statements);
+    }
+
     private static ThrowawayPostgres start() {
         return start(Map.of());
     }

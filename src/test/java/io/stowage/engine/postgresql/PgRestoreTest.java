@@ -28,9 +28,7 @@ class PgRestoreTest {
     @BeforeAll
     static void dumpASource() throws Exception {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(DB);
-        pg.execute("postgres", "CREATE DATABASE " + DB);
-        pg.execute(DB, "CREATE TABLE first (id int PRIMARY KEY, note text)",
+        pg.createDatabase(DB, "CREATE TABLE first (id int PRIMARY KEY, note text)",
                 "INSERT INTO first SELECT g, 'first ' || g FROM generate_series(1, 100) g",
                 "CREATE TABLE second (id int PRIMARY KEY, data text)",
                 "INSERT INTO second SELECT g, md5(g::text) || md5((-g)::text) FROM generate_series(1, 40000) g");
@@ -89,8 +87,7 @@ class PgRestoreTest {
     @Test
     void should_restore_entries_that_end_long_before_the_archive_does() throws Exception {
         String target = "pgrestore_first";
-        pg.dropDatabase(target);
-        pg.execute("postgres", "CREATE DATABASE " + target);
+        pg.createDatabase(target);
         assertThat(entriesOf("first").lines()).hasSize(3);
         new PgRestore(connection(target)).restoreSelected(new ByteArrayInputStream(archive), entriesOf("first"), target,
                 List.of(), List.of());
