@@ -7,7 +7,6 @@ import io.stowage.testing.StowageProcess;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +56,12 @@ class KilledRestoreTest {
         String target = "killed_restore_new";
         pg.dropDatabase(target);
         Workspace ws = workspace();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
 
         killDuringCopy(ws, "restore", "shop", "--backup", backupId, "--target-database", target);
 
         assertThat(pg.databaseExists(target)).as("a killed restore's target").isFalse();
-        List<String> leftovers = new ArrayList<>(databases());
+        List<String> leftovers = new ArrayList<>(pg.databases("killed_restore%"));
         leftovers.removeAll(before);
         assertThat(leftovers).as("what the killed restore left").isNotEmpty()
                 .allSatisfy(name -> assertThat(name).contains("stowage-restoring"));
@@ -78,9 +77,9 @@ class KilledRestoreTest {
             assertThat(again.err()).as(again.toString()).contains("warning: ").contains("'" + leftover + "'");
             assertThat(pg.databaseExists(leftover)).isFalse();
         }
-        assertThat(databases()).isEqualTo(union(before, target));
+        assertThat(pg.databases("killed_restore%")).isEqualTo(union(before, target));
         assertThat(SampleDatabase.contents(pg, target)).isEqualTo(SampleDatabase.contents(pg, SOURCE));
-        assertThat(query("SELECT count(*) FROM pg_database WHERE datname = '" + target + "'"
+        assertThat(pg.number("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + target + "'"
                 + " AND shobj_description(oid, 'pg_database') IS NOT NULL")).as("a comment left on the target").isZero();
         pg.dropDatabase(target);
     }
@@ -90,7 +89,7 @@ class KilledRestoreTest {
         String target = "killed_restore_forced";
         pg.createDatabase(target, "CREATE TABLE precious (x int)", "INSERT INTO precious VALUES (42)");
         Workspace ws = workspace();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
 
         killDuringCopy(ws, "restore", "shop", "--backup", backupId, "--target-database", target, "--force");
 
@@ -98,13 +97,13 @@ class KilledRestoreTest {
         assertThat(old.keySet()).as("the old target's tables after a killed --force restore")
                 .contains("public.precious").doesNotContain("public.noise");
         assertThat(old.get("public.precious")).isEqualTo("1 rows\n42");
-        List<String> leftovers = new ArrayList<>(databases());
+        List<String> leftovers = new ArrayList<>(pg.databases("killed_restore%"));
         leftovers.removeAll(before);
         assertThat(leftovers).allSatisfy(name -> assertThat(name).contains("stowage-restoring"));
 
         Workspace.Result again = ws.run("restore", "shop", "--backup", backupId, "--target-database", target, "--force");
         assertThat(again.status()).as(again.toString()).isZero();
-        assertThat(databases()).isEqualTo(before);
+        assertThat(pg.databases("killed_restore%")).isEqualTo(before);
         assertThat(SampleDatabase.contents(pg, target)).isEqualTo(SampleDatabase.contents(pg, SOURCE));
         pg.dropDatabase(target);
     }
@@ -115,7 +114,7 @@ class KilledRestoreTest {
         pg.dropDatabase(target);
         Workspace ws = workspace();
         ws.writeConfiguration();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
         Workspace.Result[] result = new Workspace.Result[1];
         Thread restore = new Thread(() -> {
             try {
@@ -133,7 +132,7 @@ class KilledRestoreTest {
         assertThat(result[0].status()).as(result[0].toString()).isEqualTo(1);
         assertThat(result[0].err()).as(result[0].toString()).startsWith("error: ").contains("interrupted");
         awaitNoCopy();
-        assertThat(databases()).as("databases after an interrupted restore").isEqualTo(before);
+        assertThat(pg.databases("killed_restore%")).as("databases after an interrupted restore").isEqualTo(before);
     }
 
     @Test
@@ -167,7 +166,7 @@ class KilledRestoreTest {
         String replaced = target + "-stowage-replaced-4242";
         pg.dropDatabase(target);
         Workspace ws = workspace();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
         // What a --force restore killed between its commit and the drop leaves: the old target, renamed aside.
         pg.execute("postgres", "CREATE DATABASE \"" + replaced + "\"");
 
@@ -177,7 +176,7 @@ class KilledRestoreTest {
         Workspace.Result restore = ws.run("restore", "shop", "--backup", backupId, "--target-database", target);
         assertThat(restore.status()).as(restore.toString()).isZero();
         assertThat(restore.err()).contains("warning: removed database '" + replaced + "'");
-        assertThat(databases()).isEqualTo(union(before, target));
+        assertThat(pg.databases("killed_restore%")).isEqualTo(union(before, target));
         pg.dropDatabase(target);
     }
 
@@ -200,7 +199,7 @@ class KilledRestoreTest {
 
     private static void awaitCopy(java.util.function.BooleanSupplier alive) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
-        while (query(COPYING) == 0) {
+        while (pg.number("postgres", COPYING) == 0) {
             assertThat(alive.getAsBoolean()).as("the restore, still running before its COPY started").isTrue();
             assertThat(System.currentTimeMillis()).as("time waiting for the restore's COPY").isLessThan(deadline);
             Thread.sleep(10);
@@ -209,21 +208,10 @@ class KilledRestoreTest {
 
     private static void awaitNoCopy() throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
-        while (query(COPYING + " OR datname LIKE '%stowage-restoring%'") > 0) {
+        while (pg.number("postgres", COPYING + " OR datname LIKE '%stowage-restoring%'") > 0) {
             assertThat(System.currentTimeMillis()).as("time waiting for pg_restore to stop").isLessThan(deadline);
             Thread.sleep(50);
         }
-    }
-
-    private static Set<String> databases() throws Exception {
-        Set<String> names = new TreeSet<>();
-        try (Connection c = pg.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE 'killed_restore%'")) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
     }
 
     private static Set<String> union(Set<String> names, String name) {
@@ -232,10 +220,4 @@ class KilledRestoreTest {
         return all;
     }
 
-    private static long query(String sql) throws Exception {
-        try (Connection c = pg.connect("postgres"); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
 }

@@ -140,13 +140,6 @@ class TableRestoreTest {
         pg.execute("postgres", "CREATE DATABASE " + name + " TEMPLATE " + SOURCE);
     }
 
-    private static long query(ThrowawayPostgres server, String database, String sql) throws Exception {
-        try (Connection c = server.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
     private static String text(ThrowawayPostgres server, String database, String sql) throws Exception {
         try (Connection c = server.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
             rs.next();
@@ -189,7 +182,7 @@ class TableRestoreTest {
         assertThat(refused.status()).as(refused.toString()).isEqualTo(1);
         assertThat(refused.err()).startsWith("error: table public.orders already exists in database '" + target
                 + "'; HINT: add --force");
-        assertThat(query(pg, target, "SELECT count(*) FROM orders")).isZero();
+        assertThat(pg.number(target, "SELECT count(*) FROM orders")).isZero();
 
         Workspace.Result forced = ws.run("restore", "shop", "--table", "orders", "--target-database", target,
                 "--force", "--backup", backup);
@@ -197,18 +190,19 @@ class TableRestoreTest {
         assertThat(forced.out()).contains("restored table public.orders from backup " + backup + " of job shop into "
                 + "database " + target + ", replacing the table there");
         assertThat(rows(pg, target, "orders")).isEqualTo(rows(pg, SOURCE, "orders"));
-        assertThat(query(pg, target, "SELECT count(*) FROM notes")).as("other tables untouched").isEqualTo(2);
-        assertThat(query(pg, target, "INSERT INTO orders (customer_id, total) VALUES (3, 1) RETURNING id"))
+        assertThat(pg.number(target, "SELECT count(*) FROM notes")).as("other tables untouched").isEqualTo(2);
+        assertThat(pg.number(target, "INSERT INTO orders (customer_id, total) VALUES (3, 1) RETURNING id"))
                 .as("the sequence continues past the restored rows").isEqualTo(501);
-        assertThat(query(pg, target, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('orders_total', 'orders_pkey')"))
+        assertThat(pg.number(target,
+                "SELECT count(*) FROM pg_indexes WHERE indexname IN ('orders_total', 'orders_pkey')"))
                 .isEqualTo(2);
         pg.execute(target, "UPDATE orders SET total = total WHERE id = 1");
-        assertThat(query(pg, target, "SELECT count(*) FROM orders WHERE touched")).as("the trigger fires").isEqualTo(1);
-        assertThat(query(pg, target, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'"
+        assertThat(pg.number(target, "SELECT count(*) FROM orders WHERE touched")).as("the trigger fires").isEqualTo(1);
+        assertThat(pg.number(target, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'"
                 + " AND convalidated")).isEqualTo(1);
-        assertThat(query(pg, target, "SELECT count(*) FROM information_schema.role_table_grants"
+        assertThat(pg.number(target, "SELECT count(*) FROM information_schema.role_table_grants"
                 + " WHERE grantee = 'table_reader' AND table_name = 'orders'")).isEqualTo(1);
-        assertThat(query(pg, target, "SELECT count(*) FROM pg_description WHERE objoid = 'orders'::regclass"
+        assertThat(pg.number(target, "SELECT count(*) FROM pg_description WHERE objoid = 'orders'::regclass"
                 + " AND description = 'what customers bought'")).isEqualTo(1);
 
         // The referenced table replaced: the foreign key that points at it from orders is put back, valid.
@@ -216,9 +210,9 @@ class TableRestoreTest {
                 "--force");
         assertThat(parent.status()).as(parent.toString()).isZero();
         assertThat(rows(pg, target, "customers")).isEqualTo(rows(pg, SOURCE, "customers"));
-        assertThat(query(pg, target, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'"
+        assertThat(pg.number(target, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'"
                 + " AND convalidated")).isEqualTo(1);
-        assertThat(query(pg, target, "INSERT INTO customers (name) VALUES ('new') RETURNING id")).isEqualTo(21);
+        assertThat(pg.number(target, "INSERT INTO customers (name) VALUES ('new') RETURNING id")).isEqualTo(21);
 
         // Into a new database: created, the trigger's function comes along, the key to a missing table is skipped.
         pg.dropDatabase("table_copy");
@@ -227,10 +221,10 @@ class TableRestoreTest {
         assertThat(copy.err()).contains("warning: foreign key orders_customer_id_fkey of public.orders was not "
                 + "restored: it references public.customers, which is not in database 'table_copy'");
         assertThat(rows(pg, "table_copy", "orders")).isEqualTo(rows(pg, SOURCE, "orders"));
-        assertThat(query(pg, "table_copy", "SELECT count(*) FROM pg_class WHERE relname IN ('customers', 'notes')"))
+        assertThat(pg.number("table_copy", "SELECT count(*) FROM pg_class WHERE relname IN ('customers', 'notes')"))
                 .isZero();
         pg.execute("table_copy", "UPDATE orders SET total = 0 WHERE id = 2");
-        assertThat(query(pg, "table_copy", "SELECT count(*) FROM orders WHERE touched")).isEqualTo(1);
+        assertThat(pg.number("table_copy", "SELECT count(*) FROM orders WHERE touched")).isEqualTo(1);
 
         Workspace.Result unknown = ws.run("restore", "shop", "--table", "public.nope", "--target-database", "table_copy");
         assertThat(unknown.status()).isEqualTo(1);
@@ -293,8 +287,8 @@ class TableRestoreTest {
         }
         awaitZero(target, "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + target
                 + "' AND application_name = 'stowage'");
-        assertThat(query(pg, target, "SELECT count(*) FROM zz_filler")).isEqualTo(30000);
-        assertThat(query(pg, target, "SELECT count(*) FROM zz_filler WHERE data = 'kept'")).as("the table as it was")
+        assertThat(pg.number(target, "SELECT count(*) FROM zz_filler")).isEqualTo(30000);
+        assertThat(pg.number(target, "SELECT count(*) FROM zz_filler WHERE data = 'kept'")).as("the table as it was")
                 .isEqualTo(1);
         pg.dropDatabase(target);
     }
@@ -302,7 +296,7 @@ class TableRestoreTest {
     /** Waits until {@code sql} (run in the maintenance database) gives 0. */
     private static void awaitZero(String database, String sql) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
-        while (query(pg, "postgres", sql) != 0) {
+        while (pg.number("postgres", sql) != 0) {
             assertThat(System.currentTimeMillis()).as("waiting in " + database + " for: " + sql).isLessThan(deadline);
             Thread.sleep(50);
         }
@@ -318,19 +312,19 @@ class TableRestoreTest {
         assertThat(restored.err()).contains("warning: foreign key order lines_order_id_fkey of my shop.order lines was"
                 + " not restored: it references my shop.order, which is not in database 'table_lines'");
         assertThat(rows(pg, "table_lines", lines)).isEqualTo(rows(pg, SOURCE, lines));
-        assertThat(query(pg, "table_lines", "SELECT count(*) FROM " + lines + " WHERE search @@ to_tsquery('english',"
+        assertThat(pg.number("table_lines", "SELECT count(*) FROM " + lines + " WHERE search @@ to_tsquery('english',"
                 + " 'catalogue')")).isEqualTo(300);
-        assertThat(query(pg, "table_lines", "SELECT count(*) FROM pg_indexes WHERE indexname = 'order lines search'"))
+        assertThat(pg.number("table_lines", "SELECT count(*) FROM pg_indexes WHERE indexname = 'order lines search'"))
                 .isEqualTo(1);
-        assertThat(query(pg, "table_lines", "SELECT last_value FROM \"my shop\".line_numbers"))
+        assertThat(pg.number("table_lines", "SELECT last_value FROM \"my shop\".line_numbers"))
                 .as("a sequence the table uses comes with its value").isEqualTo(1299);
-        assertThat(query(pg, "table_lines", "INSERT INTO " + lines + " (amount, code) VALUES (1, 'new one')"
+        assertThat(pg.number("table_lines", "INSERT INTO " + lines + " (amount, code) VALUES (1, 'new one')"
                 + " RETURNING id")).isEqualTo(1300);
         assertThat(text(pg, "table_lines", "SELECT note || ' ' || status FROM " + lines + " WHERE id = 1300"))
                 .isEqualTo("n/a new");
         pg.execute("table_lines", "UPDATE " + lines + " SET amount = amount WHERE id = 1000");
         assertThat(text(pg, "table_lines", "SELECT note FROM " + lines + " WHERE id = 1000")).isEqualTo("touched");
-        assertThat(query(pg, "table_lines", "SELECT count(*) FROM pg_constraint WHERE NOT convalidated")).isZero();
+        assertThat(pg.number("table_lines", "SELECT count(*) FROM pg_constraint WHERE NOT convalidated")).isZero();
         pg.dropDatabase("table_lines");
     }
 
@@ -342,7 +336,7 @@ class TableRestoreTest {
             Workspace.Result restored = ws.run("restore", "shop", "--table", table[0], "--target-database", table[1]);
             assertThat(restored.status()).as(restored.toString()).isZero();
             assertThat(rows(pg, table[1], table[0])).isEqualTo(rows(pg, SOURCE, table[0]));
-            assertThat(query(pg, table[1], "SELECT count(*) FROM pg_class WHERE relkind = 'r'"
+            assertThat(pg.number(table[1], "SELECT count(*) FROM pg_class WHERE relkind = 'r'"
                     + " AND relnamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema')"))
                     .as("only that table").isEqualTo(1);
             pg.dropDatabase(table[1]);
@@ -397,7 +391,7 @@ class TableRestoreTest {
         assertThat(created.out()).contains("restored table my shop.measurements (partitioned: 5 partitions) from backup");
         assertThat(rows(pg, "table_tree", measurements)).isEqualTo(rows(pg, SOURCE, measurements));
         assertThat(partitionShape(pg, "table_tree", "measurements")).isEqualTo(partitionShape(pg, SOURCE, "measurements"));
-        assertThat(query(pg, "table_tree", "SELECT count(*) FROM pg_index WHERE NOT indisvalid")).isZero();
+        assertThat(pg.number("table_tree", "SELECT count(*) FROM pg_index WHERE NOT indisvalid")).isZero();
         pg.dropDatabase("table_tree");
 
         // In place: the tree as it was in the backup, a partition added since is gone with its parent; the key that
@@ -471,12 +465,13 @@ class TableRestoreTest {
                     .contains("into database lines_pitr (created)");
             assertThat(rows(cluster, "lines_pitr", lines)).isEqualTo(rows(cluster, "shop", "(SELECT * FROM " + lines
                     + " WHERE body NOT LIKE 'after %')"));
-            assertThat(query(cluster, "lines_pitr", "SELECT count(*) FROM " + lines + " WHERE body LIKE 'before %'"))
+            assertThat(cluster.number("lines_pitr", "SELECT count(*) FROM " + lines + " WHERE body LIKE 'before %'"))
                     .isEqualTo(40);
             // Sequences are WAL-logged ahead (32 values at a time): after recovery the next id is past the restored ones.
-            assertThat(query(cluster, "lines_pitr", "INSERT INTO " + lines + " (amount, code) VALUES (1, 'new one')"
+            assertThat(cluster.number("lines_pitr", "INSERT INTO " + lines + " (amount, code) VALUES (1, 'new one')"
                     + " RETURNING id")).isGreaterThan(1339);
-            assertThat(query(cluster, "lines_pitr", "SELECT count(*) FROM pg_class WHERE relname = 'zz_filler'")).isZero();
+            assertThat(cluster.number("lines_pitr", "SELECT count(*) FROM pg_class WHERE relname = 'zz_filler'"))
+                    .isZero();
             assertThat(scratchRoot.resolve("postgres")).doesNotExist();
             assertThat(postmastersUnder(scratchRoot)).isZero();
 

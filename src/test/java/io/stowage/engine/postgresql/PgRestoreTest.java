@@ -54,13 +54,6 @@ class PgRestoreTest {
                 .map(line -> line + "\n").collect(Collectors.joining());
     }
 
-    private static long count(String database, String sql) throws Exception {
-        try (var c = pg.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
     /** The archive, failing to read past {@code limit} bytes as a damaged or undecryptable stream does. */
     private static InputStream damagedAfter(long limit) {
         return new FilterInputStream(new ByteArrayInputStream(archive)) {
@@ -91,7 +84,7 @@ class PgRestoreTest {
         assertThat(entriesOf("first").lines()).hasSize(3);
         new PgRestore(connection(target)).restoreSelected(new ByteArrayInputStream(archive), entriesOf("first"), target,
                 List.of(), List.of());
-        assertThat(count(target, "SELECT count(*) FROM first")).isEqualTo(100);
+        assertThat(pg.number(target, "SELECT count(*) FROM first")).isEqualTo(100);
         pg.dropDatabase(target);
     }
 
@@ -106,8 +99,9 @@ class PgRestoreTest {
         // of its rows to psql.
         Throwable failure = catchThrowable(() -> tools.restoreSelected(damagedAfter(archive.length * 2L / 3),
                 entriesOf("second"), target, List.of("DROP TABLE public.second"), List.of()));
-        assertThat(count(target, "SELECT count(*) FROM second")).isEqualTo(40000);
-        assertThat(count(target, "SELECT count(*) FROM second WHERE data = 'kept'")).as("the table as it was").isEqualTo(1);
+        assertThat(pg.number(target, "SELECT count(*) FROM second")).isEqualTo(40000);
+        assertThat(pg.number(target, "SELECT count(*) FROM second WHERE data = 'kept'")).as("the table as it was")
+                .isEqualTo(1);
         assertThat(failure).hasMessageContaining("damaged archive: cannot read past byte");
         pg.dropDatabase(target);
     }
