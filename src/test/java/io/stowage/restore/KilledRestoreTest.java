@@ -26,6 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 class KilledRestoreTest {
     private static final String SOURCE = "killed_restore_source";
     private static final String COPYING = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY public.noise%FROM stdin%'";
+    /** While a database of this name exists, a restored copy's COPY into table gate waits (up to two minutes). */
+    private static final String GATE = "krt_gate_closed";
+    private static final String AT_GATE = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY public.gate%FROM stdin%'"
+            + " AND datname <> '" + SOURCE + "'";
     private static ThrowawayPostgres pg;
     private static String backupId;
     private static Workspace shared;
@@ -35,6 +39,14 @@ class KilledRestoreTest {
         pg = ThrowawayPostgres.get();
         SampleDatabase.createManyTypes(pg, SOURCE);
         SampleDatabase.addRandomBytes(pg, SOURCE, 16);
+        // Free in the source; in a restored copy, each row's check waits while the gate is closed: a restore can be
+        // held in flight for exactly as long as a test needs. pg_database is shared, so every database sees the gate.
+        pg.execute(SOURCE, "CREATE FUNCTION public.gate_open(int) RETURNS boolean LANGUAGE plpgsql AS $$"
+                        + " DECLARE deadline timestamptz := clock_timestamp() + interval '2 minutes'; BEGIN"
+                        + " WHILE current_database() <> '" + SOURCE + "' AND clock_timestamp() < deadline"
+                        + " AND EXISTS (SELECT 1 FROM pg_database WHERE datname = '" + GATE + "') LOOP"
+                        + " PERFORM pg_sleep(0.02); END LOOP; RETURN true; END $$",
+                "CREATE TABLE public.gate (id int CHECK (public.gate_open(id)))", "INSERT INTO public.gate VALUES (1)");
         shared = new Workspace(workspace).job("shop", SOURCE);
         Workspace.Result backup = shared.run("backup", "shop");
         assertThat(backup.status()).as(backup.toString()).isZero();
@@ -141,19 +153,23 @@ class KilledRestoreTest {
         pg.dropDatabase(target);
         Workspace ws = workspace();
         ws.writeConfiguration();
+        pg.createDatabase(GATE);
         Process first = StowageProcess.builder(ws.dir(), Map.of(), "--config",
                 ws.dir().resolve("application.properties").toString(), "restore", "shop", "--backup", backupId,
                 "--target-database", target).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            awaitCopy(first::isAlive);
+            // The first restore is in flight, and stays so until the gate opens.
+            awaitCopy(first::isAlive, AT_GATE);
             Workspace.Result second = ws.run("restore", "shop", "--backup", backupId, "--target-database", target);
             assertThat(second.status()).as(second.toString()).isEqualTo(1);
             assertThat(second.err().strip()).as(second.toString())
                     .startsWith("error: another restore into database '" + target + "' is running");
+            pg.dropDatabase(GATE);
             assertThat(first.waitFor(5, TimeUnit.MINUTES)).isTrue();
             assertThat(first.exitValue()).as("the first restore").isZero();
         } finally {
+            pg.dropDatabase(GATE);
             first.destroyForcibly();
         }
         assertThat(SampleDatabase.contents(pg, target)).isEqualTo(SampleDatabase.contents(pg, SOURCE));
@@ -198,8 +214,13 @@ class KilledRestoreTest {
     }
 
     private static void awaitCopy(java.util.function.BooleanSupplier alive) throws Exception {
+        awaitCopy(alive, COPYING);
+    }
+
+    /** Polls until {@code copying} counts a session, failing if the restore ends first or two minutes pass. */
+    private static void awaitCopy(java.util.function.BooleanSupplier alive, String copying) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
-        while (pg.number("postgres", COPYING) == 0) {
+        while (pg.number("postgres", copying) == 0) {
             assertThat(alive.getAsBoolean()).as("the restore, still running before its COPY started").isTrue();
             assertThat(System.currentTimeMillis()).as("time waiting for the restore's COPY").isLessThan(deadline);
             Thread.sleep(10);
