@@ -46,7 +46,7 @@ public final class Failures {
                 message = reason(root);
             }
         }
-        return TerminalText.line(Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " ")));
+        return oneLine(message);
     }
 
     /**
@@ -67,7 +67,12 @@ public final class Failures {
             return root.getClass().getName();
         }
         return message.strip().equalsIgnoreCase(NO_SPACE) ? DISK_FULL + " (" + NO_SPACE.toLowerCase(Locale.ROOT) + ")"
-                : TerminalText.line(Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " ")));
+                : oneLine(message);
+    }
+
+    /** {@code message} on one line, secrets masked and control characters escaped. */
+    private static String oneLine(String message) {
+        return TerminalText.line(Secrets.mask(message.strip().replaceAll("\\s*\\R\\s*", " ")));
     }
 
     private static final String NO_SPACE = "No space left on device";

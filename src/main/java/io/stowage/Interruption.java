@@ -23,9 +23,11 @@ import sun.misc.SignalHandler;
  * break the cleanup it must still do (audit log, scratch server stop), which runs on the same thread.
  *
  * <p>If the command has not ended {@link #STOP_LIMIT} after the signal, or a second signal comes, the process prints
- * one {@code error:} line and exits at once. With no command running (the service, {@code check}, {@code list}) a
- * signal does what it always did. {@code sun.misc.Signal} (module jdk.unsupported) is the JDK's one way to handle a
- * signal, kept available for uses like this one (JEP 260).
+ * one {@code error:} line and exits at once. The service ({@code run}) is told of SIGTERM and SIGINT through
+ * {@link #serviceStop} and stops on its own thread. Otherwise ({@code check}, {@code list}) a signal does what it
+ * always did. This is the one place that handles signals: {@code sun.misc.Signal} keeps one handler per signal, the
+ * last one installed, so two installers would silently take signals from each other. {@code sun.misc.Signal} (module
+ * jdk.unsupported) is the JDK's one way to handle a signal, kept available for uses like this one (JEP 260).
  */
 public final class Interruption {
     /** How long a command may take to fail after a signal before the process exits without it. */
@@ -36,6 +38,7 @@ public final class Interruption {
     private static final CountDownLatch STOPPED = new CountDownLatch(1);
     private static final ThreadLocal<Boolean> CLEANING_UP = ThreadLocal.withInitial(() -> false);
     private static volatile String signal;
+    private static volatile ServiceStop serviceStop;
     private static boolean installed;
 
     private Interruption() {
@@ -73,6 +76,11 @@ public final class Interruption {
 
     private static void received(Signal sig, SignalHandler previous) {
         if (COMMANDS.isEmpty()) {
+            ServiceStop service = serviceStop;
+            if (service != null) {
+                service.requested.countDown();
+                return;
+            }
             if (previous != null && previous != SignalHandler.SIG_DFL && previous != SignalHandler.SIG_IGN) {
                 previous.handle(sig);
             } else if (previous == SignalHandler.SIG_DFL) {
@@ -224,6 +232,44 @@ public final class Interruption {
         Command command = new Command(what, err);
         COMMANDS.add(command);
         return command;
+    }
+
+    /**
+     * For the service ({@code run}), until closed: SIGTERM, SIGINT and SIGHUP ask it to stop ({@link ServiceStop#await}
+     * returns), which it does on its own thread and answers with its own exit status. Left to the JVM, these signals
+     * start its shutdown while the service is still waiting (or, while it starts, end the process before anything
+     * can stop what has started), and the process exits 143 (or 130, 129) however cleanly the service stopped, which
+     * systemd reports as a failure. A signal the process ignores (SIGHUP under nohup) stays ignored. A signal the JVM
+     * keeps for itself ({@code java -Xrs}) is left to it: a shutdown hook still stops the service, with the JVM's exit
+     * status.
+     */
+    public static synchronized ServiceStop serviceStop() {
+        installSignalHandlers();
+        ServiceStop stop = new ServiceStop();
+        serviceStop = stop;
+        return stop;
+    }
+
+    /** The service's stop request, until closed. */
+    public static final class ServiceStop implements AutoCloseable {
+        private final CountDownLatch requested = new CountDownLatch(1);
+
+        private ServiceStop() {
+        }
+
+        /** Returns once SIGTERM, SIGINT or SIGHUP asked the service to stop. */
+        public void await() throws InterruptedException {
+            requested.await();
+        }
+
+        @Override
+        public void close() {
+            synchronized (Interruption.class) {
+                if (serviceStop == this) {
+                    serviceStop = null;
+                }
+            }
+        }
     }
 
     /** Something to do at a stop. */

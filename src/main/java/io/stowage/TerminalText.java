@@ -8,7 +8,9 @@ import java.io.Writer;
  * Text that came from outside (job names, backup ids, table and file names, paths, a tool's stderr) made safe for a
  * terminal or a log: every control character (C0, DEL, C1) is written as {@code \xNN}, so an argument or a file name
  * can neither move the cursor, recolour or clear the screen (ESC and CSI sequences) nor forge a line of output (CR,
- * LF). Applied where text leaves the process: the error and warning lines, stdout and stderr, and log messages.
+ * LF); and every character that reorders the text around it (the bidirectional marks, embeddings, overrides and
+ * isolates) as a backslash, 'u' and its four hex digits, so that a name cannot make the line read otherwise than it
+ * is written. Applied where text leaves the process: the error and warning lines, stdout and stderr, and log messages.
  */
 public final class TerminalText {
     private TerminalText() {
@@ -63,10 +65,15 @@ public final class TerminalText {
     }
 
     private static boolean control(int c) {
-        return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
+        return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || reordering(c);
+    }
+
+    /** ALM, LRM, RLM, the embeddings and overrides (LRE to RLO) and the isolates (LRI to PDI). */
+    private static boolean reordering(int c) {
+        return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
     }
 
     private static String hex(int c) {
-        return String.format("\\x%02x", c);
+        return c <= 0xff ? String.format("\\x%02x", c) : String.format("\\u%04x", c);
     }
 }

@@ -3,22 +3,24 @@ package io.stowage.alert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stowage.Failures;
+import io.stowage.StowageException;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.lock.ExclusiveLock;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,14 +33,18 @@ import java.util.stream.Stream;
  * tries again on a timer), and a resolve never overtakes the trigger it resolves.
  *
  * <p>A file holds the event, not the message: the webhook URL and the routing key stay in the configuration, and a
- * message is built when it is sent. A file lock lets one process deliver at a time (a command and the service may
- * both try), so each alert is sent once and removed when its channel has accepted it; a crash between the two sends
- * it again, which PagerDuty's {@code dedup_key} makes harmless.
+ * message is built when it is sent. An {@link ExclusiveLock} on {@code .lock} lets one process, and one thread in
+ * it, deliver or keep at a time (a command and the service may both try), so each alert is sent once and removed when
+ * its channel has accepted it; a crash between the two sends it again, which PagerDuty's {@code dedup_key} makes
+ * harmless.
  */
 public final class AlertOutbox {
     private static final Pattern NAME = Pattern.compile("(\\d{12})-([a-z]+)\\.json");
-    /** A JVM may hold a file lock only once: threads (and runtimes) of one process queue here first. */
-    private static final ReentrantLock IN_PROCESS = new ReentrantLock();
+    /**
+     * How long keeping or delivering waits for another holder of the outbox, which may be sending its alerts to a
+     * channel that answers slowly: past that, the caller reports the outbox as busy instead of hanging with it.
+     */
+    private static final Duration WAIT = Duration.ofMinutes(10);
 
     /** Sends one alert to its channel; throws {@link Refused} when the channel will never take it. */
     public interface Sender {
@@ -64,9 +70,16 @@ public final class AlertOutbox {
     }
 
     private final Path dir;
+    private final Duration wait;
 
     public AlertOutbox(Path dir) {
+        this(dir, WAIT);
+    }
+
+    /** With its own wait for another holder (tests: one that gives up at once). */
+    AlertOutbox(Path dir, Duration wait) {
         this.dir = dir;
+        this.wait = wait;
     }
 
     public Path directory() {
@@ -194,20 +207,21 @@ public final class AlertOutbox {
     }
 
     private <T> T locked(Locked<T> work) throws IOException {
-        IN_PROCESS.lock();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+        }
+        ExclusiveLock lock;
         try {
-            if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rwx------")));
-            }
-            try (FileChannel lockFile = FileChannel.open(dir.resolve(".lock"), Set.of(StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rw-------")));
-                 FileLock ignored = lockFile.lock()) {
-                return work.run();
-            }
-        } finally {
-            IN_PROCESS.unlock();
+            lock = ExclusiveLock.acquire(dir.resolve(".lock"), wait).orElseThrow(() -> new StowageException("the "
+                    + "alert outbox " + dir + " is busy: another Stowage process (or thread) has been keeping or "
+                    + "sending alerts for more than " + wait.toSeconds() + " s"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the alert outbox " + dir);
+        }
+        try (lock) {
+            return work.run();
         }
     }
 }

@@ -53,8 +53,32 @@ public final class Catalog {
     public CatalogListing read(String job, Consumer<String> warnings) {
         Map<String, Manifest> manifests = new TreeMap<>();
         Map<String, List<String>> holders = new LinkedHashMap<>();
-        Map<String, java.time.Instant> verified = new java.util.HashMap<>();
         List<UnreadableManifest> unreadable = new ArrayList<>();
+        Scan scan = scan(job, warnings);
+        scan.manifests().forEach((repository, keys) -> keys.forEach((sortKey, key) -> {
+            Manifest manifest = readCopy(repository, key, unreadable, warnings);
+            if (manifest != null) {
+                manifests.putIfAbsent(sortKey, manifest);
+                holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
+            }
+        }));
+        List<CatalogEntry> entries = new ArrayList<>();
+        manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)),
+                scan.verified().get(key))));
+        return new CatalogListing(entries, unreadable);
+    }
+
+    /**
+     * What the repositories hold of {@code job} (or of every job), from their listings alone: each repository's
+     * manifest keys by backup ({@code <id>/<job>}, which sorts by time), and each backup's newest verification. A
+     * repository that cannot be listed is reported to {@code warnings} and left out.
+     */
+    private record Scan(Map<Repository, Map<String, String>> manifests, Map<String, java.time.Instant> verified) {
+    }
+
+    private Scan scan(String job, Consumer<String> warnings) {
+        Map<Repository, Map<String, String>> manifests = new LinkedHashMap<>();
+        Map<String, java.time.Instant> verified = new java.util.HashMap<>();
         for (Repository repository : repositories) {
             List<String> keys;
             try {
@@ -63,6 +87,7 @@ public final class Catalog {
                 warnings.accept("repository '" + repository.name() + "' skipped: " + io.stowage.Failures.describe(e));
                 continue;
             }
+            Map<String, String> found = new LinkedHashMap<>();
             for (String key : keys) {
                 String[] parts = key.split("/");
                 java.util.regex.Matcher proof = parts.length == 3 ? VERIFIED.matcher(parts[2]) : null;
@@ -77,27 +102,31 @@ public final class Catalog {
                         || (job != null && !parts[0].equals(job))) {
                     continue;
                 }
-                String sortKey = parts[1] + "/" + parts[0];
-                Manifest manifest;
-                try {
-                    manifest = read(repository, key, parts[0], parts[1]);
-                } catch (ObjectNotFoundException removedMeanwhile) {
-                    continue; // expired since the listing: not there, and not damaged either
-                } catch (IOException | RuntimeException e) {
-                    UnreadableManifest bad = new UnreadableManifest(parts[0], parts[1], repository.name(),
-                            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-                    unreadable.add(bad);
-                    warnings.accept(bad.describe());
-                    continue;
-                }
-                manifests.putIfAbsent(sortKey, manifest);
-                holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
+                found.put(parts[1] + "/" + parts[0], key);
             }
+            manifests.put(repository, found);
         }
-        List<CatalogEntry> entries = new ArrayList<>();
-        manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)),
-                verified.get(key))));
-        return new CatalogListing(entries, unreadable);
+        return new Scan(manifests, verified);
+    }
+
+    /**
+     * One repository's copy of a manifest, or null: when it was removed since the listing (expired: not there, and
+     * not damaged either), or when it cannot be used, which is added to {@code unreadable} and reported.
+     */
+    private static Manifest readCopy(Repository repository, String key, List<UnreadableManifest> unreadable,
+                                     Consumer<String> warnings) {
+        String[] parts = key.split("/");
+        try {
+            return read(repository, key, parts[0], parts[1]);
+        } catch (ObjectNotFoundException removedMeanwhile) {
+            return null;
+        } catch (IOException | RuntimeException e) {
+            UnreadableManifest bad = new UnreadableManifest(parts[0], parts[1], repository.name(),
+                    e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            unreadable.add(bad);
+            warnings.accept(bad.describe());
+            return null;
+        }
     }
 
     /**
@@ -129,10 +158,32 @@ public final class Catalog {
 
     /**
      * The backup {@code id} of {@code job}, or its newest when id is null or {@code latest}: refused when the newest
-     * backup's manifest cannot be read in any repository (see {@link CatalogListing#requireNewestReadable}).
+     * backup's manifest cannot be read in any repository (see {@link CatalogListing#requireNewestReadable}). Reads the
+     * manifests of that backup only (and reports only their damaged copies), unless it cannot be found that way.
      */
     public CatalogEntry find(String job, String id, Consumer<String> warnings) {
-        return read(job, warnings).find(job, id);
+        // Only the copies of the backup asked for are read: a restore needs one backup, not every manifest there is.
+        List<String> said = new ArrayList<>();
+        Scan scan = scan(job, said::add);
+        String wanted = id == null || id.equals("latest") ? scan.manifests().values().stream()
+                .flatMap(keys -> keys.keySet().stream()).max(String::compareTo).orElse(null) : id + "/" + job;
+        Manifest manifest = null;
+        List<String> holders = new ArrayList<>();
+        List<UnreadableManifest> unreadable = new ArrayList<>();
+        for (Map.Entry<Repository, Map<String, String>> listed : scan.manifests().entrySet()) {
+            String key = wanted == null ? null : listed.getValue().get(wanted);
+            Manifest copy = key == null ? null : readCopy(listed.getKey(), key, unreadable, said::add);
+            if (copy != null) {
+                manifest = manifest == null ? copy : manifest;
+                holders.add(listed.getKey().name());
+            }
+        }
+        if (manifest == null) {
+            // Not there, or unreadable everywhere: the whole catalog says what is wrong, in the words of list.
+            return read(job, warnings).find(job, id);
+        }
+        said.forEach(warnings);
+        return new CatalogEntry(manifest, List.copyOf(holders), scan.verified().get(wanted));
     }
 
     /**

@@ -8,7 +8,7 @@ package io.stowage.catalog;
 public record UnreadableManifest(String job, String id, String repository, String reason) {
     public UnreadableManifest {
         // The reason may quote the damaged file (a parser's message): nothing in it may move a terminal's cursor.
-        reason = reason.replaceAll("[\\p{Cntrl}\\p{Cf}]", "?");
+        reason = io.stowage.TerminalText.line(reason);
     }
 
     /** One line for a warning: which backup, where, and why. */

@@ -1,7 +1,5 @@
 package io.stowage.cli;
 
-import io.stowage.StowageException;
-
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PgDump;
 import io.stowage.engine.postgresql.PostgresServer;
@@ -194,8 +192,9 @@ final class CheckCommand extends BaseCommand {
             for (Repository repository : runtime.services().repositories().all()) {
                 boolean sound = true;
                 if (backups.get(0).repositories().contains(repository.name())) {
-                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(repository, archive.job(),
-                            oldest.wal().startSegment(), oldest.wal().segmentSize());
+                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(
+                            backupWal.archive(repository, archive.job()), oldest.wal().startSegment(),
+                            oldest.wal().segmentSize());
                     if (!gaps.isEmpty()) {
                         sound = false;
                         out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
@@ -258,14 +257,7 @@ final class CheckCommand extends BaseCommand {
                         : "pg_dump ") + tool);
                 warnAboutUnfinishedRestores(job, connection);
                 if (physical) {
-                    String unlogged;
-                    try {
-                        unlogged = PostgresServer.unloggedWarning(job.name(),
-                                new PostgresServer(connection).unloggedTables());
-                    } catch (StowageException e) {
-                        unlogged = "job " + job.name() + ": cannot tell whether the cluster has unlogged tables, whose"
-                                + " rows a physical backup does not hold: " + e.getMessage();
-                    }
+                    String unlogged = new PostgresServer(connection).unloggedWarning(job.name());
                     if (unlogged != null) {
                         out().println("WARN  " + io.stowage.Secrets.mask(unlogged));
                     }

@@ -13,7 +13,7 @@ final class RunCommand extends BaseCommand {
     @Override
     public Integer call() throws InterruptedException {
         top.configureLogging(true);
-        try (StopSignals stop = StopSignals.install()) {
+        try (io.stowage.Interruption.ServiceStop stop = io.stowage.Interruption.serviceStop()) {
             StowageService service = StowageService.start(top.config);
             // Any other end of the JVM (System.exit elsewhere, a signal the JVM keeps) still stops the service cleanly.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

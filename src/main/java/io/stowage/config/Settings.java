@@ -142,7 +142,7 @@ public final class Settings {
             try {
                 values.put(name, key.parse(value));
             } catch (IllegalArgumentException e) {
-                throw StowageException.usage(name + " = " + value.replaceAll("\\p{Cntrl}", "?") + ": "
+                throw StowageException.usage(name + " = " + io.stowage.TerminalText.line(value) + ": "
                         + e.getMessage() + " (in "
                         + place(file, lines, name) + ")");
             }

@@ -5,12 +5,12 @@ import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.audit.AuditLog;
 import io.stowage.catalog.Manifest;
+import io.stowage.lock.ExclusiveLock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -27,8 +27,8 @@ import java.util.List;
  * A physical restore's target directory while the restore is under way, marked so that nobody takes it for a data
  * directory until the restore is complete, even if the restore is killed:
  * <ul>
- *   <li>{@value #MARKER} is written (and locked) before anything else and says what it is; it is removed last,
- *       after everything else is written and synced;</li>
+ *   <li>{@value #MARKER} is written (and locked: an {@link ExclusiveLock}) before anything else and says what it
+ *       is; it is removed last, after everything else is written and synced;</li>
  *   <li>PG_VERSION is written just before that: without it, {@code pg_ctl start} ("is not a database cluster
  *       directory") and {@code postgres} refuse the directory, so a partial one cannot be started by mistake.</li>
  * </ul>
@@ -42,14 +42,12 @@ final class IncompleteRestore implements AutoCloseable {
 
     private final Path dir;
     private final boolean created;
-    private final FileChannel channel;
-    private final FileLock lock;
+    private final ExclusiveLock lock;
     private boolean complete;
 
-    private IncompleteRestore(Path dir, boolean created, FileChannel channel, FileLock lock) {
+    private IncompleteRestore(Path dir, boolean created, ExclusiveLock lock) {
         this.dir = dir;
         this.created = created;
-        this.channel = channel;
         this.lock = lock;
     }
 
@@ -110,28 +108,12 @@ final class IncompleteRestore implements AutoCloseable {
             }
         }
         Path marker = dir.resolve(MARKER);
-        boolean earlier;
-        FileChannel channel;
+        Path target = dir;
+        ExclusiveLock lock = ExclusiveLock.tryAcquire(marker).orElseThrow(() -> new StowageException("another "
+                + "restore is writing into " + target + "; HINT: wait for it to finish"));
+        boolean earlier = !lock.created();
+        IncompleteRestore restore = new IncompleteRestore(dir, created, lock);
         try {
-            channel = FileChannel.open(marker, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
-                    "rw-------")));
-            earlier = false;
-        } catch (FileAlreadyExistsException e) {
-            channel = FileChannel.open(marker, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-            earlier = true;
-        }
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException held) {
-            lock = null;
-        }
-        IncompleteRestore restore = new IncompleteRestore(dir, created, channel, lock);
-        try {
-            if (lock == null) {
-                throw new StowageException("another restore is writing into " + dir + "; HINT: wait for it to finish");
-            }
             List<Path> others;
             try (var entries = Files.list(dir)) {
                 others = entries.filter(p -> !p.equals(marker)).toList();
@@ -139,7 +121,7 @@ final class IncompleteRestore implements AutoCloseable {
             // Checked again under the lock, as the directory may have changed since check().
             if (!earlier && !others.isEmpty()) {
                 // Filled meanwhile (another restore completed there): take back the mark made for this one.
-                Files.delete(marker);
+                lock.closeAndDelete();
                 throw new StowageException("target directory " + dir + " is not empty; HINT: restore into a new or "
                         + "empty directory");
             }
@@ -160,9 +142,7 @@ final class IncompleteRestore implements AutoCloseable {
                     + "PG_VERSION is written last, so PostgreSQL will not start here until the restore completes.\n"
                     + "To replace it: stowage restore ... --target-datadir " + dir + " --force, or delete the "
                     + "directory.\n";
-            channel.truncate(0);
-            channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
-            channel.force(true);
+            lock.describe(text);
             syncDirectory(dir);
             return restore;
         } catch (IOException | RuntimeException e) {
@@ -181,7 +161,7 @@ final class IncompleteRestore implements AutoCloseable {
      * directory or a complete one.
      */
     void complete(String pgVersion) throws IOException {
-        syncTree(dir);
+        syncTree(dir, dir.resolve(MARKER));
         try (FileChannel version = FileChannel.open(dir.resolve(BaseBackupTar.PG_VERSION), java.util.Set.of(
                 StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
@@ -189,7 +169,7 @@ final class IncompleteRestore implements AutoCloseable {
             version.force(true);
         }
         syncDirectory(dir);
-        Files.delete(dir.resolve(MARKER));
+        lock.closeAndDelete();
         syncDirectory(dir);
         complete = true;
     }
@@ -227,14 +207,18 @@ final class IncompleteRestore implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            if (!complete && lock != null && nothingLaidOut()) {
-                Files.deleteIfExists(dir.resolve(MARKER));
+            if (!complete && nothingLaidOut()) {
+                lock.closeAndDelete();
                 if (created) {
-                    Files.deleteIfExists(dir);
+                    try {
+                        Files.deleteIfExists(dir);
+                    } catch (DirectoryNotEmptyException takenMeanwhile) {
+                        // another restore marked it as soon as this one let go: it is that one's now
+                    }
                 }
             }
         } finally {
-            channel.close();
+            lock.close();
         }
     }
 
@@ -244,14 +228,13 @@ final class IncompleteRestore implements AutoCloseable {
         }
     }
 
-    /** The marker's second line: which backup, when, by whom. */
+    /**
+     * The marker's second line: which backup, when, by whom. Read through {@link ExclusiveLock#holder}: a restore in
+     * this JVM may hold it, and reading the file here would drop that restore's lock.
+     */
     private static String summary(Path dir) {
-        try {
-            List<String> lines = Files.readAllLines(dir.resolve(MARKER));
-            return lines.size() > 1 ? lines.get(1) : "no details";
-        } catch (IOException | RuntimeException e) {
-            return "unreadable";
-        }
+        List<String> lines = ExclusiveLock.holder(dir.resolve(MARKER)).lines().toList();
+        return lines.size() > 1 ? lines.get(1) : "no details";
     }
 
     /** Deletes everything in {@code dir} but {@code keep}; links are removed, never followed. */
@@ -278,12 +261,15 @@ final class IncompleteRestore implements AutoCloseable {
         });
     }
 
-    /** fsync of every file and directory under {@code dir} (links are not followed). */
-    private static void syncTree(Path dir) throws IOException {
+    /**
+     * fsync of every file and directory under {@code dir} (links are not followed), but {@code lock}: synced when it
+     * was written, and a descriptor of it opened and closed here would drop its lock.
+     */
+    private static void syncTree(Path dir, Path lock) throws IOException {
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                if (attributes.isRegularFile()) {
+                if (attributes.isRegularFile() && !file.equals(lock)) {
                     try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
                         c.force(true);
                     }

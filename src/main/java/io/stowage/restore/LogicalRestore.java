@@ -138,10 +138,7 @@ public final class LogicalRestore {
 
     /** A connection for creating and dropping {@code target}: never to the database that may have to be dropped. */
     static PgConnection maintenance(PgConnection connection, String target) {
-        return target.equals(connection.database())
-                ? new PgConnection(connection.host(), connection.port(), connection.user(), connection.password(),
-                        "postgres", connection.binDir())
-                : connection;
+        return target.equals(connection.database()) ? connection.withDatabase("postgres") : connection;
     }
 
     /**

@@ -69,12 +69,6 @@ public final class TableRestore {
         }
     }
 
-    /** The source of a table: something that opens the plain custom-format archive, from its start, each time. */
-    @FunctionalInterface
-    interface ArchiveSource {
-        InputStream open() throws IOException;
-    }
-
     /** From a logical backup ({@code backupId}: an id or latest). */
     public Result restoreLogical(Job job, String backupId, TableName table, String target, boolean force)
             throws IOException {
@@ -162,15 +156,10 @@ public final class TableRestore {
         return time.time() != null ? " at " + time.time() : time.latest() ? " with all archived WAL" : "";
     }
 
-    private static PgConnection in(PgConnection connection, String database) {
-        return new PgConnection(connection.host(), connection.port(), connection.user(), connection.password(), database,
-                connection.binDir());
-    }
-
     private static void refuseExistingTable(PgConnection connection, TableName table, String target, boolean force) {
         PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
         if (!force && maintenance.databaseExists(target)
-                && new PostgresServer(in(connection, target)).relationExists(table)) {
+                && new PostgresServer(connection.withDatabase(target)).relationExists(table)) {
             throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: add "
                     + "--force to replace that table (only it: the rest of the database is left as it is), or restore "
                     + "into another --target-database");
@@ -181,7 +170,7 @@ public final class TableRestore {
      * The archive's table of contents with the exact names of its entries: two reads of the archive's head, one
      * for the list and its dependencies, one for the headers that name each entry.
      */
-    private static RestoreList tableOfContents(PgRestore tools, ArchiveSource archive) throws IOException {
+    private static RestoreList tableOfContents(PgRestore tools, PgRestore.ArchiveSource archive) throws IOException {
         List<String> list;
         try (InputStream in = archive.open()) {
             list = tools.list(in);
@@ -192,7 +181,8 @@ public final class TableRestore {
     }
 
     /** The SQL of one schema entry of the archive. */
-    private static String script(PgRestore tools, ArchiveSource archive, RestoreList toc, RestoreList.Entry entry) {
+    private static String script(PgRestore tools, PgRestore.ArchiveSource archive, RestoreList toc,
+                                 RestoreList.Entry entry) {
         try (InputStream in = archive.open()) {
             return tools.script(in, toc.listFile(List.of(entry)));
         } catch (IOException e) {
@@ -208,7 +198,7 @@ public final class TableRestore {
         return schemas;
     }
 
-    private Result restore(PgConnection connection, ArchiveSource archive, String from, CatalogEntry entry,
+    private Result restore(PgConnection connection, PgRestore.ArchiveSource archive, String from, CatalogEntry entry,
                            TableName table, String target, boolean force, long started) throws IOException {
         PgRestore tools = new PgRestore(connection, options);
         RestoreList toc = tableOfContents(tools, archive);
@@ -217,7 +207,7 @@ public final class TableRestore {
             throw new StowageException("table " + table + " is not in " + from);
         }
         PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
-        PostgresServer server = new PostgresServer(in(connection, target));
+        PostgresServer server = new PostgresServer(connection.withDatabase(target));
         boolean databaseExists = maintenance.databaseExists(target);
         TableName parent = selection.parent();
         if (parent != null && !(databaseExists && server.isPartitioned(parent))) {

@@ -131,10 +131,12 @@ public final class Verification {
         CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
         Manifest manifest = entry.manifest();
         backupId = manifest.id();
+        // One listing of each repository's WAL archive for both checks.
+        BackupWal wal = new BackupWal();
         if (manifest.wal() != null) {
-            requireWalEverywhere(entry);
+            requireWalEverywhere(entry, wal);
         }
-        checkOtherCopies(entry);
+        checkOtherCopies(entry, wal);
         if ("physical".equals(job.method())) {
             return verifyPhysical(job, entry, probes, rtoSeconds);
         }
@@ -146,8 +148,7 @@ public final class Verification {
         try {
             new LogicalRestore(services, warnings).restore(job, manifest.id(), scratch, true);
             Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
-            PgConnection target = new PgConnection(connection.host(), connection.port(), connection.user(),
-                    connection.password(), scratch, connection.binDir());
+            PgConnection target = connection.withDatabase(scratch);
             List<ProbeOutcome> outcomes = new ArrayList<>();
             long[] read = probe(target, scratch, manifest.contents(), probes, outcomes);
             Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, (int) read[0], read[1],
@@ -164,7 +165,7 @@ public final class Verification {
      * in the other repositories, so that each object is read once. For a physical backup, also the WAL it needs to
      * become consistent (its start to its stop segment) in those repositories, against their checksum files.
      */
-    private void checkOtherCopies(CatalogEntry entry) throws Exception {
+    private void checkOtherCopies(CatalogEntry entry, BackupWal wal) throws Exception {
         Manifest manifest = entry.manifest();
         boolean first = true;
         for (Repository repository : services.repositories().all()) {
@@ -177,7 +178,7 @@ public final class Verification {
                     checkObject(repository, Catalog.objectKey(manifest.job(), manifest.id(), object.name()), object);
                 }
                 if (manifest.wal() != null) {
-                    checkBackupWal(repository, manifest);
+                    checkBackupWal(repository, manifest, wal);
                 }
             }
         }
@@ -187,8 +188,8 @@ public final class Verification {
      * Every WAL segment from the backup's start to its stop segment is in every repository holding the backup: a copy
      * without them cannot be restored, so the backup is not proven while any of them lacks one.
      */
-    private void requireWalEverywhere(CatalogEntry entry) {
-        BackupWal.Coverage coverage = new BackupWal().coverage(entry, services.repositories().all(), warnings);
+    private void requireWalEverywhere(CatalogEntry entry, BackupWal wal) {
+        BackupWal.Coverage coverage = wal.coverage(entry, services.repositories().all(), warnings);
         if (!coverage.missing().isEmpty()) {
             List<String> reasons = new ArrayList<>();
             coverage.missing().forEach((repository, segments) -> reasons.add("WAL segment(s) "
@@ -200,9 +201,9 @@ public final class Verification {
     }
 
     /** Every WAL segment from the backup's start to its stop segment in {@code repository} hashes right. */
-    private static void checkBackupWal(Repository repository, Manifest manifest) throws Exception {
-        String prefix = manifest.job() + "/wal/";
-        List<String> keys = repository.list(prefix);
+    private static void checkBackupWal(Repository repository, Manifest manifest, BackupWal wal) throws Exception {
+        String prefix = WalObject.prefix(manifest.job());
+        List<String> keys = wal.archive(repository, manifest.job());
         java.util.Set<String> present = new java.util.HashSet<>(keys);
         Map<String, WalObject> segments = new java.util.HashMap<>();
         for (String key : keys) {

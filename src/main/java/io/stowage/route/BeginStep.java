@@ -9,6 +9,7 @@ import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
@@ -81,18 +82,12 @@ final class BeginStep implements Step {
     private static JobLock acquire(StowageServices services, Job job, Exchange exchange) throws Exception {
         boolean wait = !"command".equals(exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command",
                 String.class));
-        long waitSeconds = services.settings().number("stowage.schedule.lock-wait-seconds");
-        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
-        while (true) {
-            try {
-                return JobLock.acquire(services.repositories().local().root(), job.name());
-            } catch (StowageException busy) {
-                if (!wait || !busy.isTransient() || System.nanoTime() > deadline) {
-                    throw busy;
-                }
-                Thread.sleep(1000);
-            }
+        Path root = services.repositories().local().root();
+        if (!wait) {
+            return JobLock.acquire(root, job.name());
         }
+        return JobLock.acquire(root, job.name(),
+                java.time.Duration.ofSeconds(services.settings().number("stowage.schedule.lock-wait-seconds")));
     }
 
     static List<BackupType> supportedTypes(Job job) {

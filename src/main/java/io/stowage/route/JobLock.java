@@ -1,9 +1,13 @@
 package io.stowage.route;
 
 import io.stowage.StowageException;
-import io.stowage.runtime.ExclusiveLock;
+import io.stowage.lock.ExclusiveLock;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * One backup of a job at a time, across processes and within this one: an {@link ExclusiveLock} on
@@ -17,10 +21,25 @@ final class JobLock implements AutoCloseable {
         this.lock = lock;
     }
 
+    /** Takes the job's lock, or fails at once (a transient failure) when another backup of the job holds it. */
     static JobLock acquire(Path repositoryRoot, String job) throws IOException {
-        return new JobLock(ExclusiveLock.tryAcquire(repositoryRoot.resolve(job).resolve(".lock")).orElseThrow(() ->
-                StowageException.transientFailure("a backup of job '" + job + "' is already running; HINT: wait for "
-                        + "it to finish", null)));
+        return held(ExclusiveLock.tryAcquire(file(repositoryRoot, job)), job);
+    }
+
+    /** Takes the job's lock, waiting up to {@code wait} for a running backup of the job to finish. */
+    static JobLock acquire(Path repositoryRoot, String job, Duration wait) throws IOException, InterruptedException {
+        return held(ExclusiveLock.acquire(file(repositoryRoot, job), wait), job);
+    }
+
+    private static Path file(Path repositoryRoot, String job) throws IOException {
+        Path dir = repositoryRoot.resolve(job);
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        return dir.resolve(".lock");
+    }
+
+    private static JobLock held(Optional<ExclusiveLock> lock, String job) {
+        return new JobLock(lock.orElseThrow(() -> StowageException.transientFailure("a backup of job '" + job
+                + "' is already running; HINT: wait for it to finish", null)));
     }
 
     @Override

@@ -40,14 +40,7 @@ final class PgBaseBackupStep implements Step {
                     + "docs/postgresql.md shows, then restart the server, or stream it with the job's WAL route "
                     + "(receiver pg_receivewal)");
         }
-        String unlogged;
-        try {
-            unlogged = PostgresServer.unloggedWarning(run.job.name(), server.unloggedTables());
-        } catch (StowageException e) {
-            // A warning's question must not fail the backup (the role may not reach every database).
-            unlogged = "job " + run.job.name() + ": cannot tell whether the cluster has unlogged tables, whose rows a "
-                    + "physical backup does not hold: " + e.getMessage();
-        }
+        String unlogged = server.unloggedWarning(run.job.name());
         if (unlogged != null) {
             LOG.warn("{}", unlogged);
             run.warnings.add(unlogged);

@@ -2,6 +2,7 @@ package io.stowage.runtime;
 
 import io.stowage.StowageException;
 import io.stowage.audit.AuditLog;
+import io.stowage.lock.ExclusiveLock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -33,6 +34,8 @@ final class InstanceLock {
         Path file = root.resolve(FILE);
         ExclusiveLock lock;
         try {
+            java.nio.file.Files.createDirectories(root, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
             lock = ExclusiveLock.tryAcquire(file).orElse(null);
         } catch (IOException | RuntimeException e) {
             throw new StowageException("cannot lock local repository " + root + " for this service: " + e.getMessage()

@@ -4,6 +4,7 @@ import io.stowage.StowageException;
 import io.stowage.config.RouteDeclarations;
 import io.stowage.config.Settings;
 import io.stowage.job.JobRegistry;
+import io.stowage.lock.ExclusiveLock;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repositories;
 import io.stowage.repository.S3Repository;

@@ -2,7 +2,6 @@ package io.stowage.schedule;
 
 import io.stowage.engine.postgresql.WalNames;
 import io.stowage.engine.postgresql.WalObject;
-import io.stowage.repository.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,13 +117,13 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
     }
 
     /**
-     * Missing segments in the archive from {@code firstNeeded} (the oldest retained backup's first segment) to the
-     * newest archived segment of each timeline: each gap is named by its first missing segment.
+     * Missing segments in an archive (the keys of its objects, as listed under {@code <job>/wal/}) from
+     * {@code firstNeeded} (the oldest retained backup's first segment) to the newest archived segment of each
+     * timeline: each gap is named by its first missing segment.
      */
-    public static List<String> gaps(Repository repository, String job, String firstNeeded, long segmentSize)
-            throws IOException {
+    public static List<String> gaps(List<String> archive, String firstNeeded, long segmentSize) {
         TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
-        for (String key : repository.list(job + "/wal/")) {
+        for (String key : archive) {
             WalObject object = WalObject.ofKey(key).orElse(null);
             String name = object == null || object.checksumFile() || object.partial() ? "" : object.walName();
             if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {

@@ -108,6 +108,24 @@ class CatalogTest {
     }
 
     @Test
+    void should_read_only_the_manifests_of_the_backup_a_restore_asks_for() throws Exception {
+        truncate(local, IDS.get(1));
+        futureVersion(nas, IDS.get(2));
+        local.write(Catalog.objectKey("postgres", IDS.get(4), "verified-20261126T061500Z.json"), out -> out.write('{'));
+        Catalog catalog = new Catalog(List.of(local, nas));
+        CatalogEntry latest = catalog.find("postgres", "latest", warnings::add);
+        assertThat(latest.id()).isEqualTo(IDS.get(4));
+        assertThat(latest.repositories()).containsExactly("local", "nas");
+        assertThat(latest.verified()).isEqualTo(java.time.Instant.parse("2026-11-26T06:15:00Z"));
+        assertThat(warnings).as("the manifests of other backups are not read").isEmpty();
+
+        CatalogEntry third = catalog.find("postgres", IDS.get(2), warnings::add);
+        assertThat(third.repositories()).containsExactly("local");
+        assertThat(third.verified()).isNull();
+        assertThat(warnings).singleElement().asString().contains("backup " + IDS.get(2)).contains("repository 'nas'");
+    }
+
+    @Test
     void should_refuse_latest_when_the_newest_backup_cannot_be_read_anywhere() throws Exception {
         truncate(local, IDS.get(4));
         Catalog catalog = new Catalog(List.of(local));

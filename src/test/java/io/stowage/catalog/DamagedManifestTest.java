@@ -32,9 +32,7 @@ class DamagedManifestTest {
     @BeforeAll
     static void createSource() {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(SOURCE);
-        pg.execute("postgres", "CREATE DATABASE " + SOURCE);
-        pg.execute(SOURCE, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 10)");
+        pg.createDatabase(SOURCE, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 10)");
     }
 
     @AfterEach

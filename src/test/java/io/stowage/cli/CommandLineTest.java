@@ -73,4 +73,13 @@ class CommandLineTest {
         Workspace.Result option = run("list", "--\u001b[31mred");
         assertThat(option.err()).doesNotContain("\u001b").contains("--\\x1b[31mred");
     }
+
+    @Test
+    void should_never_print_a_character_that_reorders_what_follows_it() throws Exception {
+        // U+202E turns the rest of the line around on a terminal: "--\u202Egpj.exe" would read "--exe.jpg".
+        Workspace.Result option = run("list", "--\u202egpj.exe", "\u2066x\u2069\u200f");
+        assertThat(option.status()).isEqualTo(2);
+        assertThat(option.err()).contains("--\\u202egpj.exe").doesNotContain("\u202e").doesNotContain("\u2066")
+                .doesNotContain("\u2069").doesNotContain("\u200f");
+    }
 }

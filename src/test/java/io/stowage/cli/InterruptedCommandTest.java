@@ -14,7 +14,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,8 +44,7 @@ class InterruptedCommandTest {
     static void createSources() {
         pg = ThrowawayPostgres.get();
         for (String name : List.of(LOCKED, SLOW)) {
-            pg.dropDatabase(name);
-            pg.execute("postgres", "CREATE DATABASE " + name);
+            pg.createDatabase(name);
         }
         pg.execute(LOCKED, "CREATE TABLE locked (id int PRIMARY KEY, note text)",
                 "INSERT INTO locked SELECT g, 'row ' || g FROM generate_series(1, 1000) g");
@@ -108,7 +106,7 @@ class InterruptedCommandTest {
         Workspace ws = new Workspace(dir).job("postgres", SLOW);
         Workspace.Result backup = ws.run("backup", "postgres");
         assertThat(backup.status()).as(backup.toString()).isZero();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("%");
 
         CommandProcess restore = CommandProcess.start(ws, "restore", "postgres", "--target-database", "interrupt_copy");
         try {
@@ -127,7 +125,7 @@ class InterruptedCommandTest {
         } finally {
             restore.kill();
         }
-        assertThat(databases()).as("the partial database is gone, under any name").isEqualTo(before);
+        assertThat(pg.databases("%")).as("the partial database is gone, under any name").isEqualTo(before);
         JsonNode audit = lastAudit(ws, "restore");
         assertThat(audit.get("result").asText()).isEqualTo("failure");
         assertThat(audit.get("error").asText()).contains("interrupted by SIGTERM");
@@ -138,7 +136,7 @@ class InterruptedCommandTest {
         Workspace ws = new Workspace(dir).job("postgres", SLOW);
         Workspace.Result backup = ws.run("backup", "postgres");
         assertThat(backup.status()).as(backup.toString()).isZero();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("%");
 
         CommandProcess verify = CommandProcess.start(ws, "verify", "postgres");
         try {
@@ -154,7 +152,7 @@ class InterruptedCommandTest {
         } finally {
             verify.kill();
         }
-        assertThat(databases()).as("the scratch database is dropped").isEqualTo(before);
+        assertThat(pg.databases("%")).as("the scratch database is dropped").isEqualTo(before);
         JsonNode audit = lastAudit(ws, "verify");
         assertThat(audit.get("result").asText()).isEqualTo("failure");
         assertThat(audit.get("error").asText()).contains("interrupted by SIGINT");
@@ -261,17 +259,6 @@ class InterruptedCommandTest {
             Thread.sleep(50);
         }
         assertThat(sessions(database, "true")).as("sessions left in " + database).isZero();
-    }
-
-    private static Set<String> databases() throws SQLException {
-        Set<String> names = new TreeSet<>();
-        try (Connection c = pg.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT datname FROM pg_database")) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
     }
 
     /** The last audit line of {@code command}. */

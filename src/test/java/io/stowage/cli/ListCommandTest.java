@@ -24,9 +24,7 @@ class ListCommandTest {
     @BeforeAll
     static void createSource() {
         ThrowawayPostgres pg = ThrowawayPostgres.get();
-        pg.dropDatabase(SOURCE);
-        pg.execute("postgres", "CREATE DATABASE " + SOURCE);
-        pg.execute(SOURCE, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 5)");
+        pg.createDatabase(SOURCE, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 5)");
     }
 
     @Test

@@ -126,7 +126,7 @@ class EmergencyRestoreTest {
     }
 
     private static long count(ThrowawayPostgres server, String where) throws Exception {
-        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t WHERE " + where);
+        return server.number("postgres", "SELECT count(*) FROM t WHERE " + where);
     }
 
     @Test

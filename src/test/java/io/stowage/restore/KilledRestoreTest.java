@@ -7,7 +7,6 @@ import io.stowage.testing.StowageProcess;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 class KilledRestoreTest {
     private static final String SOURCE = "killed_restore_source";
     private static final String COPYING = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY public.noise%FROM stdin%'";
+    /** While a database of this name exists, a restored copy's COPY into table gate waits (up to two minutes). */
+    private static final String GATE = "krt_gate_closed";
+    private static final String AT_GATE = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY public.gate%FROM stdin%'"
+            + " AND datname <> '" + SOURCE + "'";
     private static ThrowawayPostgres pg;
     private static String backupId;
     private static Workspace shared;
@@ -36,6 +39,14 @@ class KilledRestoreTest {
         pg = ThrowawayPostgres.get();
         SampleDatabase.createManyTypes(pg, SOURCE);
         SampleDatabase.addRandomBytes(pg, SOURCE, 16);
+        // Free in the source; in a restored copy, each row's check waits while the gate is closed: a restore can be
+        // held in flight for exactly as long as a test needs. pg_database is shared, so every database sees the gate.
+        pg.execute(SOURCE, "CREATE FUNCTION public.gate_open(int) RETURNS boolean LANGUAGE plpgsql AS $$"
+                        + " DECLARE deadline timestamptz := clock_timestamp() + interval '2 minutes'; BEGIN"
+                        + " WHILE current_database() <> '" + SOURCE + "' AND clock_timestamp() < deadline"
+                        + " AND EXISTS (SELECT 1 FROM pg_database WHERE datname = '" + GATE + "') LOOP"
+                        + " PERFORM pg_sleep(0.02); END LOOP; RETURN true; END $$",
+                "CREATE TABLE public.gate (id int CHECK (public.gate_open(id)))", "INSERT INTO public.gate VALUES (1)");
         shared = new Workspace(workspace).job("shop", SOURCE);
         Workspace.Result backup = shared.run("backup", "shop");
         assertThat(backup.status()).as(backup.toString()).isZero();
@@ -57,12 +68,12 @@ class KilledRestoreTest {
         String target = "killed_restore_new";
         pg.dropDatabase(target);
         Workspace ws = workspace();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
 
         killDuringCopy(ws, "restore", "shop", "--backup", backupId, "--target-database", target);
 
         assertThat(pg.databaseExists(target)).as("a killed restore's target").isFalse();
-        List<String> leftovers = new ArrayList<>(databases());
+        List<String> leftovers = new ArrayList<>(pg.databases("killed_restore%"));
         leftovers.removeAll(before);
         assertThat(leftovers).as("what the killed restore left").isNotEmpty()
                 .allSatisfy(name -> assertThat(name).contains("stowage-restoring"));
@@ -78,9 +89,9 @@ class KilledRestoreTest {
             assertThat(again.err()).as(again.toString()).contains("warning: ").contains("'" + leftover + "'");
             assertThat(pg.databaseExists(leftover)).isFalse();
         }
-        assertThat(databases()).isEqualTo(union(before, target));
+        assertThat(pg.databases("killed_restore%")).isEqualTo(union(before, target));
         assertThat(SampleDatabase.contents(pg, target)).isEqualTo(SampleDatabase.contents(pg, SOURCE));
-        assertThat(query("SELECT count(*) FROM pg_database WHERE datname = '" + target + "'"
+        assertThat(pg.number("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + target + "'"
                 + " AND shobj_description(oid, 'pg_database') IS NOT NULL")).as("a comment left on the target").isZero();
         pg.dropDatabase(target);
     }
@@ -88,11 +99,9 @@ class KilledRestoreTest {
     @Test
     void should_leave_the_old_target_untouched_after_a_sigkill_of_a_forced_restore() throws Exception {
         String target = "killed_restore_forced";
-        pg.dropDatabase(target);
-        pg.execute("postgres", "CREATE DATABASE " + target);
-        pg.execute(target, "CREATE TABLE precious (x int)", "INSERT INTO precious VALUES (42)");
+        pg.createDatabase(target, "CREATE TABLE precious (x int)", "INSERT INTO precious VALUES (42)");
         Workspace ws = workspace();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
 
         killDuringCopy(ws, "restore", "shop", "--backup", backupId, "--target-database", target, "--force");
 
@@ -100,13 +109,13 @@ class KilledRestoreTest {
         assertThat(old.keySet()).as("the old target's tables after a killed --force restore")
                 .contains("public.precious").doesNotContain("public.noise");
         assertThat(old.get("public.precious")).isEqualTo("1 rows\n42");
-        List<String> leftovers = new ArrayList<>(databases());
+        List<String> leftovers = new ArrayList<>(pg.databases("killed_restore%"));
         leftovers.removeAll(before);
         assertThat(leftovers).allSatisfy(name -> assertThat(name).contains("stowage-restoring"));
 
         Workspace.Result again = ws.run("restore", "shop", "--backup", backupId, "--target-database", target, "--force");
         assertThat(again.status()).as(again.toString()).isZero();
-        assertThat(databases()).isEqualTo(before);
+        assertThat(pg.databases("killed_restore%")).isEqualTo(before);
         assertThat(SampleDatabase.contents(pg, target)).isEqualTo(SampleDatabase.contents(pg, SOURCE));
         pg.dropDatabase(target);
     }
@@ -117,7 +126,7 @@ class KilledRestoreTest {
         pg.dropDatabase(target);
         Workspace ws = workspace();
         ws.writeConfiguration();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
         Workspace.Result[] result = new Workspace.Result[1];
         Thread restore = new Thread(() -> {
             try {
@@ -135,7 +144,7 @@ class KilledRestoreTest {
         assertThat(result[0].status()).as(result[0].toString()).isEqualTo(1);
         assertThat(result[0].err()).as(result[0].toString()).startsWith("error: ").contains("interrupted");
         awaitNoCopy();
-        assertThat(databases()).as("databases after an interrupted restore").isEqualTo(before);
+        assertThat(pg.databases("killed_restore%")).as("databases after an interrupted restore").isEqualTo(before);
     }
 
     @Test
@@ -144,19 +153,23 @@ class KilledRestoreTest {
         pg.dropDatabase(target);
         Workspace ws = workspace();
         ws.writeConfiguration();
+        pg.createDatabase(GATE);
         Process first = StowageProcess.builder(ws.dir(), Map.of(), "--config",
                 ws.dir().resolve("application.properties").toString(), "restore", "shop", "--backup", backupId,
                 "--target-database", target).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            awaitCopy(first::isAlive);
+            // The first restore is in flight, and stays so until the gate opens.
+            awaitCopy(first::isAlive, AT_GATE);
             Workspace.Result second = ws.run("restore", "shop", "--backup", backupId, "--target-database", target);
             assertThat(second.status()).as(second.toString()).isEqualTo(1);
             assertThat(second.err().strip()).as(second.toString())
                     .startsWith("error: another restore into database '" + target + "' is running");
+            pg.dropDatabase(GATE);
             assertThat(first.waitFor(5, TimeUnit.MINUTES)).isTrue();
             assertThat(first.exitValue()).as("the first restore").isZero();
         } finally {
+            pg.dropDatabase(GATE);
             first.destroyForcibly();
         }
         assertThat(SampleDatabase.contents(pg, target)).isEqualTo(SampleDatabase.contents(pg, SOURCE));
@@ -169,7 +182,7 @@ class KilledRestoreTest {
         String replaced = target + "-stowage-replaced-4242";
         pg.dropDatabase(target);
         Workspace ws = workspace();
-        Set<String> before = databases();
+        Set<String> before = pg.databases("killed_restore%");
         // What a --force restore killed between its commit and the drop leaves: the old target, renamed aside.
         pg.execute("postgres", "CREATE DATABASE \"" + replaced + "\"");
 
@@ -179,7 +192,7 @@ class KilledRestoreTest {
         Workspace.Result restore = ws.run("restore", "shop", "--backup", backupId, "--target-database", target);
         assertThat(restore.status()).as(restore.toString()).isZero();
         assertThat(restore.err()).contains("warning: removed database '" + replaced + "'");
-        assertThat(databases()).isEqualTo(union(before, target));
+        assertThat(pg.databases("killed_restore%")).isEqualTo(union(before, target));
         pg.dropDatabase(target);
     }
 
@@ -201,8 +214,13 @@ class KilledRestoreTest {
     }
 
     private static void awaitCopy(java.util.function.BooleanSupplier alive) throws Exception {
+        awaitCopy(alive, COPYING);
+    }
+
+    /** Polls until {@code copying} counts a session, failing if the restore ends first or two minutes pass. */
+    private static void awaitCopy(java.util.function.BooleanSupplier alive, String copying) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
-        while (query(COPYING) == 0) {
+        while (pg.number("postgres", copying) == 0) {
             assertThat(alive.getAsBoolean()).as("the restore, still running before its COPY started").isTrue();
             assertThat(System.currentTimeMillis()).as("time waiting for the restore's COPY").isLessThan(deadline);
             Thread.sleep(10);
@@ -211,21 +229,10 @@ class KilledRestoreTest {
 
     private static void awaitNoCopy() throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
-        while (query(COPYING + " OR datname LIKE '%stowage-restoring%'") > 0) {
+        while (pg.number("postgres", COPYING + " OR datname LIKE '%stowage-restoring%'") > 0) {
             assertThat(System.currentTimeMillis()).as("time waiting for pg_restore to stop").isLessThan(deadline);
             Thread.sleep(50);
         }
-    }
-
-    private static Set<String> databases() throws Exception {
-        Set<String> names = new TreeSet<>();
-        try (Connection c = pg.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE 'killed_restore%'")) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
     }
 
     private static Set<String> union(Set<String> names, String name) {
@@ -234,10 +241,4 @@ class KilledRestoreTest {
         return all;
     }
 
-    private static long query(String sql) throws Exception {
-        try (Connection c = pg.connect("postgres"); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
 }

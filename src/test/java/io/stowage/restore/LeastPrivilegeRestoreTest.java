@@ -7,7 +7,6 @@ import io.stowage.testing.Workspace;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,24 +67,24 @@ class LeastPrivilegeRestoreTest {
         // As on another server: the owner of one table and the grantee of another are not there.
         pg.execute(SOURCE, "REASSIGN OWNED BY lp_gone TO lp_owner", "DROP OWNED BY lp_gone, lp_gone_reader");
         pg.execute("postgres", "DROP ROLE lp_gone", "DROP ROLE lp_gone_reader");
-        Set<String> before = databases();
+        Set<String> before = pg.databases("lp%");
 
         ws.job("shop", SOURCE, "user", "lp_nocreate", "password", PASSWORD);
         expectFailure(ws.run("restore", "shop", "--target-database", TARGET),
                 "permission denied to create database", "HINT: ALTER ROLE lp_nocreate CREATEDB");
-        assertThat(databases()).isEqualTo(before);
+        assertThat(pg.databases("lp%")).isEqualTo(before);
 
         ws.job("shop", SOURCE, "user", "lp_backup", "password", PASSWORD);
         expectFailure(ws.run("restore", "shop", "--target-database", TARGET),
                 "must be member of role \"lp_owner\"", "HINT: ", "--no-owner", "--role", "GRANT lp_owner TO lp_backup");
-        assertThat(databases()).isEqualTo(before);
+        assertThat(pg.databases("lp%")).isEqualTo(before);
 
         ws.job("shop", SOURCE);
         expectFailure(ws.run("restore", "shop", "--target-database", TARGET),
                 "role \"lp_gone\" does not exist", "HINT: create it", "--no-owner");
         expectFailure(ws.run("restore", "shop", "--target-database", TARGET, "--no-owner"),
                 "role \"lp_gone_reader\" does not exist", "HINT: create it", "--no-privileges");
-        assertThat(databases()).isEqualTo(before);
+        assertThat(pg.databases("lp%")).isEqualTo(before);
 
         // Objects owned by the restoring role, without the backup's grants.
         ws.job("shop", SOURCE, "user", "lp_backup", "password", PASSWORD);
@@ -94,8 +93,8 @@ class LeastPrivilegeRestoreTest {
         assertThat(noOwner.status()).as(noOwner.toString()).isZero();
         assertThat(owners(TARGET)).isEqualTo("database lp_backup, app lp_backup, app.gone_items lp_backup,"
                 + " app.items lp_backup");
-        assertThat(query(TARGET, "SELECT count(*) FROM app.items")).isEqualTo(100);
-        assertThat(query(TARGET, "SELECT count(*) FROM information_schema.role_table_grants"
+        assertThat(pg.number(TARGET, "SELECT count(*) FROM app.items")).isEqualTo(100);
+        assertThat(pg.number(TARGET, "SELECT count(*) FROM information_schema.role_table_grants"
                 + " WHERE grantee = 'lp_reader'")).isZero();
 
         // Objects owned by a role of the application, with the backup's grants (their grantee exists again).
@@ -104,10 +103,10 @@ class LeastPrivilegeRestoreTest {
                 "--no-owner");
         assertThat(role.status()).as(role.toString()).isZero();
         assertThat(owners(TARGET)).isEqualTo("database lp_app, app lp_app, app.gone_items lp_app, app.items lp_app");
-        assertThat(query(TARGET, "SELECT count(*) FROM information_schema.role_table_grants"
+        assertThat(pg.number(TARGET, "SELECT count(*) FROM information_schema.role_table_grants"
                 + " WHERE grantee IN ('lp_reader', 'lp_gone_reader') AND privilege_type = 'SELECT'")).isEqualTo(2);
         pg.dropDatabase(TARGET);
-        assertThat(databases()).isEqualTo(before);
+        assertThat(pg.databases("lp%")).isEqualTo(before);
     }
 
     private void expectFailure(Workspace.Result result, String... fragments) throws Exception {
@@ -131,21 +130,4 @@ class LeastPrivilegeRestoreTest {
         }
     }
 
-    private static long query(String database, String sql) throws Exception {
-        try (Connection c = pg.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static Set<String> databases() throws Exception {
-        Set<String> names = new TreeSet<>();
-        try (Connection c = pg.connect("postgres"); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE 'lp%'")) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
-    }
 }

@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -222,7 +221,7 @@ class PhysicalRestoreSafetyTest {
         ThrowawayPostgres restored = ThrowawayPostgres.startExisting(target);
         try {
             restored.awaitRecoveryEnd();
-            assertThat(WalTesting.number(restored, "postgres", "SELECT count(*) FROM t")).isEqualTo(1000);
+            assertThat(restored.number("postgres", "SELECT count(*) FROM t")).isEqualTo(1000);
         } finally {
             restored.stop();
         }

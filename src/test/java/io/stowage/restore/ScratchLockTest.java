@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stowage.StowageException;
+import io.stowage.testing.LockHolder;
 import io.stowage.testing.ThrowawayPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,20 @@ class ScratchLockTest {
             assertThat(root.resolve("postgres.lock")).exists();
         }
         assertThat(root).doesNotExist();
+    }
+
+    @Test
+    void should_keep_other_processes_out_while_held_and_after_a_refused_attempt_here() throws Exception {
+        Path own = Files.createDirectories(dir.resolve("scratch"));
+        try (ScratchLock held = ScratchLock.acquire(() -> own, "postgres")) {
+            assertThat(LockHolder.attempt(own.resolve("postgres.lock"))).isEqualTo("busy");
+            assertThatThrownBy(() -> ScratchLock.acquire(() -> own, "postgres")).isInstanceOf(StowageException.class);
+            assertThat(LockHolder.attempt(own.resolve("postgres.lock"))).isEqualTo("busy");
+        }
+        try (LockHolder other = LockHolder.hold(own.resolve("postgres.lock"))) {
+            assertThatThrownBy(() -> ScratchLock.acquire(() -> own, "postgres")).isInstanceOf(StowageException.class)
+                    .hasMessageStartingWith("another scratch restore of job 'postgres' is running");
+        }
     }
 
     @Test

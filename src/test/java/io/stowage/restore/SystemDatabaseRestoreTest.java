@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Path;
-import java.sql.Connection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,9 +25,7 @@ class SystemDatabaseRestoreTest {
     @BeforeAll
     static void createSource() {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(SOURCE);
-        pg.execute("postgres", "CREATE DATABASE " + SOURCE);
-        pg.execute(SOURCE, "CREATE TABLE sysdb_items (id int PRIMARY KEY, name text)",
+        pg.createDatabase(SOURCE, "CREATE TABLE sysdb_items (id int PRIMARY KEY, name text)",
                 "INSERT INTO sysdb_items SELECT g, 'item ' || g FROM generate_series(1, 50) g");
     }
 
@@ -51,21 +48,23 @@ class SystemDatabaseRestoreTest {
                         + "database").contains("HINT: ").doesNotContain("\n");
                 assertThat(pg.databaseExists(system)).isTrue();
             }
-            assertThat(count("postgres", "SELECT count(*) FROM pg_class WHERE relname = 'sysdb_marker'")).isEqualTo(1);
-            assertThat(count("postgres", "SELECT count(*) FROM pg_class WHERE relname = 'sysdb_items'")).isZero();
+            assertThat(pg.number("postgres", "SELECT count(*) FROM pg_class WHERE relname = 'sysdb_marker'"))
+                    .isEqualTo(1);
+            assertThat(pg.number("postgres", "SELECT count(*) FROM pg_class WHERE relname = 'sysdb_items'")).isZero();
 
             // The job whose own database is the maintenance database: the same refusal.
             Workspace maintenanceJob = new Workspace(dir.resolve("maintenance")).job("admin", "postgres");
             Workspace.Result refused = maintenanceJob.run("restore", "admin", "--target-database", "postgres",
                     "--force");
             assertThat(refused.status()).as(refused.toString()).isEqualTo(2);
-            assertThat(count("postgres", "SELECT count(*) FROM pg_class WHERE relname = 'sysdb_marker'")).isEqualTo(1);
+            assertThat(pg.number("postgres", "SELECT count(*) FROM pg_class WHERE relname = 'sysdb_marker'"))
+                    .isEqualTo(1);
 
             // One table into postgres is a change to that table only, and stays allowed.
             Workspace.Result table = ws.run("restore", "shop", "--table", "sysdb_items", "--target-database",
                     "postgres");
             assertThat(table.status()).as(table.toString()).isZero();
-            assertThat(count("postgres", "SELECT count(*) FROM sysdb_items")).isEqualTo(50);
+            assertThat(pg.number("postgres", "SELECT count(*) FROM sysdb_items")).isEqualTo(50);
         } finally {
             if (!pg.databaseExists("postgres")) {
                 pg.execute("template1", "CREATE DATABASE postgres"); // what the defect did: give the cluster it back
@@ -74,10 +73,4 @@ class SystemDatabaseRestoreTest {
         }
     }
 
-    private static long count(String database, String sql) throws Exception {
-        try (Connection c = pg.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
 }

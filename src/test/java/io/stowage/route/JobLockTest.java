@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stowage.StowageException;
+import io.stowage.testing.LockHolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,27 +14,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job lock excludes every other holder: another acquisition in this JVM (the service and an in-process command,
- * two exchanges) exactly like another process, which is a real second JVM here ({@link JobLockHolder}).
+ * two exchanges) exactly like another process, which is a real second JVM here ({@link LockHolder}).
  */
 class JobLockTest {
     @TempDir
     Path root;
-
-    private final List<Process> children = new ArrayList<>();
-
-    @AfterEach
-    void stopChildren() throws Exception {
-        for (Process child : children) {
-            child.destroyForcibly();
-            child.waitFor(30, TimeUnit.SECONDS);
-        }
-    }
 
     @Test
     void should_refuse_a_second_holder_in_this_jvm_and_keep_excluding_other_processes() throws Exception {
@@ -42,24 +32,24 @@ class JobLockTest {
                     .isInstanceOf(StowageException.class)
                     .hasMessage("a backup of job 'postgres' is already running; HINT: wait for it to finish");
             // The refusal must not have cost this JVM its lock: another process is still kept out.
-            assertThat(child("try", "postgres")).startsWith("busy");
+            assertThat(attempt("postgres")).startsWith("busy");
         }
-        assertThat(child("try", "postgres")).isEqualTo("acquired");
+        assertThat(attempt("postgres")).isEqualTo("acquired");
     }
 
     @Test
     void should_refuse_while_another_process_holds_it_and_take_it_once_released() throws Exception {
-        Process holder = start("hold", "postgres");
-        assertThat(JobLockHolder.firstLine(holder)).isEqualTo("held");
-        assertThatThrownBy(() -> JobLock.acquire(root, "postgres"))
-                .isInstanceOf(StowageException.class).hasMessageContaining("already running");
-        // Other jobs are not concerned.
-        JobLock.acquire(root, "other").close();
-
-        holder.getOutputStream().close();
-        assertThat(holder.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        try (LockHolder holder = LockHolder.hold(root.resolve("postgres/.lock"))) {
+            assertThatThrownBy(() -> JobLock.acquire(root, "postgres"))
+                    .isInstanceOf(StowageException.class).hasMessageContaining("already running");
+            // A scheduled backup waits for it, up to its limit.
+            assertThatThrownBy(() -> JobLock.acquire(root, "postgres", java.time.Duration.ofMillis(300)))
+                    .isInstanceOf(StowageException.class).hasMessageContaining("already running");
+            // Other jobs are not concerned.
+            JobLock.acquire(root, "other").close();
+        }
         try (JobLock mine = JobLock.acquire(root, "postgres")) {
-            assertThat(child("try", "postgres")).startsWith("busy");
+            assertThat(attempt("postgres")).startsWith("busy");
         }
     }
 
@@ -93,9 +83,9 @@ class JobLockTest {
         }
         assertThat(acquired.get()).isEqualTo(1);
         assertThat(refused.get()).isEqualTo(threads - 1);
-        assertThat(child("try", "postgres")).startsWith("busy");
+        assertThat(attempt("postgres")).startsWith("busy");
         held.forEach(JobLock::close);
-        assertThat(child("try", "postgres")).isEqualTo("acquired");
+        assertThat(attempt("postgres")).isEqualTo("acquired");
     }
 
     @Test
@@ -106,7 +96,7 @@ class JobLockTest {
         try (JobLock second = JobLock.acquire(root, "postgres")) {
             first.close();
             assertThatThrownBy(() -> JobLock.acquire(root, "postgres")).isInstanceOf(StowageException.class);
-            assertThat(child("try", "postgres")).startsWith("busy");
+            assertThat(attempt("postgres")).startsWith("busy");
         }
     }
 
@@ -119,17 +109,31 @@ class JobLockTest {
                 .isEqualTo("rw-------");
     }
 
-    /** Runs {@link JobLockHolder} {@code try} and returns what it printed. */
-    private String child(String mode, String job) throws Exception {
-        Process process = start(mode, job);
-        String line = JobLockHolder.firstLine(process);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return line;
+    @Test
+    void should_let_a_waiting_backup_in_when_the_running_one_finishes() throws Exception {
+        JobLock running = JobLock.acquire(root, "postgres");
+        CompletableFuture<JobLock> next = new CompletableFuture<>();
+        Thread waiting = new Thread(() -> {
+            try {
+                next.complete(JobLock.acquire(root, "postgres", java.time.Duration.ofMinutes(1)));
+            } catch (Exception e) {
+                next.completeExceptionally(e);
+            }
+        });
+        waiting.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (waiting.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(next).as("waits while the running backup holds the lock").isNotDone();
+        running.close();
+        try (JobLock mine = next.get(60, TimeUnit.SECONDS)) {
+            assertThat(attempt("postgres")).startsWith("busy");
+        }
     }
 
-    private Process start(String mode, String job) throws Exception {
-        Process process = JobLockHolder.start(mode, root.toString(), job);
-        children.add(process);
-        return process;
+    /** Whether a second JVM ({@link LockHolder}) can take the lock of {@code job} now. */
+    private String attempt(String job) throws Exception {
+        return LockHolder.attempt(root.resolve(job).resolve(".lock"));
     }
 }

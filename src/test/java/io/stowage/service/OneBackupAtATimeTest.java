@@ -48,9 +48,7 @@ class OneBackupAtATimeTest {
     @BeforeAll
     static void createSource() {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(SOURCE);
-        pg.execute("postgres", "CREATE DATABASE " + SOURCE);
-        pg.execute(SOURCE, "CREATE TABLE t (id int PRIMARY KEY, v text)",
+        pg.createDatabase(SOURCE, "CREATE TABLE t (id int PRIMARY KEY, v text)",
                 "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g");
     }
 

@@ -79,6 +79,29 @@ public final class ThrowawayPostgres {
         }
     }
 
+    /** The first column of the first row {@code sql} returns in {@code database}, as a number. */
+    public long number(String database, String sql) throws SQLException {
+        try (Connection c = connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The databases whose names are {@code LIKE pattern}, sorted. */
+    public java.util.SortedSet<String> databases(String pattern) throws SQLException {
+        java.util.SortedSet<String> names = new java.util.TreeSet<>();
+        try (Connection c = connect("postgres");
+             var s = c.prepareStatement("SELECT datname FROM pg_database WHERE datname LIKE ?")) {
+            s.setString(1, pattern);
+            try (var rs = s.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+        }
+        return names;
+    }
+
     public boolean databaseExists(String name) {
         try (Connection c = connect("postgres");
              var s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
@@ -93,6 +116,13 @@ public final class ThrowawayPostgres {
 
     public void dropDatabase(String name) {
         execute("postgres", "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
+    }
+
+    /** A new, empty database {@code name} (one of that name is dropped first), then {@code statements} run in it. */
+    public void createDatabase(String name, String... statements) {
+        dropDatabase(name);
+        execute("postgres", "CREATE DATABASE \"" + name + "\"");
+        execute(name, statements);
     }
 
     private static ThrowawayPostgres start() {

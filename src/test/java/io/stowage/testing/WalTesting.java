@@ -75,12 +75,4 @@ public final class WalTesting {
         });
         assertThat(exchange.getProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
     }
-
-    /** The first column of the first row of {@code sql} in {@code database}, as a number. */
-    public static long number(ThrowawayPostgres server, String database, String sql) throws Exception {
-        try (var c = server.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
 }

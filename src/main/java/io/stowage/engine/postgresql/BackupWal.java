@@ -21,12 +21,15 @@ import java.util.function.Consumer;
  * what it holds). Restore, verification, {@code list} and {@code check} all ask here.
  *
  * <p>Each repository's archive of a job is listed once per instance (one listing of {@code <job>/wal/}, never a
- * request per segment), so one instance answers for many backups cheaply; make a new one to see new WAL.
+ * request per segment), so one instance answers for many backups cheaply, and what else needs that listing
+ * ({@link #archive}: the gaps {@code check} looks for, the checksums verification reads) takes it from here; make a
+ * new one to see new WAL.
  */
 public final class BackupWal {
     /** More segments than this between start and stop is no backup ever taken (16 TiB of 16 MiB segments). */
     private static final long MAX_SEGMENTS = 1L << 20;
 
+    private final Map<String, List<String>> listings = new HashMap<>();
     private final Map<String, Set<String>> archived = new HashMap<>();
 
     /**
@@ -105,12 +108,23 @@ public final class BackupWal {
                 + segments.size() + " segments)";
     }
 
+    /** The keys of every object under {@code <job>/wal/} in {@code repository}, as this instance listed them. */
+    public List<String> archive(Repository repository, String job) throws IOException {
+        String key = repository.name() + "/" + job;
+        List<String> keys = listings.get(key);
+        if (keys == null) {
+            keys = List.copyOf(repository.list(WalObject.prefix(job)));
+            listings.put(key, keys);
+        }
+        return keys;
+    }
+
     private Set<String> archived(Repository repository, String job) throws IOException {
         String key = repository.name() + "/" + job;
         Set<String> segments = archived.get(key);
         if (segments == null) {
             segments = new HashSet<>();
-            for (String object : repository.list(WalObject.prefix(job))) {
+            for (String object : archive(repository, job)) {
                 WalObject parsed = WalObject.ofKey(object).orElse(null);
                 if (parsed != null && parsed.isSegment() && !parsed.checksumFile()) {
                     segments.add(parsed.walName());

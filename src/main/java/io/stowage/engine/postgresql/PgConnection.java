@@ -46,6 +46,11 @@ public record PgConnection(String host, int port, String user, String password, 
         return name;
     }
 
+    /** The same server, user and tools, in database {@code db}. */
+    public PgConnection withDatabase(String db) {
+        return new PgConnection(host, port, user, password, db, binDir);
+    }
+
     /** The libpq environment for a tool that works on {@code db}. */
     public Map<String, String> environment(String db) {
         Map<String, String> env = new HashMap<>();

@@ -60,15 +60,10 @@ public final class PgRestore {
     }
 
     /**
-     * Streams {@code archive} (a plain, decompressed custom-format dump) into {@code database}. An interrupt of the
-     * calling thread stops it between two buffers: pg_restore is stopped and the copy fails.
+     * Streams {@code archive} (a plain, decompressed custom-format dump) into {@code database}, whose name Stowage
+     * made (a staging name, not a user's argument). An interrupt of the calling thread stops it between two buffers:
+     * pg_restore is stopped and the copy fails.
      */
-    public void restore(InputStream archive, String database) throws IOException {
-        PgConnection.checkDatabaseName(database, "target database");
-        restoreInto(archive, database);
-    }
-
-    /** As {@link #restore}, into a database whose name Stowage made (a staging name, not a user's argument). */
     public void restoreInto(InputStream archive, String database) throws IOException {
         List<String> command = new java.util.ArrayList<>(List.of(connection.tool("pg_restore"), "--no-password",
                 "--exit-on-error"));
@@ -124,55 +119,17 @@ public final class PgRestore {
         if (listFile.isEmpty()) {
             return DatabaseProperties.none();
         }
-        java.nio.file.Path list = java.nio.file.Files.createTempFile("stowage-database-", ".list",
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        try {
-            java.nio.file.Files.writeString(list, listFile);
-            List<String> command = new java.util.ArrayList<>(List.of(connection.tool("pg_restore"), "--create",
-                    "--use-list=" + list, "--file=-"));
-            command.addAll(options.arguments());
-            String sql;
-            try (InputStream in = archive.open()) {
-                sql = readAll(command, in);
-            }
-            try {
-                return DatabaseProperties.parse(sql);
-            } catch (SqlTokens.UnreadableSql e) {
-                throw new io.stowage.StowageException("cannot read the database's own settings in the backup: "
-                        + e.getMessage());
-            }
-        } finally {
-            java.nio.file.Files.deleteIfExists(list);
+        List<String> create = new java.util.ArrayList<>(List.of("--create"));
+        create.addAll(options.arguments());
+        String sql;
+        try (InputStream in = archive.open()) {
+            sql = script(in, listFile.toString(), create);
         }
-    }
-
-    /** Runs {@code command} with {@code archive} on stdin; returns its stdout. pg_restore may stop reading early. */
-    private static String readAll(List<String> command, InputStream archive) throws IOException {
-        try (ExternalProcess process = ExternalProcess.start(command, java.util.Map.of(), true)) {
-            java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try (InputStream stdout = process.stdout()) {
-                    return new String(stdout.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            try (OutputStream stdin = process.stdin()) {
-                copy(archive, stdin);
-            } catch (java.io.InterruptedIOException e) {
-                throw e;
-            } catch (IOException stoppedReading) {
-                // pg_restore has what it needs (or failed, which awaitSuccess reports)
-            }
-            process.awaitSuccess();
-            try {
-                return out.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while reading the archive");
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IOException("cannot read pg_restore's output: " + e.getCause().getMessage(), e.getCause());
-            }
+        try {
+            return DatabaseProperties.parse(sql);
+        } catch (SqlTokens.UnreadableSql e) {
+            throw new io.stowage.StowageException("cannot read the database's own settings in the backup: "
+                    + e.getMessage());
         }
     }
 
@@ -493,8 +450,7 @@ public final class PgRestore {
             }
             throw new OutcomeUnknown("psql did not say which transaction it ran", null);
         }
-        PostgresServer server = new PostgresServer(new PgConnection(connection.host(), connection.port(),
-                connection.user(), connection.password(), database, connection.binDir()));
+        PostgresServer server = new PostgresServer(connection.withDatabase(database));
         String status;
         try {
             status = server.transactionStatus(Long.parseLong(id.strip()), 60_000);
@@ -518,13 +474,20 @@ public final class PgRestore {
      * {@code pg_restore --use-list --file=-} writes it.
      */
     public String script(InputStream archive, String listFile) throws IOException {
+        return script(archive, listFile, List.of());
+    }
+
+    /** As {@link #script(InputStream, String)}, with more of pg_restore's options. */
+    private String script(InputStream archive, String listFile, List<String> arguments) throws IOException {
         java.nio.file.Path list = java.nio.file.Files.createTempFile("stowage-list-", ".list",
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try {
             java.nio.file.Files.writeString(list, listFile);
-            try (ExternalProcess process = ExternalProcess.start(List.of(connection.tool("pg_restore"),
-                    "--use-list=" + list, "--file=-"), java.util.Map.of(), true)) {
+            List<String> command = new java.util.ArrayList<>(List.of(connection.tool("pg_restore"),
+                    "--use-list=" + list, "--file=-"));
+            command.addAll(arguments);
+            try (ExternalProcess process = ExternalProcess.start(command, java.util.Map.of(), true)) {
                 java.util.concurrent.CompletableFuture<String> sql = java.util.concurrent.CompletableFuture.supplyAsync(
                         () -> {
                             try (InputStream out = process.stdout()) {

@@ -51,11 +51,25 @@ public final class PostgresServer {
     }
 
     /**
+     * The warning a physical backup of job {@code job} from this cluster deserves, or null when it has no unlogged
+     * tables: what a restore will lack, and what to do about it. When the question cannot be answered (the role may
+     * not reach every database), that is the warning: it must not fail a backup.
+     */
+    public String unloggedWarning(String job) {
+        try {
+            return unloggedWarning(job, unloggedTables());
+        } catch (StowageException e) {
+            return "job " + job + ": cannot tell whether the cluster has unlogged tables, whose rows a physical backup "
+                    + "does not hold: " + e.getMessage();
+        }
+    }
+
+    /**
      * The unlogged tables of every database of the cluster that this role can connect to, as
      * {@code database.schema.table}: PostgreSQL writes no WAL for them and pg_basebackup copies none of their rows, so
      * a physical backup restores them empty.
      */
-    public java.util.List<String> unloggedTables() {
+    private java.util.List<String> unloggedTables() {
         java.util.List<String> databases = new java.util.ArrayList<>();
         try (Connection c = connection.open(connection.database());
              Statement s = c.createStatement();
@@ -84,11 +98,7 @@ public final class PostgresServer {
         return tables;
     }
 
-    /**
-     * The warning a physical backup of a cluster with unlogged tables deserves, or null when it has none: what a
-     * restore will lack, and what to do about it.
-     */
-    public static String unloggedWarning(String job, java.util.List<String> tables) {
+    private static String unloggedWarning(String job, java.util.List<String> tables) {
         if (tables.isEmpty()) {
             return null;
         }
@@ -112,12 +122,10 @@ public final class PostgresServer {
         }
     }
 
-    /** Creates an empty database from template0, as pg_restore expects. */
-    public void createDatabase(String name) {
-        createDatabase(name, null);
-    }
-
-    /** As {@link #createDatabase(String)}, owned by {@code owner} (null: the connecting role). */
+    /**
+     * Creates an empty database from template0, as pg_restore expects, owned by {@code owner} (null: the connecting
+     * role).
+     */
     public void createDatabase(String name, String owner) {
         execute("CREATE DATABASE " + quote(name) + " TEMPLATE template0"
                 + (owner == null ? "" : " OWNER " + DatabaseProperties.identifier(owner)), "create database '" + name + "'");
@@ -241,17 +249,13 @@ public final class PostgresServer {
             if (!validated || partitioned) {
                 return add;
             }
-            String body = "BEGIN EXECUTE " + literal(add) + "; EXCEPTION WHEN foreign_key_violation THEN EXECUTE "
-                    + literal(add + " NOT VALID") + "; END";
+            String body = "BEGIN EXECUTE " + DatabaseProperties.literal(add) + "; EXCEPTION WHEN foreign_key_violation "
+                    + "THEN EXECUTE " + DatabaseProperties.literal(add + " NOT VALID") + "; END";
             String tag = "$stowage$";
             for (int i = 1; body.contains(tag); i++) {
                 tag = "$stowage" + i + "$";
             }
             return "DO " + tag + body + tag;
-        }
-
-        private static String literal(String text) {
-            return "'" + text.replace("'", "''") + "'";
         }
     }
 
@@ -333,11 +337,6 @@ public final class PostgresServer {
             Thread.currentThread().interrupt();
             throw new StowageException("interrupted while asking whether transaction " + id + " committed");
         }
-    }
-
-    /** Runs one statement in this connection's database; for statements built from quoted identifiers only. */
-    public void run(String sql, String what) {
-        execute(sql, what);
     }
 
     /** Whether {@code sql} returns a row; run with an empty search_path, so that names print as pg_dump prints them. */

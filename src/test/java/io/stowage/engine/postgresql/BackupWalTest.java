@@ -84,6 +84,12 @@ class BackupWalTest {
         nas.delete("main/wal/0000000100000000000000FF.zst.age");
         assertThat(wal.missing(nas, manifest)).isEmpty();
         assertThat(new BackupWal().missing(nas, manifest)).containsExactly("0000000100000000000000FF");
+        // What else needs the archive's listing (check's gaps, verification's checksums) reads that same one.
+        assertThat(wal.archive(nas, "main")).contains("main/wal/0000000100000000000000FF.zst.age");
+        assertThat(io.stowage.schedule.WalArchive.gaps(wal.archive(nas, "main"), "0000000100000000000000FE", SEGMENT))
+                .isEmpty();
+        assertThat(io.stowage.schedule.WalArchive.gaps(new BackupWal().archive(nas, "main"),
+                "0000000100000000000000FE", SEGMENT)).containsExactly("0000000100000000000000FF");
     }
 
     @Test

@@ -26,9 +26,7 @@ class CustomFormatTapTest {
     @BeforeAll
     static void createSource() {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(DB);
-        pg.execute("postgres", "CREATE DATABASE " + DB);
-        pg.execute(DB,
+        pg.createDatabase(DB,
                 "CREATE SCHEMA sales",
                 "CREATE TABLE public.notes (id int, body text)",
                 "INSERT INTO public.notes VALUES (1, E'first line\\nsecond line'), (2, E'windows\\r\\nline'),"

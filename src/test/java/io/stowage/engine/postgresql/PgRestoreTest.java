@@ -28,9 +28,7 @@ class PgRestoreTest {
     @BeforeAll
     static void dumpASource() throws Exception {
         pg = ThrowawayPostgres.get();
-        pg.dropDatabase(DB);
-        pg.execute("postgres", "CREATE DATABASE " + DB);
-        pg.execute(DB, "CREATE TABLE first (id int PRIMARY KEY, note text)",
+        pg.createDatabase(DB, "CREATE TABLE first (id int PRIMARY KEY, note text)",
                 "INSERT INTO first SELECT g, 'first ' || g FROM generate_series(1, 100) g",
                 "CREATE TABLE second (id int PRIMARY KEY, data text)",
                 "INSERT INTO second SELECT g, md5(g::text) || md5((-g)::text) FROM generate_series(1, 40000) g");
@@ -54,13 +52,6 @@ class PgRestoreTest {
         return toc.stream().filter(line -> line.matches("\\d+; \\d+ \\d+ (TABLE|TABLE DATA) public " + table + " .*")
                         || line.matches("\\d+; \\d+ \\d+ CONSTRAINT public " + table + " " + table + "_pkey .*"))
                 .map(line -> line + "\n").collect(Collectors.joining());
-    }
-
-    private static long count(String database, String sql) throws Exception {
-        try (var c = pg.connect(database); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 
     /** The archive, failing to read past {@code limit} bytes as a damaged or undecryptable stream does. */
@@ -89,12 +80,11 @@ class PgRestoreTest {
     @Test
     void should_restore_entries_that_end_long_before_the_archive_does() throws Exception {
         String target = "pgrestore_first";
-        pg.dropDatabase(target);
-        pg.execute("postgres", "CREATE DATABASE " + target);
+        pg.createDatabase(target);
         assertThat(entriesOf("first").lines()).hasSize(3);
         new PgRestore(connection(target)).restoreSelected(new ByteArrayInputStream(archive), entriesOf("first"), target,
                 List.of(), List.of());
-        assertThat(count(target, "SELECT count(*) FROM first")).isEqualTo(100);
+        assertThat(pg.number(target, "SELECT count(*) FROM first")).isEqualTo(100);
         pg.dropDatabase(target);
     }
 
@@ -109,8 +99,9 @@ class PgRestoreTest {
         // of its rows to psql.
         Throwable failure = catchThrowable(() -> tools.restoreSelected(damagedAfter(archive.length * 2L / 3),
                 entriesOf("second"), target, List.of("DROP TABLE public.second"), List.of()));
-        assertThat(count(target, "SELECT count(*) FROM second")).isEqualTo(40000);
-        assertThat(count(target, "SELECT count(*) FROM second WHERE data = 'kept'")).as("the table as it was").isEqualTo(1);
+        assertThat(pg.number(target, "SELECT count(*) FROM second")).isEqualTo(40000);
+        assertThat(pg.number(target, "SELECT count(*) FROM second WHERE data = 'kept'")).as("the table as it was")
+                .isEqualTo(1);
         assertThat(failure).hasMessageContaining("damaged archive: cannot read past byte");
         pg.dropDatabase(target);
     }

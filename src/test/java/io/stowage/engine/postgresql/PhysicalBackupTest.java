@@ -156,7 +156,7 @@ class PhysicalBackupTest {
     }
 
     private static long count(ThrowawayPostgres server, String where) throws Exception {
-        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t WHERE " + where);
+        return server.number("postgres", "SELECT count(*) FROM t WHERE " + where);
     }
 
     @Test
@@ -323,11 +323,11 @@ class PhysicalBackupTest {
             ThrowawayPostgres restored = ThrowawayPostgres.startExisting(restoredDir);
             try {
                 restored.awaitRecoveryEnd();
-                assertThat(WalTesting.number(restored, "unlogged_demo", "SELECT count(*) FROM sessions")).isZero();
+                assertThat(restored.number("unlogged_demo", "SELECT count(*) FROM sessions")).isZero();
             } finally {
                 restored.stop();
             }
-            assertThat(WalTesting.number(cluster, "unlogged_demo", "SELECT count(*) FROM sessions")).isEqualTo(3);
+            assertThat(cluster.number("unlogged_demo", "SELECT count(*) FROM sessions")).isEqualTo(3);
         } finally {
             cluster.execute("postgres", "DROP DATABASE IF EXISTS unlogged_demo WITH (FORCE)");
         }

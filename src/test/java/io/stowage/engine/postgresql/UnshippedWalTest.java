@@ -87,7 +87,7 @@ class UnshippedWalTest {
     }
 
     private static long rows(ThrowawayPostgres server) throws Exception {
-        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t");
+        return server.number("postgres", "SELECT count(*) FROM t");
     }
 
     @Test

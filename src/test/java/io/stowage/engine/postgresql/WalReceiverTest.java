@@ -65,7 +65,7 @@ class WalReceiverTest {
     }
 
     private static long count(ThrowawayPostgres server) throws Exception {
-        return WalTesting.number(server, "postgres", "SELECT count(*) FROM t");
+        return server.number("postgres", "SELECT count(*) FROM t");
     }
 
     private static String slotState() throws Exception {
