@@ -56,8 +56,9 @@ public final class ManifestCodec {
                     com.fasterxml.jackson.core.JsonProcessingException json ? firstLine(json) : e.getMessage()), e);
         }
         String missing = missingField(manifest);
-        if (missing != null) {
-            throw new StowageException("manifest " + where + " is damaged: it has no " + missing);
+        String problem = missing != null ? "it has no " + missing : invalidField(manifest);
+        if (problem != null) {
+            throw new StowageException("manifest " + where + " is damaged: " + problem);
         }
         return manifest;
     }
@@ -79,6 +80,48 @@ public final class ManifestCodec {
         if (m.objects() == null || m.objects().isEmpty() || m.objects().stream().anyMatch(o -> o == null
                 || o.name() == null || o.sha256() == null)) {
             return "objects (each with a name and a SHA-256)";
+        }
+        return null;
+    }
+
+    private static final java.util.regex.Pattern OBJECT_NAME = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9][A-Za-z0-9._+-]{0,199}");
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+    private static final java.util.regex.Pattern SEGMENT = java.util.regex.Pattern.compile("[0-9A-F]{24}");
+
+    /**
+     * What a crafted or damaged manifest could misuse, or null: every name it gives is later joined to a path or a
+     * repository key, and every codec and format chosen by it, so each must be one this version writes. A manifest
+     * failing this is damaged, like one missing a field.
+     */
+    private static String invalidField(Manifest m) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Manifest.StoredObject o : m.objects()) {
+            if (!OBJECT_NAME.matcher(o.name()).matches() || o.name().equals(Manifest.FILE_NAME)
+                    || !names.add(o.name())) {
+                return "object name '" + o.name() + "' is not a plain file name, or repeats";
+            }
+            if (!SHA256.matcher(o.sha256()).matches() || o.storedBytes() < 0 || o.sizeBytes() < 0) {
+                return "object '" + o.name() + "' has no valid SHA-256 or sizes";
+            }
+        }
+        if (m.parent() != null && !BackupId.isValid(m.parent())) {
+            return "parent '" + m.parent() + "' is not a backup id";
+        }
+        try {
+            io.stowage.pipeline.Codec.of(m.compression().codec());
+        } catch (StowageException e) {
+            return "compression codec '" + m.compression().codec() + "' is unknown to this version";
+        }
+        if (m.encryption() != null && !"age".equals(m.encryption().format())) {
+            return "encryption format '" + m.encryption().format() + "' is unknown to this version";
+        }
+        Manifest.Wal wal = m.wal();
+        if (wal != null && (wal.timeline() < 1 || wal.startSegment() == null || wal.stopSegment() == null
+                || !SEGMENT.matcher(wal.startSegment()).matches() || !SEGMENT.matcher(wal.stopSegment()).matches()
+                || wal.startSegment().compareTo(wal.stopSegment()) > 0
+                || wal.segmentSize() <= 0 || Long.bitCount(wal.segmentSize()) != 1)) {
+            return "its WAL range (timeline, start and stop segments, segment size) is not valid";
         }
         return null;
     }

@@ -63,4 +63,35 @@ class ManifestCodecTest {
         assertThat(BackupId.isValid("20261121T020000Z-X")).isFalse();
         assertThat(BackupId.isValid("../etc")).isFalse();
     }
+
+    /**
+     * Every name a manifest gives is later joined to a path or a repository key, and its codec and encryption format
+     * choose how bytes are read: a crafted manifest that could climb out of a directory, or that this version cannot
+     * read, is damaged (so the catalog names it and skips that backup), never followed.
+     */
+    @Test
+    void should_call_a_manifest_damaged_when_a_name_or_format_in_it_could_be_misused() throws Exception {
+        String sound = new String(ManifestCodec.write(sample()), StandardCharsets.UTF_8);
+        Map<String, String> crafted = Map.of(
+                "\"dump.pgfc.zst\"", "\"../../../tmp/evil\"",
+                "\"name\" : \"dump.pgfc.zst\"", "\"name\" : \"manifest.json\"",
+                "\"codec\" : \"zstd\"", "\"codec\" : \"rot13\"",
+                "\"parent\" : null", "\"parent\" : \"../x\"",
+                "\"" + "ab".repeat(32) + "\"", "\"not-a-hash\"",
+                "\"encryption\" : null", "\"encryption\" : {\"format\" : \"gpg\", \"recipients\" : []}",
+                "\"wal\" : null", "\"wal\" : {\"timeline\" : 1, \"startSegment\" : \"../../000000010000000000000002\","
+                        + " \"stopSegment\" : \"000000010000000000000002\", \"segmentSize\" : 16777216}");
+        crafted.forEach((from, to) -> {
+            assertThat(sound).contains(from);
+            String bad = sound.replace(from, to);
+            assertThatThrownBy(() -> ManifestCodec.read(new ByteArrayInputStream(bad.getBytes(StandardCharsets.UTF_8)),
+                    "'m.json'")).as(to).isInstanceOf(StowageException.class).hasMessageContaining("'m.json' is damaged");
+        });
+        // Two objects of one name would be laid out over each other.
+        com.fasterxml.jackson.databind.node.ObjectNode twice =
+                (com.fasterxml.jackson.databind.node.ObjectNode) ManifestCodec.JSON.readTree(sound);
+        ((com.fasterxml.jackson.databind.node.ArrayNode) twice.get("objects")).add(twice.get("objects").get(0).deepCopy());
+        assertThatThrownBy(() -> ManifestCodec.read(new ByteArrayInputStream(ManifestCodec.JSON.writeValueAsBytes(twice)),
+                "'m.json'")).isInstanceOf(StowageException.class).hasMessageContaining("repeats");
+    }
 }
