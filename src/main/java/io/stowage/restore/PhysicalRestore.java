@@ -212,7 +212,16 @@ public final class PhysicalRestore {
     private CatalogEntry chooseBackup(Job job, String backupId, Target target) {
         io.stowage.catalog.CatalogListing listing = services.catalog().read(job.name(), warnings);
         if (backupId != null && !backupId.equals("latest")) {
-            return listing.find(job.name(), backupId);
+            CatalogEntry named = listing.find(job.name(), backupId);
+            // Recovery runs forward from a backup's end: a target before it cannot be reached from this backup, and
+            // PostgreSQL would either refuse to start or stop at the backup's own point.
+            if (target.time() != null && !named.manifest().finished().isBefore(target.time())) {
+                throw StowageException.usage("target time " + target.time() + " is not after backup " + named.id()
+                        + " finished (" + named.manifest().finished() + "): recovery can only go forward from a "
+                        + "backup's end; HINT: leave out --backup to take the newest backup that finished before the "
+                        + "target, or name an older one");
+            }
+            return named;
         }
         // Recovering to a time (or to the end of the archive), an older base backup reaches the same point; restoring
         // the newest backup's own point from an older one would not be what was asked for.
@@ -286,6 +295,7 @@ public final class PhysicalRestore {
                 wanted.add(partial);
             }
         }
+        warnOfGap(wanted, first, manifest.wal().segmentSize());
         String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();
@@ -358,6 +368,32 @@ public final class PhysicalRestore {
                     + "kept); their integrity rests on the codec's and PostgreSQL's own checksums");
         }
         return wanted.size();
+    }
+
+    /**
+     * Recovery replays WAL segment after segment and ends at the first one it cannot find, as if the archive ended
+     * there (with {@code --time latest} it then promotes, without a word): a segment missing after the backup's own
+     * range is named, with what it means, before anything is replayed.
+     */
+    private void warnOfGap(List<WalObject> wanted, String first, long segmentSize) {
+        java.util.TreeSet<String> numbers = new java.util.TreeSet<>();
+        for (WalObject object : wanted) {
+            if (object.isSegment() || object.partial()) {
+                numbers.add(object.walName().substring(8));
+            }
+        }
+        String expected = first.substring(8);
+        for (String number : numbers) {
+            if (number.compareTo(expected) > 0) {
+                warnings.accept("the WAL archive has a gap: segment " + first.substring(0, 8) + expected
+                        + " (of any timeline) is missing, so recovery ends there and nothing after it is restored; "
+                        + "HINT: 'stowage check' names the gaps of the archive");
+                return;
+            }
+            if (number.equals(expected)) {
+                expected = WalNames.next(first.substring(0, 8) + number, segmentSize).substring(8);
+            }
+        }
     }
 
     private static void checkWalChecksum(Repository source, String key, String expected, MessageDigest sha) {

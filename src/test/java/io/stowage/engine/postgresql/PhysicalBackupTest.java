@@ -450,6 +450,21 @@ class PhysicalBackupTest {
         Workspace.Result check = ws.run("check");
         assertThat(check.status()).isEqualTo(1);
         assertThat(check.out()).contains("FAIL  wal postgres in local: gap at segment " + missing);
+        // Recovery to the end of the archive stops at the gap: the restore says so, naming the segment.
+        Workspace.Result latest = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                dir.resolve("gap").toString());
+        assertThat(latest.status()).as(latest.toString()).isZero();
+        assertThat(latest.err()).contains("warning: the WAL archive has a gap: segment " + missing
+                + " (of any timeline) is missing, so recovery ends there and nothing after it is restored");
+        // A named backup cannot be recovered to a time before it finished.
+        JsonNode backup = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
+        Path early = dir.resolve("early");
+        Workspace.Result before = ws.run("restore", "postgres", "--backup", backup.get("id").asText(), "--time",
+                Instant.parse(backup.get("started").asText()).toString(), "--target-datadir", early.toString());
+        assertThat(before.status()).as(before.toString()).isEqualTo(2);
+        assertThat(before.err()).startsWith("error: target time " + Instant.parse(backup.get("started").asText())
+                + " is not after backup " + backup.get("id").asText() + " finished");
+        assertThat(early).doesNotExist();
     }
 
     @Test
