@@ -116,6 +116,12 @@ public final class PhysicalRestore {
             throw StowageException.usage("target time " + target.time() + " is in the future; HINT: use --time latest to "
                     + "recover everything archived");
         }
+        if (start && !ServerUser.shellSafe(directory)) {
+            throw StowageException.usage("--start cannot start PostgreSQL on " + directory.toAbsolutePath().normalize()
+                    + ": pg_ctl hands the data directory's path to a shell, and this one holds characters other than"
+                    + " letters, digits and / . _ + -; HINT: restore without --start (the directory may then be moved"
+                    + " or renamed before it is started), or choose a plainer name");
+        }
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
         Repository source = repositoryWithWal(entry);
@@ -401,9 +407,10 @@ public final class PhysicalRestore {
     }
 
     private static void writeRecoverySettings(Path dir, Target target) throws IOException {
-        Path wal = dir.resolve(WAL_DIRECTORY);
         StringBuilder settings = new StringBuilder("\n# Written by stowage restore\n");
-        settings.append("restore_command = 'cp \"").append(wal.toString().replace("'", "''")).append("/%f\" \"%p\"'\n");
+        // PostgreSQL runs restore_command through a shell, in the data directory: the WAL directory is named
+        // relative to it, so no part of the directory's path (quotes, '$(...)') ever reaches that shell.
+        settings.append("restore_command = 'cp \"").append(WAL_DIRECTORY).append("/%f\" \"%p\"'\n");
         settings.append("recovery_target_timeline = 'latest'\n");
         if (target.time() != null) {
             settings.append("recovery_target_time = '").append(DateTimeFormatter.ofPattern(

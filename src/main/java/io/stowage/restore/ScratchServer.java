@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.apache.commons.io.FileUtils;
 
 /**
@@ -42,8 +41,6 @@ import org.apache.commons.io.FileUtils;
 public final class ScratchServer implements AutoCloseable {
     /** The operating-system user the server runs as when Stowage runs as root. */
     public static final String SERVER_USER = ServerUser.NAME;
-    /** Paths that pg_ctl puts into the shell command it starts the server with: nothing a shell would read. */
-    private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9/._+-]+");
 
     private final Path directory;
     private final Path dataDirectory;
@@ -165,7 +162,7 @@ public final class ScratchServer implements AutoCloseable {
 
     private static Path prepareRoot(Path configured) throws IOException {
         Path root = configured.toAbsolutePath().normalize();
-        if (!SAFE_PATH.matcher(root.toString()).matches()) {
+        if (!ServerUser.shellSafe(root)) {
             throw StowageException.usage("stowage.scratch.path '" + root + "' may hold only letters, digits and / . _ + -");
         }
         if (Files.isSymbolicLink(root)) {

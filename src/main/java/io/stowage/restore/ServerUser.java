@@ -23,7 +23,15 @@ final class ServerUser {
     static final String NAME = "postgres";
     static final boolean ROOT = "root".equals(System.getProperty("user.name"));
 
+    /** Paths that pg_ctl puts into the shell command it starts the server with: nothing a shell would read. */
+    private static final java.util.regex.Pattern SHELL_SAFE_PATH = java.util.regex.Pattern.compile("[A-Za-z0-9/._+-]+");
+
     private ServerUser() {
+    }
+
+    /** Whether pg_ctl may be given {@code path}: it starts the server through a shell, the path inside quotes. */
+    static boolean shellSafe(Path path) {
+        return SHELL_SAFE_PATH.matcher(path.toAbsolutePath().normalize().toString()).matches();
     }
 
     /** As root: gives {@code directory} and everything in it to the server's user. */

@@ -713,6 +713,48 @@ class PhysicalBackupTest {
         }
     }
 
+    /**
+     * PostgreSQL runs restore_command through a shell, and pg_ctl starts the server through one: a data directory
+     * whose name a shell would read never reaches either. The recovery settings name the WAL relative to the data
+     * directory (so the restored directory may also be moved before it is started), and --start refuses such a name
+     * before anything is written.
+     */
+    @Test
+    void should_never_hand_the_data_directory_name_to_a_shell() throws Exception {
+        Path home = ThrowawayPostgres.serverWritableDirectory(dir.resolve("home"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('hostile name')");
+            awaitShipped(ws, switchWal());
+        }
+        Path hostile = home.resolve("it's \"$(touch pwned)\" `touch pwned`");
+        try {
+            Workspace.Result started = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                    hostile.toString(), "--start", "--port", Integer.toString(ThrowawayPostgres.freePort()));
+            assertThat(started.status()).as(started.toString()).isEqualTo(2);
+            assertThat(started.err()).contains("--start").contains("shell");
+            assertThat(hostile).doesNotExist();
+            Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                    hostile.toString());
+            assertThat(restore.status()).as(restore.toString()).isZero();
+            String settings = Files.readString(hostile.resolve("postgresql.auto.conf"));
+            assertThat(settings).contains("restore_command = 'cp \"stowage-wal/%f\" \"%p\"'").doesNotContain("pwned");
+            Path moved = home.resolve("moved");
+            Files.move(hostile, moved);
+            ThrowawayPostgres restored = ThrowawayPostgres.startExisting(moved);
+            try {
+                restored.awaitRecoveryEnd();
+                assertThat(count(restored, "note = 'hostile name'")).isEqualTo(1);
+            } finally {
+                restored.stop();
+            }
+            assertThat(moved.resolve("pwned")).doesNotExist();
+        } finally {
+            ThrowawayPostgres.deleteTree(home);
+        }
+    }
+
     @Test
     void should_start_the_restored_server_as_the_server_user_when_run_as_root() throws Exception {
         // Run in this JVM, as the tests' own user: as root, the directory goes to 'postgres', who runs the server.
