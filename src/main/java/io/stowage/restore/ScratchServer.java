@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.apache.commons.io.FileUtils;
 
 /**
  * A throwaway PostgreSQL server on a physical backup, for work that needs the backup as a running database (one
@@ -92,7 +91,7 @@ public final class ScratchServer implements AutoCloseable {
             if (server != null) {
                 server.close();
             } else {
-                FileUtils.deleteQuietly(directory.toFile());
+                io.stowage.FileTrees.deleteQuietly(directory);
                 lock.close();
             }
             // The scratch directory is gone: what the restore said about leaving it marked does not hold.
@@ -147,7 +146,7 @@ public final class ScratchServer implements AutoCloseable {
         try {
             // Also after a stop (SIGTERM, SIGINT): a scratch server is never left running.
             Interruption.cleanUp(() -> stop(dataDirectory, jobConnection));
-            FileUtils.deleteQuietly(directory.toFile());
+            io.stowage.FileTrees.deleteQuietly(directory);
         } catch (Exception unexpected) {
             throw new StowageException("cannot stop the scratch server on " + dataDirectory + ": "
                     + unexpected.getMessage(), unexpected);
@@ -193,7 +192,7 @@ public final class ScratchServer implements AutoCloseable {
         if (Files.exists(data.resolve("postmaster.pid"))) {
             stop(data, connection);
         }
-        FileUtils.deleteDirectory(directory.toFile());
+        io.stowage.FileTrees.delete(directory);
     }
 
     private static void stop(Path data, PgConnection connection) {

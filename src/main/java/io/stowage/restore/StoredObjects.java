@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.UUID;
-import org.apache.commons.io.FileUtils;
 
 /**
  * Reading stored objects only after their SHA-256 is proven, for every restore and verification: the hash of a
@@ -89,7 +88,7 @@ final class StoredObjects {
         @Override
         public void close() {
             if (scratch != null) {
-                FileUtils.deleteQuietly(scratch.toFile());
+                io.stowage.FileTrees.deleteQuietly(scratch);
             }
         }
     }
@@ -128,19 +127,21 @@ final class StoredObjects {
             }
             return new VerifiedCopy(file, source, scratch);
         } catch (IOException | RuntimeException e) {
-            FileUtils.deleteQuietly(scratch.toFile());
+            io.stowage.FileTrees.deleteQuietly(scratch);
             throw e;
         }
     }
 
-    private static Path createScratch(Path root) throws IOException {
+    static Path createScratch(Path root) throws IOException {
         Files.createDirectories(root);
         // Scratch directories of restores that were killed: a day old is surely no restore in progress.
         try (var old = Files.list(root)) {
             Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
             for (Path leftover : old.filter(p -> p.getFileName().toString().startsWith(".restore-")).toList()) {
-                if (Files.getLastModifiedTime(leftover).toInstant().isBefore(dayAgo)) {
-                    FileUtils.deleteQuietly(leftover.toFile());
+                // The link's own time, and the link itself: never what a planted link points to.
+                if (Files.getLastModifiedTime(leftover, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant()
+                        .isBefore(dayAgo)) {
+                    io.stowage.FileTrees.deleteQuietly(leftover);
                 }
             }
         }
