@@ -1,11 +1,13 @@
 package io.stowage.restore;
 
+import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PgRestore;
 import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.engine.postgresql.RestoreList;
+import io.stowage.engine.postgresql.RestoreTarget;
 import io.stowage.engine.postgresql.TableName;
 import io.stowage.job.Job;
 import io.stowage.pipeline.ExternalProcess;
@@ -74,6 +76,7 @@ public final class TableRestore {
             throws IOException {
         LogicalRestore.checkLogical(job, "--table");
         PgConnection.checkDatabaseName(target, "target database");
+        RestoreTarget.checkTargetName(target);
         PgConnection connection = PgConnection.of(job);
         refuseExistingTable(connection, table, target, force);
         long started = System.nanoTime();
@@ -92,6 +95,7 @@ public final class TableRestore {
     public Result restorePhysical(Job job, String backupId, PhysicalRestore.Target time, String sourceDatabase,
                                   TableName table, String target, boolean force) throws Exception {
         PgConnection.checkDatabaseName(target, "target database");
+        RestoreTarget.checkTargetName(target);
         PgConnection.checkDatabaseName(sourceDatabase, "source database");
         PgConnection connection = PgConnection.of(job);
         refuseExistingTable(connection, table, target, force); // before the long part
@@ -157,7 +161,8 @@ public final class TableRestore {
     }
 
     private static void refuseExistingTable(PgConnection connection, TableName table, String target, boolean force) {
-        PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
+        PgConnection maintenanceConnection = LogicalRestore.maintenance(connection, target);
+        PostgresServer maintenance = new PostgresServer(maintenanceConnection);
         if (!force && maintenance.databaseExists(target)
                 && new PostgresServer(connection.withDatabase(target)).relationExists(table)) {
             throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: add "
@@ -206,7 +211,8 @@ public final class TableRestore {
         if (selection == null) {
             throw new StowageException("table " + table + " is not in " + from);
         }
-        PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
+        PgConnection maintenanceConnection = LogicalRestore.maintenance(connection, target);
+        PostgresServer maintenance = new PostgresServer(maintenanceConnection);
         PostgresServer server = new PostgresServer(connection.withDatabase(target));
         boolean databaseExists = maintenance.databaseExists(target);
         TableName parent = selection.parent();
@@ -270,29 +276,40 @@ public final class TableRestore {
                 }
             }
         }
-        if (!databaseExists) {
-            maintenance.createDatabase(target, options.role());
-        }
+        // A new database is built under a staging name and takes its own only once the table is in it (see
+        // RestoreTarget): a restore killed at any point leaves no database under the target's name.
+        RestoreTarget into = databaseExists ? null : RestoreTarget.open(maintenanceConnection, target);
         try (InputStream in = archive.open()) {
-            tools.restoreSelected(in, toc.listFile(selection, chosen), target, before, after);
+            if (into != null) {
+                into.removeLeftovers(warnings);
+                into.create(options.role(), "stowage: unfinished restore of table " + table + " from " + from
+                        + " into database " + target + ", started " + java.time.Instant.now().truncatedTo(
+                        java.time.temporal.ChronoUnit.SECONDS) + " by process " + ProcessHandle.current().pid()
+                        + "; not a complete database");
+            }
+            tools.restoreSelected(in, toc.listFile(selection, chosen), into == null ? target : into.staging(), before,
+                    after);
+            if (into != null) {
+                Interruption.check();
+                into.commit(false, List.of(), warnings);
+            }
         } catch (PgRestore.OutcomeUnknown e) {
+            if (into != null) {
+                // Whatever was committed went into the staging copy, which nobody sees: it goes.
+                throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
+                        + "' failed: " + e.getMessage() + "; " + into.abandon(), e);
+            }
             throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
                     + "' failed, and whether it was committed is unknown: " + e.getMessage() + "; HINT: look at table "
                     + table + " in database '" + target + "' before you try again", e);
         } catch (IOException | RuntimeException e) {
-            String outcome;
-            if (databaseExists) {
-                outcome = "; nothing was changed in database '" + target + "'";
-            } else {
-                try {
-                    maintenance.dropDatabase(target);
-                    outcome = "; the new database '" + target + "' was dropped";
-                } catch (RuntimeException dropFailure) {
-                    outcome = "; the new database '" + target + "' could not be dropped: " + dropFailure.getMessage();
-                }
-            }
+            String outcome = databaseExists ? "nothing was changed in database '" + target + "'" : into.abandon();
             throw new StowageException("restore of table " + table + " from " + from + " into database '" + target
-                    + "' failed: " + e.getMessage() + outcome, e);
+                    + "' failed: " + e.getMessage() + "; " + outcome, e);
+        } finally {
+            if (into != null) {
+                into.close();
+            }
         }
         // Committed. The keys were validated in the transaction; those the restored rows do not satisfy stayed.
         List<PostgresServer.ForeignKey> wereValid = referencing.stream().filter(PostgresServer.ForeignKey::validated)

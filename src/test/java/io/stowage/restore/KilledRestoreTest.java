@@ -176,6 +176,41 @@ class KilledRestoreTest {
         pg.dropDatabase(target);
     }
 
+    /** A single-table restore into a new database builds it under a staging name too: a SIGKILL leaves no target. */
+    @Test
+    void should_leave_no_target_after_a_sigkill_of_a_table_restore_into_a_new_database() throws Exception {
+        String target = "killed_restore_table";
+        pg.dropDatabase(target);
+        Workspace ws = workspace();
+        ws.writeConfiguration();
+        Set<String> before = pg.databases("killed_restore%");
+        pg.createDatabase(GATE);
+        Process restore = StowageProcess.builder(ws.dir(), Map.of(), "--config",
+                ws.dir().resolve("application.properties").toString(), "restore", "shop", "--backup", backupId,
+                "--table", "public.gate", "--target-database", target).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitCopy(restore::isAlive, AT_GATE);
+        } finally {
+            restore.destroyForcibly();
+            assertThat(restore.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            pg.dropDatabase(GATE);
+        }
+        awaitNoCopy();
+        assertThat(pg.databaseExists(target)).as("a killed table restore's target").isFalse();
+        List<String> leftovers = new ArrayList<>(pg.databases("killed_restore%"));
+        leftovers.removeAll(before);
+        assertThat(leftovers).as("what the killed restore left").isNotEmpty()
+                .allSatisfy(name -> assertThat(name).contains("stowage-restoring"));
+
+        Workspace.Result again = ws.run("restore", "shop", "--backup", backupId, "--table", "public.gate",
+                "--target-database", target);
+        assertThat(again.status()).as(again.toString()).isZero();
+        assertThat(pg.databases("killed_restore%")).isEqualTo(union(before, target));
+        assertThat(pg.number(target, "SELECT count(*) FROM public.gate")).isEqualTo(1);
+        pg.dropDatabase(target);
+    }
+
     @Test
     void should_remove_the_old_database_a_restore_killed_after_its_commit_left_behind() throws Exception {
         String target = "killed_restore_replaced";

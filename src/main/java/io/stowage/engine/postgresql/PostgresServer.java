@@ -122,15 +122,6 @@ public final class PostgresServer {
         }
     }
 
-    /**
-     * Creates an empty database from template0, as pg_restore expects, owned by {@code owner} (null: the connecting
-     * role).
-     */
-    public void createDatabase(String name, String owner) {
-        execute("CREATE DATABASE " + quote(name) + " TEMPLATE template0"
-                + (owner == null ? "" : " OWNER " + DatabaseProperties.identifier(owner)), "create database '" + name + "'");
-    }
-
     /** Drops a database, closing its sessions first. */
     public void dropDatabase(String name) {
         execute("DROP DATABASE IF EXISTS " + quote(name) + " WITH (FORCE)", "drop database '" + name + "'");
