@@ -63,8 +63,16 @@ public record S3Settings(String bucket, String prefix, String endpoint, String r
             builder.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         }
-        String secret = System.getenv("AWS_SECRET_ACCESS_KEY");
-        Secrets.register(secret);
+        registerSecrets(System.getenv());
         return builder.build();
+    }
+
+    /**
+     * Masks, in every log line and message, what signs a request: the secret key, and a temporary credential's
+     * session token (the access key id names the key, and is not secret).
+     */
+    static void registerSecrets(java.util.Map<String, String> environment) {
+        Secrets.register(environment.get("AWS_SECRET_ACCESS_KEY"));
+        Secrets.register(environment.get("AWS_SESSION_TOKEN"));
     }
 }

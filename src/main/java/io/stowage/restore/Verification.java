@@ -16,9 +16,13 @@ import io.stowage.engine.postgresql.WalObject;
 import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
 import io.stowage.job.Probe;
+import io.stowage.lock.ExclusiveLock;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
 import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -126,6 +130,19 @@ public final class Verification {
             throw StowageException.usage("verify restores logical and physical backups; job '" + job.name()
                     + "' is " + job.method());
         }
+        // One verification of a job at a time, across processes: a second one would remove the first's scratch
+        // database or server under it, and fail a sound backup.
+        Path lockFile = services.repositories().local().root().resolve(job.name());
+        Files.createDirectories(lockFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+                "rwx------")));
+        try (ExclusiveLock lock = ExclusiveLock.tryAcquire(lockFile.resolve(".verify.lock")).orElseThrow(
+                () -> new StowageException("another verification of job '" + job.name() + "' is running; HINT: wait"
+                        + " for it to finish"))) {
+            return verifyAlone(job, backup);
+        }
+    }
+
+    private Result verifyAlone(Job job, String backup) throws Exception {
         List<Probe> probes = job.probes();
         long rtoSeconds = job.rtoSeconds();
         CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);

@@ -403,4 +403,14 @@ class S3RepositoryTest extends RepositoryContract {
                 .hasMessage("stowage.repository.s3.checksum must be sha256 or off, not 'crc32'")
                 .satisfies(e -> assertThat(((StowageException) e).exitCode()).isEqualTo(2));
     }
+
+    @Test
+    void should_mask_the_secret_key_and_a_session_token_wherever_they_would_be_printed() {
+        String secret = "s3-settings-secret-" + java.util.UUID.randomUUID();
+        String token = "s3-settings-session-token-" + java.util.UUID.randomUUID();
+        S3Settings.registerSecrets(java.util.Map.of("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00",
+                "AWS_SECRET_ACCESS_KEY", secret, "AWS_SESSION_TOKEN", token));
+        assertThat(io.stowage.Secrets.mask("key " + secret + " token " + token + " id AKIAEXAMPLEEXAMPLE00"))
+                .isEqualTo("key **** token **** id AKIAEXAMPLEEXAMPLE00");
+    }
 }

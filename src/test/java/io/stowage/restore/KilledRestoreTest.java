@@ -176,6 +176,35 @@ class KilledRestoreTest {
         pg.dropDatabase(target);
     }
 
+    /**
+     * A second verification of a job while the first runs is refused: it would remove the first one's scratch
+     * database under it and fail a sound backup.
+     */
+    @Test
+    void should_refuse_a_second_verification_of_a_job_while_the_first_runs() throws Exception {
+        Workspace ws = workspace();
+        ws.writeConfiguration();
+        pg.createDatabase(GATE);
+        Process first = StowageProcess.builder(ws.dir(), Map.of(), "--config",
+                ws.dir().resolve("application.properties").toString(), "verify", "shop", "--backup", backupId)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitCopy(first::isAlive, AT_GATE);
+            Workspace.Result second = ws.run("verify", "shop", "--backup", backupId);
+            assertThat(second.status()).as(second.toString()).isEqualTo(1);
+            assertThat(second.err().strip()).as(second.toString())
+                    .startsWith("error: another verification of job 'shop' is running");
+            pg.dropDatabase(GATE);
+            assertThat(first.waitFor(5, TimeUnit.MINUTES)).isTrue();
+            assertThat(first.exitValue()).as("the first verification").isZero();
+        } finally {
+            pg.dropDatabase(GATE);
+            first.destroyForcibly();
+        }
+        Workspace.Result after = ws.run("verify", "shop", "--backup", backupId);
+        assertThat(after.status()).as(after.toString()).isZero();
+    }
+
     /** A single-table restore into a new database builds it under a staging name too: a SIGKILL leaves no target. */
     @Test
     void should_leave_no_target_after_a_sigkill_of_a_table_restore_into_a_new_database() throws Exception {

@@ -80,9 +80,13 @@ class WalReceiverTest {
     void should_stream_wal_through_a_slot_keep_it_while_the_service_is_down_and_restore_to_the_latest_row()
             throws Exception {
         Path spool = Files.createTempDirectory(dir, "spool");
+        // Opened to others, as an operator's mkdir makes it: the receiver closes it (WAL holds every row).
+        Files.setPosixFilePermissions(spool, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool, "pg_receivewal")
                 .property("camel.management.port", Integer.toString(ThrowawayPostgres.freePort()));
         try (StowageService service = ws.service()) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(spool)))
+                    .isEqualTo("rwx------");
             assertThat(ws.run("backup", "postgres").status()).isZero();
             cluster.execute("postgres", "INSERT INTO t (note) SELECT 'streamed ' || g FROM generate_series(1, 500) g");
             awaitArchived(ws, switchWal());
