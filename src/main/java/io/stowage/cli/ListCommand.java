@@ -29,7 +29,15 @@ final class ListCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         try (StowageRuntime runtime = startLightRuntime()) {
+            if (job != null && !job.matches("[a-z0-9][a-z0-9_-]*")) {
+                runtime.services().jobs().get(job); // not a job name at all: refused, naming the jobs there are
+            }
             List<CatalogEntry> entries = runtime.services().catalog().list(job, this::warn);
+            // A job that is neither configured nor in any repository is a typo: an empty list would say it has no
+            // backups. The backups of a job since removed from routes/ are still listed.
+            if (job != null && entries.isEmpty()) {
+                runtime.services().jobs().get(job);
+            }
             Map<CatalogEntry, BackupWal.Coverage> wal = walCoverage(entries, runtime.services().repositories().all());
             if (json) {
                 out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries, runtime.services().catalog(),

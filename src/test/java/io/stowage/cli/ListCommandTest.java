@@ -50,6 +50,20 @@ class ListCommandTest {
                 .isEqualTo(verified.truncatedTo(ChronoUnit.SECONDS).toString());
     }
 
+    @Test
+    void should_refuse_a_job_that_is_neither_configured_nor_in_a_repository() throws Exception {
+        Workspace ws = new Workspace(dir).job("postgres", SOURCE);
+        Workspace.Result typo = ws.run("list", "postgress");
+        assertThat(typo.status()).as(typo.toString()).isEqualTo(2);
+        assertThat(typo.err()).startsWith("error: unknown job 'postgress'; jobs defined in routes/: postgres");
+        Workspace.Result hostile = ws.run("list", "../etc", "--json");
+        assertThat(hostile.status()).as(hostile.toString()).isEqualTo(2);
+        assertThat(hostile.out()).isEmpty();
+        Workspace.Result none = ws.run("list", "postgres", "--json");
+        assertThat(none.status()).as("a configured job without backups: " + none).isZero();
+        assertThat(none.out().strip()).isEqualTo("[ ]");
+    }
+
     /** The value under {@code name} in a row of the table: columns start where their headings start. */
     private static String column(String header, String row, String name) {
         int start = header.indexOf(name);
