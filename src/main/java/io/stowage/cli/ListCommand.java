@@ -32,10 +32,11 @@ final class ListCommand extends BaseCommand {
             if (job != null && !job.matches("[a-z0-9][a-z0-9_-]*")) {
                 runtime.services().jobs().get(job); // not a job name at all: refused, naming the jobs there are
             }
-            List<CatalogEntry> entries = runtime.services().catalog().list(job, this::warn);
+            io.stowage.catalog.CatalogListing listing = runtime.services().catalog().read(job, this::warn);
+            List<CatalogEntry> entries = listing.entries();
             // A job that is neither configured nor in any repository is a typo: an empty list would say it has no
-            // backups. The backups of a job since removed from routes/ are still listed.
-            if (job != null && entries.isEmpty()) {
+            // backups. The backups of a job since removed from routes/ are still listed (or named, when damaged).
+            if (job != null && entries.isEmpty() && listing.unreadable().isEmpty()) {
                 runtime.services().jobs().get(job);
             }
             Map<CatalogEntry, BackupWal.Coverage> wal = walCoverage(entries, runtime.services().repositories().all());

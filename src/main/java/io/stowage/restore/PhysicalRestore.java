@@ -116,11 +116,9 @@ public final class PhysicalRestore {
             throw StowageException.usage("target time " + target.time() + " is in the future; HINT: use --time latest to "
                     + "recover everything archived");
         }
-        if (start && !ServerUser.shellSafe(directory)) {
-            throw StowageException.usage("--start cannot start PostgreSQL on " + directory.toAbsolutePath().normalize()
-                    + ": pg_ctl hands the data directory's path to a shell, and this one holds characters other than"
-                    + " letters, digits and / . _ + -; HINT: restore without --start (the directory may then be moved"
-                    + " or renamed before it is started), or choose a plainer name");
+        if (start) {
+            // The path pg_ctl will be given: the directory a link names, when it is one.
+            requireShellSafe(IncompleteRestore.check(directory, force));
         }
         CatalogEntry entry = chooseBackup(job, backupId, target);
         Manifest manifest = entry.manifest();
@@ -391,9 +389,10 @@ public final class PhysicalRestore {
         String expected = first.substring(8);
         for (String number : numbers) {
             if (number.compareTo(expected) > 0) {
-                warnings.accept("the WAL archive has a gap: segment " + first.substring(0, 8) + expected
-                        + " (of any timeline) is missing, so recovery ends there and nothing after it is restored; "
-                        + "HINT: 'stowage check' names the gaps of the archive");
+                warnings.accept("the WAL archive has a gap: no repository copy of segment " + first.substring(0, 8)
+                        + expected + " (on any timeline); recovery cannot replay past it, so nothing written after it "
+                        + "is restored (a target before it is not affected); HINT: 'stowage check' names the gaps "
+                        + "of the archive");
                 return;
             }
             if (number.equals(expected)) {
@@ -435,7 +434,18 @@ public final class PhysicalRestore {
         Files.setPosixFilePermissions(dir.resolve("pg_wal"), owner);
     }
 
+    /** Refuses, with what to do instead, a data directory pg_ctl's shell would read part of. */
+    private static void requireShellSafe(Path dir) {
+        if (!ServerUser.shellSafe(dir)) {
+            throw StowageException.usage("--start cannot start PostgreSQL on " + dir + ": pg_ctl hands the data "
+                    + "directory's path to a shell, and this one holds characters other than letters, digits and "
+                    + "/ . _ + -; HINT: restore without --start (the directory may then be moved or renamed before it "
+                    + "is started), or choose a plainer name");
+        }
+    }
+
     private static void startAndAwaitRecovery(Job job, Path dir, int port) throws Exception {
+        requireShellSafe(dir);
         // As root, the restored directory goes to the server's user, who runs the server (PostgreSQL refuses root).
         ServerUser.handOver(dir);
         PgConnection connection = PgConnection.of(job);

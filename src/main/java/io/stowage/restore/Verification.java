@@ -61,6 +61,8 @@ public final class Verification {
     private final Consumer<String> warnings;
     private String backupId;
 
+    private Duration lockWait = Duration.ZERO;
+
     public Verification(StowageServices services, Consumer<String> warnings) {
         this.services = services;
         this.warnings = warnings;
@@ -130,16 +132,33 @@ public final class Verification {
             throw StowageException.usage("verify restores logical and physical backups; job '" + job.name()
                     + "' is " + job.method());
         }
-        // One verification of a job at a time, across processes: a second one would remove the first's scratch
-        // database or server under it, and fail a sound backup.
-        Path lockFile = services.repositories().local().root().resolve(job.name());
-        Files.createDirectories(lockFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+        // One verification at a time per scratch database, across processes: a second one would remove the first's
+        // scratch database or server under it, and fail a sound backup. Keyed by the scratch database's name, which
+        // two jobs can share (a-b and a_b).
+        Path root = services.repositories().local().root();
+        Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                 "rwx------")));
-        try (ExclusiveLock lock = ExclusiveLock.tryAcquire(lockFile.resolve(".verify.lock")).orElseThrow(
-                () -> new StowageException("another verification of job '" + job.name() + "' is running; HINT: wait"
-                        + " for it to finish"))) {
+        Path lockFile = root.resolve("." + scratchDatabase(job) + ".lock");
+        java.util.Optional<ExclusiveLock> held = lockWait.isZero() ? ExclusiveLock.tryAcquire(lockFile)
+                : ExclusiveLock.acquire(lockFile, lockWait);
+        try (ExclusiveLock lock = held.orElseThrow(() -> new StowageException("another verification of job '"
+                + job.name() + "' is running" + (lockWait.isZero() ? "" : ", for over " + lockWait.toSeconds() + " s")
+                + "; HINT: wait for it to finish"))) {
             return verifyAlone(job, backup);
         }
+    }
+
+    /**
+     * Waits up to {@code wait} for a verification of the same job that runs beside this one (the service's
+     * scheduled verification waits for one an operator started; the command refuses at once).
+     */
+    public Verification waitingForOthers(Duration wait) {
+        this.lockWait = wait;
+        return this;
+    }
+
+    private static String scratchDatabase(Job job) {
+        return "stowage_verify_" + job.name().replace('-', '_');
     }
 
     private Result verifyAlone(Job job, String backup) throws Exception {
@@ -157,7 +176,7 @@ public final class Verification {
         if ("physical".equals(job.method())) {
             return verifyPhysical(job, entry, probes, rtoSeconds);
         }
-        String scratch = "stowage_verify_" + job.name().replace('-', '_');
+        String scratch = scratchDatabase(job);
         PgConnection connection = PgConnection.of(job);
         PostgresServer server = new PostgresServer(connection);
         server.dropDatabase(scratch); // left by a verification that was killed

@@ -249,7 +249,8 @@ final class ServiceSteps {
                     continue;
                 }
                 io.stowage.restore.Verification.Outcome outcome = new io.stowage.restore.Verification(services,
-                        warning -> LOG.warn("verification of job {}: {}", job.name(), warning)).run(job, "latest");
+                        warning -> LOG.warn("verification of job {}: {}", job.name(), warning))
+                        .waitingForOthers(java.time.Duration.ofSeconds(job.rtoSeconds())).run(job, "latest");
                 String error = outcome.passed() ? null : Failures.describe(outcome.failure());
                 String id = outcome.passed() ? outcome.backupId() : null;
                 if (error != null) {

@@ -454,8 +454,8 @@ class PhysicalBackupTest {
         Workspace.Result latest = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
                 dir.resolve("gap").toString());
         assertThat(latest.status()).as(latest.toString()).isZero();
-        assertThat(latest.err()).contains("warning: the WAL archive has a gap: segment " + missing
-                + " (of any timeline) is missing, so recovery ends there and nothing after it is restored");
+        assertThat(latest.err()).contains("warning: the WAL archive has a gap: no repository copy of segment "
+                + missing + " (on any timeline); recovery cannot replay past it");
         // A named backup cannot be recovered to a time before it finished.
         JsonNode backup = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
         Path early = dir.resolve("early");
@@ -735,6 +735,14 @@ class PhysicalBackupTest {
             assertThat(started.status()).as(started.toString()).isEqualTo(2);
             assertThat(started.err()).contains("--start").contains("shell");
             assertThat(hostile).doesNotExist();
+            // Through a plain-named link to such a directory: pg_ctl would be given the directory the link names.
+            Path named = Files.createDirectories(home.resolve("$(touch pwned)"));
+            Path plain = Files.createSymbolicLink(home.resolve("plain"), named);
+            Workspace.Result linked = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                    plain.toString(), "--start", "--port", Integer.toString(ThrowawayPostgres.freePort()));
+            assertThat(linked.status()).as(linked.toString()).isEqualTo(2);
+            assertThat(linked.err()).contains("--start").contains("shell");
+            assertThat(named).isEmptyDirectory();
             Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
                     hostile.toString());
             assertThat(restore.status()).as(restore.toString()).isZero();

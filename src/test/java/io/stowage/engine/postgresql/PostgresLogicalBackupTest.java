@@ -86,7 +86,10 @@ class PostgresLogicalBackupTest {
 
         Workspace.Result table = ws.run("list", "postgres");
         assertThat(table.out()).contains(first).contains(second);
-        assertThat(ws.run("list", "other", "--json").out().strip()).isEqualTo("[ ]");
+        // A job that is neither configured nor in any repository is a mistake, not a job without backups.
+        Workspace.Result unknown = ws.run("list", "other", "--json");
+        assertThat(unknown.status()).as(unknown.toString()).isEqualTo(2);
+        assertThat(unknown.out()).isEmpty();
     }
 
     @Test
