@@ -161,8 +161,7 @@ public final class TableRestore {
     }
 
     private static void refuseExistingTable(PgConnection connection, TableName table, String target, boolean force) {
-        PgConnection maintenanceConnection = LogicalRestore.maintenance(connection, target);
-        PostgresServer maintenance = new PostgresServer(maintenanceConnection);
+        PostgresServer maintenance = new PostgresServer(LogicalRestore.maintenance(connection, target));
         if (!force && maintenance.databaseExists(target)
                 && new PostgresServer(connection.withDatabase(target)).relationExists(table)) {
             throw new StowageException("table " + table + " already exists in database '" + target + "'; HINT: add "
