@@ -194,13 +194,30 @@ class KilledRestoreTest {
             assertThat(second.status()).as(second.toString()).isEqualTo(1);
             assertThat(second.err().strip()).as(second.toString())
                     .startsWith("error: another verification of job 'shop' is running");
-            pg.dropDatabase(GATE);
-            assertThat(first.waitFor(5, TimeUnit.MINUTES)).isTrue();
-            assertThat(first.exitValue()).as("the first verification").isZero();
+            // The service's scheduled verification waits for it instead, and then passes.
+            try (io.stowage.runtime.StowageService service = ws.service()) {
+                java.util.concurrent.CompletableFuture<Void> scheduled = java.util.concurrent.CompletableFuture.runAsync(
+                        () -> service.runtime().context().createProducerTemplate().sendBody("direct:verify-all", null));
+                Thread.sleep(2000);
+                assertThat(scheduled).as("the scheduled verification, while another one runs").isNotDone();
+                pg.dropDatabase(GATE);
+                assertThat(first.waitFor(5, TimeUnit.MINUTES)).isTrue();
+                assertThat(first.exitValue()).as("the first verification").isZero();
+                scheduled.get(5, TimeUnit.MINUTES);
+            }
         } finally {
             pg.dropDatabase(GATE);
             first.destroyForcibly();
         }
+        List<String> verifications = new ArrayList<>();
+        try (var days = java.nio.file.Files.list(ws.repository().resolve("audit"))) {
+            for (Path day : days.toList()) {
+                java.nio.file.Files.readAllLines(day).stream()
+                        .filter(l -> l.contains("\"command\":\"verify\",\"job\":\"shop\"")).forEach(verifications::add);
+            }
+        }
+        assertThat(verifications).as("the audit log's verifications").hasSize(3)
+                .filteredOn(l -> l.contains("\"result\":\"success\"")).hasSize(2);
         Workspace.Result after = ws.run("verify", "shop", "--backup", backupId);
         assertThat(after.status()).as(after.toString()).isZero();
     }
