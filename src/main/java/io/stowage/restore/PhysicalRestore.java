@@ -423,6 +423,11 @@ public final class PhysicalRestore {
         // later restores of the source could follow by mistake. Turn archiving back on deliberately if this copy
         // is to become the primary.
         settings.append("archive_mode = 'off'\n");
+        // The source's own recovery commands (from its postgresql.auto.conf or postgresql.conf, in the backup) act on
+        // the source's archive: pg_archivecleanup there would delete WAL the source still needs, and a crafted
+        // backup's command would run on this host. The copy runs none; set them deliberately if it is to be a standby.
+        settings.append("archive_cleanup_command = ''\n");
+        settings.append("recovery_end_command = ''\n");
         // Never through a link the backup may hold under that name.
         Files.writeString(dir.resolve("postgresql.auto.conf"), settings, java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND, java.nio.file.LinkOption.NOFOLLOW_LINKS);

@@ -216,6 +216,43 @@ class PhysicalBackupTest {
         assertThat(future.err()).startsWith("error: target time 2999-01-01T00:00:00Z is in the future");
     }
 
+    /**
+     * The source's recovery commands come back with its configuration, but they act on the source's archive (its
+     * pg_archivecleanup would delete WAL the source still needs): the restored copy never runs them.
+     */
+    @Test
+    void should_never_run_the_sources_recovery_commands_in_the_restored_copy() throws Exception {
+        Path marks = ThrowawayPostgres.serverWritableDirectory(dir.resolve("marks"));
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
+        try {
+            cluster.execute("postgres", "ALTER SYSTEM SET recovery_end_command = 'touch " + marks + "/recovery_end'",
+                    "ALTER SYSTEM SET archive_cleanup_command = 'touch " + marks + "/archive_cleanup'");
+            try (StowageService service = ws.service()) {
+                backupNow(service);
+                cluster.execute("postgres", "ALTER SYSTEM RESET recovery_end_command",
+                        "ALTER SYSTEM RESET archive_cleanup_command");
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('after the commands')");
+                awaitShipped(ws, switchWal());
+            }
+        } finally {
+            cluster.execute("postgres", "ALTER SYSTEM RESET recovery_end_command",
+                    "ALTER SYSTEM RESET archive_cleanup_command");
+        }
+        Path copy = dir.resolve("copy");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                copy.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(copy);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored, "note = 'after the commands'")).isEqualTo(1);
+        } finally {
+            restored.stop();
+        }
+        assertThat(marks.resolve("recovery_end")).doesNotExist();
+        assertThat(marks.resolve("archive_cleanup")).doesNotExist();
+    }
+
     @Test
     void should_restore_what_committed_before_the_target_time_and_not_a_commit_exactly_at_it() throws Exception {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
