@@ -259,12 +259,7 @@ class ServiceProcessTest {
     }
 
     private static String health(int port) throws Exception {
-        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newBuilder()
-                .connectTimeout(java.time.Duration.ofSeconds(5)).build()
-                .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-                        + "/observe/health")).timeout(java.time.Duration.ofSeconds(10)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
-        return response.statusCode() + " " + response.body();
+        return io.stowage.testing.ManagementClient.get(port, "/observe/health");
     }
 
     private static String audit(Workspace ws) throws Exception {

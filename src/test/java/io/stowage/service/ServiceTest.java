@@ -11,15 +11,12 @@ import io.stowage.runtime.StowageService;
 import io.stowage.schedule.ScheduleService;
 import io.stowage.testing.FlakyTcpProxy;
 import io.stowage.testing.HttpReceiver;
+import io.stowage.testing.ManagementClient;
 import io.stowage.testing.SampleDatabase;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -134,10 +131,7 @@ class ServiceTest {
     /** One request, and a time-out that fails the test rather than hanging the suite. */
     private static String get(int port, String path) throws Exception {
         assertThat(port).as("the management server listens").isPositive();
-        HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        return response.statusCode() + " " + response.body();
+        return ManagementClient.get(port, path);
     }
 
     @Test
