@@ -244,7 +244,7 @@ class PhysicalBackupTest {
                 backupNow(service);
                 cluster.execute("postgres", "ALTER SYSTEM RESET recovery_end_command",
                         "ALTER SYSTEM RESET archive_cleanup_command");
-                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('after the commands')");
+                cluster.execute("postgres", "INSERT INTO t (note) VALUES ('beside the recovery commands')");
                 awaitShipped(ws, switchWal());
             }
         } finally {
@@ -258,7 +258,7 @@ class PhysicalBackupTest {
         ThrowawayPostgres restored = ThrowawayPostgres.startExisting(copy);
         try {
             restored.awaitRecoveryEnd();
-            assertThat(count(restored, "note = 'after the commands'")).isEqualTo(1);
+            assertThat(count(restored, "note = 'beside the recovery commands'")).isEqualTo(1);
         } finally {
             restored.stop();
         }
