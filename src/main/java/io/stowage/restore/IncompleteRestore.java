@@ -1,6 +1,7 @@
 package io.stowage.restore;
 
 import io.stowage.Failures;
+import io.stowage.FileTrees;
 import io.stowage.Interruption;
 import io.stowage.StowageException;
 import io.stowage.audit.AuditLog;
@@ -237,28 +238,16 @@ final class IncompleteRestore implements AutoCloseable {
         return lines.size() > 1 ? lines.get(1) : "no details";
     }
 
-    /** Deletes everything in {@code dir} but {@code keep}; links are removed, never followed. */
+    /**
+     * Deletes everything in {@code dir} but {@code keep}; links are removed, never followed, also when a directory in
+     * it is swapped for a link meanwhile (the server's user owns what a --start restore left): see {@link FileTrees}.
+     */
     private static void empty(Path dir, Path keep) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                if (!file.equals(keep)) {
-                    Files.delete(file);
-                }
-                return FileVisitResult.CONTINUE;
+        try (var entries = Files.list(dir)) {
+            for (Path entry : entries.filter(p -> !p.equals(keep)).toList()) {
+                FileTrees.delete(entry);
             }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path directory, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                if (!directory.equals(dir)) {
-                    Files.delete(directory);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        }
     }
 
     /**
