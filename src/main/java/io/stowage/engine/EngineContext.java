@@ -1,0 +1,33 @@
+package io.stowage.engine;
+
+import io.stowage.catalog.Catalog;
+import io.stowage.crypto.AgeKeys;
+import io.stowage.repository.Repository;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What an engine may use of the common machinery while it backs up, restores, verifies or checks: the repositories
+ * (in restore order), the catalog, the encryption keys, where scratch targets go, and where warnings go.
+ */
+public interface EngineContext {
+    /** Every configured repository, in the configured (restore preference) order. */
+    List<Repository> repositories();
+
+    /** The repositories of one job, in configured order. */
+    List<Repository> repositories(io.stowage.job.Job job);
+
+    /** The repository that holds this host's own state (locks, the audit log). */
+    Repository home();
+
+    Catalog catalog();
+
+    AgeKeys encryption();
+
+    /** Where scratch restores lay out data directories and run throwaway servers. */
+    Path scratchRoot();
+
+    /** Where the operator's warnings go (a command prints them, the service logs them). */
+    Consumer<String> warnings();
+}
