@@ -1,8 +1,5 @@
 package io.stowage.cli;
 
-import io.stowage.engine.postgresql.PgConnection;
-import io.stowage.engine.postgresql.PgDump;
-import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageRuntime;
@@ -25,7 +22,7 @@ final class CheckCommand extends BaseCommand {
             List<Job> jobs = jobName == null ? List.copyOf(runtime.services().jobs().all())
                     : List.of(runtime.services().jobs().get(jobName));
             for (Job job : jobs) {
-                failed |= !checkJob(job);
+                failed |= !checkJob(runtime, job);
             }
             io.stowage.catalog.CatalogListing catalog = readCatalog(runtime);
             failed |= !catalog.unreadable().isEmpty();
@@ -234,42 +231,31 @@ final class CheckCommand extends BaseCommand {
         }
     }
 
-    /** Databases that interrupted restores left on the job's server: named, never mistaken for restored ones. */
-    private void warnAboutUnfinishedRestores(Job job, PgConnection connection) {
-        for (String name : io.stowage.engine.postgresql.RestoreTarget.leftovers(connection)) {
-            out().println("WARN  job " + job.name() + ": database '" + name + "' was left by an interrupted restore ("
-                    + (io.stowage.engine.postgresql.RestoreTarget.unfinished(name) ? "an unfinished restore, not a complete database"
-                    : "the old database a restore replaced") + "); the next restore into the same target removes it, "
-                    + "or: DROP DATABASE \"" + name + "\"");
-        }
-    }
-
-    private boolean checkJob(Job job) {
-        try {
-            if (job.engine().equals("postgresql")) {
-                PgConnection connection = PgConnection.of(job);
-                String server = new PostgresServer(connection).serverVersion();
-                boolean physical = "physical".equals(job.method());
-                String tool = physical ? io.stowage.engine.postgresql.PgBaseBackup.toolVersion(connection)
-                        : PgDump.toolVersion(connection);
-                out().println("ok    job " + job.describe() + ": PostgreSQL " + server + " at " + connection.host() + ":"
-                        + connection.port() + "/" + connection.database() + ", " + (physical ? "pg_basebackup "
-                        : "pg_dump ") + tool);
-                warnAboutUnfinishedRestores(job, connection);
-                if (physical) {
-                    String unlogged = new PostgresServer(connection).unloggedWarning(job.name());
-                    if (unlogged != null) {
-                        out().println("WARN  " + io.stowage.Secrets.mask(unlogged));
-                    }
-                }
-            } else {
-                out().println("FAIL  job " + job.describe() + ": unknown engine '" + job.engine() + "'");
-                return false;
+    /** The job's engine reaches its server and reports, one line per finding. */
+    private boolean checkJob(StowageRuntime runtime, Job job) {
+        boolean[] failed = {false};
+        io.stowage.engine.CheckReport report = new io.stowage.engine.CheckReport() {
+            @Override
+            public void ok(String line) {
+                out().println("ok    " + line);
             }
-            return true;
+
+            @Override
+            public void warn(String line) {
+                out().println("WARN  " + line);
+            }
+
+            @Override
+            public void fail(String line) {
+                failed[0] = true;
+                out().println("FAIL  " + line);
+            }
+        };
+        try {
+            runtime.services().engines().get(job.engine()).check(job, runtime.services().context(this::warn), report);
         } catch (RuntimeException e) {
-            out().println("FAIL  job " + job.describe() + ": " + io.stowage.Secrets.mask(e.getMessage()));
-            return false;
+            report.fail("job " + job.describe() + ": " + io.stowage.Secrets.mask(e.getMessage()));
         }
+        return !failed[0];
     }
 }

@@ -84,7 +84,7 @@ public final class Settings {
             pathKey("stowage.scratch.path", null),
             // Set by the runtime for its routes, not by operators.
             flagKey("stowage.service", "false"),
-            pathKey(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY, null));
+            pathKey(io.stowage.config.RouteSources.DIRECTORY_PROPERTY, null));
 
     /**
      * The groups Camel Main 4.18 reads (the prefixes in {@code BaseMainSupport}), spelt as Camel documents them; Camel

@@ -57,6 +57,11 @@ public interface Engine {
         return Optional.empty();
     }
 
+    /** Whether the job keeps a log archive beside its backups (PostgreSQL's physical jobs archive WAL). */
+    default boolean archivesLogs(Job job) {
+        return false;
+    }
+
     /** Restores a backup of {@code job} as {@code request} asks; called once the request fits the capabilities. */
     RestoreResult restore(Job job, RestoreRequest request, EngineContext context) throws Exception;
 

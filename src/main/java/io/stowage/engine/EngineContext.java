@@ -18,8 +18,8 @@ public interface EngineContext {
     /** The repositories of one job, in configured order. */
     List<Repository> repositories(io.stowage.job.Job job);
 
-    /** The repository that holds this host's own state (locks, the audit log). */
-    Repository home();
+    /** The local repository that holds this host's own state (locks, the audit log) and scratch downloads. */
+    io.stowage.repository.LocalRepository home();
 
     Catalog catalog();
 
@@ -27,6 +27,12 @@ public interface EngineContext {
 
     /** Where scratch restores lay out data directories and run throwaway servers. */
     Path scratchRoot();
+
+    /**
+     * The parameters of the job's log-archive route (its spool, its receiver, ...), as the operator set them; empty
+     * when the job has none.
+     */
+    java.util.Map<String, String> logArchiveParameters(io.stowage.job.Job job);
 
     /** Where the operator's warnings go (a command prints them, the service logs them). */
     Consumer<String> warnings();

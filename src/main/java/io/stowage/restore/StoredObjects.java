@@ -7,7 +7,6 @@ import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,19 +26,19 @@ import java.util.UUID;
  * stream, the comparison with the manifest (backup objects) or with a checksum file (WAL), and the verified copy of a
  * backup object to read from (local first, then S3).
  */
-final class StoredObjects {
+public final class StoredObjects {
     private StoredObjects() {
     }
 
     /** A stream's SHA-256 (hex) and length. */
-    record Hashed(String sha256, long bytes) {
+    public record Hashed(String sha256, long bytes) {
     }
 
     /**
      * Reads {@code in} to its end (and closes it), copying it to {@code copy}, and returns its SHA-256 and length.
      * A stop (SIGTERM, SIGINT) ends it between two reads.
      */
-    static Hashed hash(InputStream in, OutputStream copy) throws IOException {
+    public static Hashed hash(InputStream in, OutputStream copy) throws IOException {
         MessageDigest sha = sha256();
         long size = 0;
         try (InputStream source = in) {
@@ -58,7 +57,7 @@ final class StoredObjects {
         return new Hashed(HexFormat.of().formatHex(sha.digest()), size);
     }
 
-    static MessageDigest sha256() {
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -67,7 +66,7 @@ final class StoredObjects {
     }
 
     /** Fails, naming the object, unless {@code hashed} is what the manifest recorded for it. */
-    static void requireAsRecorded(Hashed hashed, Manifest.StoredObject object, String key, Repository repository) {
+    public static void requireAsRecorded(Hashed hashed, Manifest.StoredObject object, String key, Repository repository) {
         if (hashed.bytes() != object.storedBytes() || !hashed.sha256().equals(object.sha256())) {
             throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
                     + "SHA-256 " + hashed.sha256() + " (" + hashed.bytes() + " bytes), the manifest says "
@@ -76,7 +75,7 @@ final class StoredObjects {
     }
 
     /** Fails, naming the WAL object, unless {@code actual} is what its checksum file says (null: it has none). */
-    static void requireAsChecksummed(String actual, String expected, String key, Repository repository) {
+    public static void requireAsChecksummed(String actual, String expected, String key, Repository repository) {
         if (expected != null && !expected.equals(actual)) {
             throw new StowageException("WAL object '" + key + "' in repository '" + repository.name()
                     + "' is corrupt: SHA-256 " + actual + ", its checksum file says " + expected);
@@ -84,7 +83,7 @@ final class StoredObjects {
     }
 
     /** A verified backup object to read: where it lies locally, or a copy downloaded from S3 (removed on close). */
-    record VerifiedCopy(Path file, Repository source, Path scratch) implements AutoCloseable {
+    public record VerifiedCopy(Path file, Repository source, Path scratch) implements AutoCloseable {
         @Override
         public void close() {
             if (scratch != null) {
@@ -99,17 +98,17 @@ final class StoredObjects {
      * S3 is downloaded (still compressed) into a scratch directory of the local repository while hashed. Nothing is
      * returned from an object that fails its hash.
      */
-    static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object)
+    public static VerifiedCopy fetch(io.stowage.engine.EngineContext services, CatalogEntry entry, Manifest.StoredObject object)
             throws IOException {
-        Repository source = services.repositories().all().stream()
+        Repository source = services.repositories().stream()
                 .filter(r -> entry.repositories().contains(r.name())).findFirst()
                 .orElseThrow(() -> new StowageException("backup " + entry.id() + " is held by "
                         + entry.repositories() + ", none of which is configured here"));
         return fetch(services, entry, object, source);
     }
 
-    /** As {@link #fetch(StowageServices, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
-    static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object,
+    /** As {@link #fetch(io.stowage.engine.EngineContext, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
+    public static VerifiedCopy fetch(io.stowage.engine.EngineContext services, CatalogEntry entry, Manifest.StoredObject object,
                               Repository source) throws IOException {
         Manifest manifest = entry.manifest();
         String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
@@ -119,7 +118,7 @@ final class StoredObjects {
                     object, key, source);
             return new VerifiedCopy(file, source, null);
         }
-        Path scratch = createScratch(services.repositories().local().root());
+        Path scratch = createScratch(services.home().root());
         try {
             Path file = scratch.resolve(object.name());
             try (OutputStream out = Files.newOutputStream(file)) {
@@ -132,7 +131,7 @@ final class StoredObjects {
         }
     }
 
-    static Path createScratch(Path root) throws IOException {
+    public static Path createScratch(Path root) throws IOException {
         Files.createDirectories(root);
         // Scratch directories of restores that were killed: a day old is surely no restore in progress.
         try (var old = Files.list(root)) {

@@ -6,7 +6,7 @@ import io.stowage.catalog.BackupType;
 import io.stowage.catalog.Manifest;
 import io.stowage.job.Job;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +42,7 @@ final class BeginStep implements Step {
     public void process(Exchange exchange, StowageServices services) throws Exception {
         Job job = services.jobs().get(jobName);
         BackupType type = BackupType.of(exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full", String.class));
-        List<BackupType> supported = supportedTypes(job);
-        if (!supported.contains(type)) {
-            throw StowageException.usage("job '" + job.name() + "' (" + job.engine() + " " + job.method()
-                    + ") supports " + supported.stream().map(BackupType::id).toList() + " backups, not '" + type + "'");
-        }
+        services.engines().get(job.engine()).capabilities().requireType(job, type);
         exchange.setProperty(ATTEMPTS, exchange.getProperty(ATTEMPTS, 0, Integer.class) + 1);
         // A retry of the same exchange first lets go of the lock its failed attempt held.
         BackupRun previous = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
@@ -88,10 +84,6 @@ final class BeginStep implements Step {
         }
         return JobLock.acquire(root, job.name(),
                 java.time.Duration.ofSeconds(services.settings().number("stowage.schedule.lock-wait-seconds")));
-    }
-
-    static List<BackupType> supportedTypes(Job job) {
-        return BackupTypes.supported(job);
     }
 
     /** Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest. */

@@ -5,7 +5,7 @@ import io.stowage.StowageException;
 import io.stowage.repository.Repository;
 import io.stowage.repository.RepositoryException;
 import io.stowage.repository.S3Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.io.File;
 import java.io.IOException;
 import java.util.Map;

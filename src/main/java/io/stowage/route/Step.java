@@ -1,6 +1,6 @@
 package io.stowage.route;
 
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import org.apache.camel.Exchange;
 
 /** One step of a backup route, used in YAML as {@code stowage:<name>?<parameters>}. */

@@ -5,7 +5,7 @@ import io.stowage.catalog.Manifest;
 import io.stowage.pipeline.BackupStream;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.util.Map;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;

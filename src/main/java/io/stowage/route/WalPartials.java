@@ -5,7 +5,7 @@ import io.stowage.engine.postgresql.WalObject;
 import io.stowage.pipeline.Codec;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import io.stowage.schedule.WalArchive;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import io.stowage.pipeline.BackupStream;
 import io.stowage.pipeline.Codec;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,6 @@
 package io.stowage.runtime;
+import io.stowage.config.RouteSources;
+import io.stowage.services.StowageServices;
 
 import io.stowage.StowageException;
 import io.stowage.config.RouteDeclarations;
@@ -104,15 +106,21 @@ public final class StowageRuntime implements AutoCloseable {
         }
         StowageServices services = configuration.services;
         try {
-            services.jobs(JobRegistry.from(main.getCamelContext()));
+            services.jobs(JobRegistry.from(main.getCamelContext(), services.engines()));
             java.util.List<io.stowage.schedule.Schedule> scheduleList =
-                    io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs());
+                    io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs(), services.engines());
+            java.util.Map<String, java.util.Map<String, String>> logArchives = new java.util.HashMap<>();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(main.getCamelContext())) {
-                if (!"physical".equals(services.jobs().get(archive.job()).method())) {
+                logArchives.put(archive.job(), java.util.Map.of("spool", archive.spool().toString(), "receiver",
+                        archive.receiver(), "slot", archive.slot()));
+                io.stowage.job.Job archived = services.jobs().get(archive.job());
+                if (!services.engines().get(archived.engine()).archivesLogs(archived)) {
                     throw StowageException.usage("route 'wal-" + archive.job() + "' archives WAL for job '"
-                            + archive.job() + "', which is not a physical job");
+                            + archive.job() + "', whose engine and method (" + archived.engine() + " " + archived.method()
+                            + ") keep no WAL archive");
                 }
             }
+            services.logArchives(logArchives);
             if (service) {
                 ManagementServer.requireListening(main.getCamelContext());
                 io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
@@ -217,7 +225,7 @@ public final class StowageRuntime implements AutoCloseable {
                     settings.text("stowage.alert.pagerduty.routing-key").orElse(null),
                     settings.text("stowage.alert.pagerduty.url").orElse("https://events.pagerduty.com/v2/enqueue"));
             int attempts = Math.toIntExact(settings.number("stowage.retry.attempts"));
-            services = new StowageServices(new Repositories(local, s3), alerts, attempts);
+            services = new StowageServices(new Repositories(local, s3), EngineCatalog.engines(), alerts, attempts);
             services.settings(settings);
             services.encryption(io.stowage.crypto.AgeKeys.configure(
                     settings.text("stowage.encryption.recipients").orElse(null),

@@ -62,7 +62,7 @@ public final class StowageService implements AutoCloseable {
                             PgConnection.of(runtime.services().jobs().get(archive.job())), archive.spool(),
                             archive.slot());
                     service.receivers.add(receiver);
-                    runtime.services().metrics().declareReceiver(receiver, archive.job());
+                    runtime.services().metrics().declareReceiver(receiver::running, archive.job());
                     receiver.start();
                     if (!archive.partialInterval().isZero()) {
                         service.partials.add(new io.stowage.route.WalPartials(runtime.services(), archive).start());

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stowage.catalog.ManifestCodec;
-import io.stowage.restore.PhysicalRestore;
+import io.stowage.engine.postgresql.PhysicalRestore;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.WalTesting;

@@ -1,4 +1,5 @@
-package io.stowage.restore;
+package io.stowage.engine.postgresql;
+import io.stowage.restore.StoredObjects;
 
 import io.stowage.Interruption;
 import io.stowage.StowageException;
@@ -11,7 +12,6 @@ import io.stowage.engine.postgresql.WalObject;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,10 +57,10 @@ public final class PhysicalRestore {
     public static final String WAL_DIRECTORY = "stowage-wal";
     private static final int PARALLEL_FETCHES = 4;
 
-    private final StowageServices services;
+    private final io.stowage.engine.EngineContext services;
     private final Consumer<String> warnings;
 
-    public PhysicalRestore(StowageServices services, Consumer<String> warnings) {
+    public PhysicalRestore(io.stowage.engine.EngineContext services, Consumer<String> warnings) {
         this.services = services;
         this.warnings = warnings;
     }
@@ -173,7 +173,7 @@ public final class PhysicalRestore {
         BackupWal wal = new BackupWal();
         Map<String, String> lacking = new LinkedHashMap<>();
         List<String> reasons = new ArrayList<>();
-        for (Repository repository : services.repositories().all()) {
+        for (Repository repository : services.repositories()) {
             if (!entry.repositories().contains(repository.name())) {
                 continue;
             }

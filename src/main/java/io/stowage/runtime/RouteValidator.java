@@ -1,4 +1,6 @@
-package io.stowage.config;
+package io.stowage.runtime;
+import io.stowage.config.RouteSources;
+import io.stowage.services.StowageServices;
 
 import io.stowage.StowageException;
 import io.stowage.job.JobRegistry;
@@ -31,13 +33,14 @@ public final class RouteValidator {
             // Placeholders resolve to their defaults: routes must be valid whatever the environment says.
             context.getPropertiesComponent().addInitialProperty("stowage.repository.s3.bucket", "validation");
             context.getPropertiesComponent().addInitialProperty("stowage.repository.s3.part-size", "16777216");
-            context.getPropertiesComponent().addInitialProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY,
+            context.getPropertiesComponent().addInitialProperty(io.stowage.config.RouteSources.DIRECTORY_PROPERTY,
                     dir.toAbsolutePath().toString());
-            context.getRegistry().bind(io.stowage.runtime.StowageServices.BEAN, new io.stowage.runtime.StowageServices(
+            context.getRegistry().bind(io.stowage.services.StowageServices.BEAN, new io.stowage.services.StowageServices(
                     new io.stowage.repository.Repositories(new io.stowage.repository.LocalRepository("local",
-                            Path.of(System.getProperty("java.io.tmpdir"), "stowage-route-validation")), null)));
+                            Path.of(System.getProperty("java.io.tmpdir"), "stowage-route-validation")), null),
+                    EngineCatalog.engines()));
             // Duplicate ids and template parameters no template declares fail the build as they fail at start.
-            context.getRegistry().bind("stowageRouteDeclarations", new RouteDeclarations());
+            context.getRegistry().bind("stowageRouteDeclarations", new io.stowage.config.RouteDeclarations());
             java.util.List<Resource> resources = new java.util.ArrayList<>();
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {
@@ -49,7 +52,7 @@ public final class RouteValidator {
             context.build();
             // Starting instantiates templated routes and creates every endpoint, which checks each step's parameters.
             context.start();
-            int jobs = JobRegistry.from(context).all().size();
+            int jobs = JobRegistry.from(context, EngineCatalog.engines()).all().size();
             context.stop();
             return jobs;
         } catch (StowageException e) {

@@ -1,4 +1,4 @@
-package io.stowage.restore;
+package io.stowage.engine.postgresql;
 
 import io.stowage.Interruption;
 import io.stowage.StowageException;

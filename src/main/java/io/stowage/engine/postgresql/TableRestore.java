@@ -1,4 +1,4 @@
-package io.stowage.restore;
+package io.stowage.engine.postgresql;
 
 import io.stowage.Interruption;
 import io.stowage.StowageException;
@@ -11,7 +11,6 @@ import io.stowage.engine.postgresql.RestoreTarget;
 import io.stowage.engine.postgresql.TableName;
 import io.stowage.job.Job;
 import io.stowage.pipeline.ExternalProcess;
-import io.stowage.runtime.StowageServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -41,17 +40,17 @@ import java.util.function.Consumer;
  * bounds it had, in the same transaction, so that the parent sees its rows.
  */
 public final class TableRestore {
-    private final StowageServices services;
+    private final io.stowage.engine.EngineContext services;
     private final Consumer<String> warnings;
 
     private final PgRestore.Options options;
 
-    public TableRestore(StowageServices services, Consumer<String> warnings) {
+    public TableRestore(io.stowage.engine.EngineContext services, Consumer<String> warnings) {
         this(services, warnings, PgRestore.Options.DEFAULT);
     }
 
     /** With {@code options}: the owners and privileges of the restored table (--no-owner, --role, --no-privileges). */
-    public TableRestore(StowageServices services, Consumer<String> warnings, PgRestore.Options options) {
+    public TableRestore(io.stowage.engine.EngineContext services, Consumer<String> warnings, PgRestore.Options options) {
         this.services = services;
         this.warnings = warnings;
         this.options = options;

@@ -1,4 +1,4 @@
-package io.stowage.runtime;
+package io.stowage.config;
 
 import java.io.IOException;
 import java.nio.file.Files;

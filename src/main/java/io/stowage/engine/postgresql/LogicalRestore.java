@@ -1,4 +1,5 @@
-package io.stowage.restore;
+package io.stowage.engine.postgresql;
+import io.stowage.restore.StoredObjects;
 
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
@@ -9,7 +10,6 @@ import io.stowage.engine.postgresql.PgRestore;
 import io.stowage.engine.postgresql.RestoreTarget;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
-import io.stowage.runtime.StowageServices;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,10 +24,10 @@ import java.util.function.Consumer;
  * ({@link RestoreTarget}): a target that exists was restored completely.
  */
 public final class LogicalRestore {
-    private final StowageServices services;
+    private final io.stowage.engine.EngineContext services;
     private final Consumer<String> warnings;
 
-    public LogicalRestore(StowageServices services, Consumer<String> warnings) {
+    public LogicalRestore(io.stowage.engine.EngineContext services, Consumer<String> warnings) {
         this.services = services;
         this.warnings = warnings;
     }

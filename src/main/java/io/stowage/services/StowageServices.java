@@ -1,4 +1,4 @@
-package io.stowage.runtime;
+package io.stowage.services;
 
 import io.stowage.Failures;
 import io.stowage.alert.AlertSettings;
@@ -15,7 +15,7 @@ import org.apache.camel.Exchange;
  * What route steps and commands share, bound in Camel's registry as {@value #BEAN}: the jobs the routes define,
  * the repositories, the catalog over them, metrics, the audit log and alerting.
  */
-public final class StowageServices {
+public final class StowageServices implements io.stowage.schedule.ScheduleContext {
     public static final String BEAN = "stowage";
     /** Header naming what started a backup: {@code command}, {@code schedule} or {@code catch-up}. */
     public static final String TRIGGER_HEADER = "StowageTrigger";
@@ -25,6 +25,7 @@ public final class StowageServices {
     public static final String ALERT_WARNINGS_PROPERTY = "StowageAlertWarnings";
 
     private final Repositories repositories;
+    private final io.stowage.engine.Engines engines;
     private final Catalog catalog;
     private final AuditLog audit;
     private final AlertSettings alertSettings;
@@ -37,14 +38,17 @@ public final class StowageServices {
     private volatile java.nio.file.Path scratchRoot = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
             "stowage-scratch");
     private volatile JobRegistry jobs;
+    private volatile java.util.Map<String, java.util.Map<String, String>> logArchives = java.util.Map.of();
     private volatile ScheduleService schedules;
 
-    public StowageServices(Repositories repositories) {
-        this(repositories, new AlertSettings(null, false, null, null), 1);
+    public StowageServices(Repositories repositories, io.stowage.engine.Engines engines) {
+        this(repositories, engines, new AlertSettings(null, false, null, null), 1);
     }
 
-    public StowageServices(Repositories repositories, AlertSettings alertSettings, int retryAttempts) {
+    public StowageServices(Repositories repositories, io.stowage.engine.Engines engines, AlertSettings alertSettings,
+                           int retryAttempts) {
         this.repositories = repositories;
+        this.engines = engines;
         this.catalog = new Catalog(repositories.all());
         this.audit = new AuditLog(repositories.local().root(),
                 repositories.all().stream().filter(r -> r != repositories.local()).toList());
@@ -74,7 +78,7 @@ public final class StowageServices {
         this.scratchRoot = root.toAbsolutePath().normalize();
     }
 
-    void encryption(io.stowage.crypto.AgeKeys keys) {
+    public void encryption(io.stowage.crypto.AgeKeys keys) {
         this.encryption = keys;
     }
 
@@ -83,16 +87,78 @@ public final class StowageServices {
         return settings;
     }
 
-    void settings(io.stowage.config.Settings settings) {
+    public void settings(io.stowage.config.Settings settings) {
         this.settings = settings;
+    }
+
+    /** What engines may use of these services, with the warnings of one command or task going to {@code warnings}. */
+    public io.stowage.engine.EngineContext context(java.util.function.Consumer<String> warnings) {
+        StowageServices services = this;
+        return new io.stowage.engine.EngineContext() {
+            @Override
+            public java.util.List<io.stowage.repository.Repository> repositories() {
+                return services.repositories.all();
+            }
+
+            @Override
+            public java.util.List<io.stowage.repository.Repository> repositories(io.stowage.job.Job job) {
+                return services.repositories.all();
+            }
+
+            @Override
+            public io.stowage.repository.LocalRepository home() {
+                return services.repositories.local();
+            }
+
+            @Override
+            public Catalog catalog() {
+                return services.catalog;
+            }
+
+            @Override
+            public io.stowage.crypto.AgeKeys encryption() {
+                return services.encryption;
+            }
+
+            @Override
+            public java.nio.file.Path scratchRoot() {
+                return services.scratchRoot;
+            }
+
+            @Override
+            public java.util.Map<String, String> logArchiveParameters(io.stowage.job.Job job) {
+                return services.logArchives.getOrDefault(job.name(), java.util.Map.of());
+            }
+
+            @Override
+            public java.util.function.Consumer<String> warnings() {
+                return warnings;
+            }
+        };
+    }
+
+    /** The engines this Stowage has. */
+    public io.stowage.engine.Engines engines() {
+        return engines;
+    }
+
+    /** The parameters of each job's log-archive route, by job, as the loaded routes declare them. */
+    public void logArchives(java.util.Map<String, java.util.Map<String, String>> archives) {
+        this.logArchives = java.util.Map.copyOf(archives);
     }
 
     public Repositories repositories() {
         return repositories;
     }
 
+    @Override
     public Catalog catalog() {
         return catalog;
+    }
+
+    @Override
+    public Catalog homeCatalog() {
+        return new Catalog(java.util.List.of(repositories.local()));
     }
 
     public AuditLog audit() {
@@ -116,7 +182,7 @@ public final class StowageServices {
         return metrics;
     }
 
-    void metrics(BackupMetrics metrics) {
+    public void metrics(BackupMetrics metrics) {
         this.metrics = metrics;
     }
 
@@ -127,7 +193,7 @@ public final class StowageServices {
         return jobs;
     }
 
-    void jobs(JobRegistry jobs) {
+    public void jobs(JobRegistry jobs) {
         this.jobs = jobs;
     }
 

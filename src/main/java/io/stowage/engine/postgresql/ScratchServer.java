@@ -1,4 +1,5 @@
-package io.stowage.restore;
+package io.stowage.engine.postgresql;
+import io.stowage.restore.ScratchLock;
 
 import io.stowage.Interruption;
 import io.stowage.StowageException;
@@ -6,7 +7,6 @@ import io.stowage.catalog.CatalogEntry;
 import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.job.Job;
 import io.stowage.pipeline.ExternalProcess;
-import io.stowage.runtime.StowageServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -66,7 +66,7 @@ public final class ScratchServer implements AutoCloseable {
      * {@code target} in the job's scratch directory, starts a server on it and waits until recovery has finished.
      * On any failure, what was started and written is removed before the exception leaves.
      */
-    public static ScratchServer start(StowageServices services, Job job, String backupId, PhysicalRestore.Target target,
+    public static ScratchServer start(io.stowage.engine.EngineContext services, Job job, String backupId, PhysicalRestore.Target target,
                                       Consumer<String> warnings) throws Exception {
         if (!"physical".equals(job.method())) {
             throw StowageException.usage("job '" + job.name() + "' makes " + job.method() + " backups: a scratch server "

@@ -1,4 +1,4 @@
-package io.stowage.restore;
+package io.stowage.engine.postgresql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
