@@ -176,7 +176,7 @@ final class CheckCommand extends BaseCommand {
         try {
             io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
             java.util.List<io.stowage.catalog.CatalogEntry> backups = listed.stream()
-                    .filter(e -> e.job().equals(archive.job()) && e.manifest().wal() != null).toList();
+                    .filter(e -> e.job().equals(archive.job()) && io.stowage.engine.postgresql.PgDetails.wal(e.manifest()) != null).toList();
             String spoolText = spool.files() + " file(s), " + io.stowage.Sizes.human(spool.bytes()) + " waiting in "
                     + archive.spool();
             if (backups.isEmpty()) {
@@ -190,8 +190,8 @@ final class CheckCommand extends BaseCommand {
                 boolean sound = true;
                 if (backups.get(0).repositories().contains(repository.name())) {
                     java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(
-                            backupWal.archive(repository, archive.job()), oldest.wal().startSegment(),
-                            oldest.wal().segmentSize());
+                            backupWal.archive(repository, archive.job()), io.stowage.engine.postgresql.PgDetails.wal(oldest).startSegment(),
+                            io.stowage.engine.postgresql.PgDetails.wal(oldest).segmentSize());
                     if (!gaps.isEmpty()) {
                         sound = false;
                         out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
@@ -219,7 +219,7 @@ final class CheckCommand extends BaseCommand {
                 if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
                     out().println("ok    wal " + archive.job() + " in " + repository.name() + ": "
                             + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
-                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "), " : "")
+                            + io.stowage.engine.postgresql.PgDetails.wal(oldest).startSegment() + " (backup " + oldest.id() + "), " : "")
                             + "every backup's own WAL archived; " + spoolText);
                 }
                 ok &= sound;

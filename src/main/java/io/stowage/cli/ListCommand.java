@@ -42,7 +42,7 @@ final class ListCommand extends BaseCommand {
             Map<CatalogEntry, BackupWal.Coverage> wal = walCoverage(entries, runtime.services().repositories().all());
             if (json) {
                 out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries, runtime.services().catalog(),
-                        wal)));
+                        wal, runtime.services().engines())));
             } else {
                 printTable(entries, wal);
             }
@@ -56,7 +56,7 @@ final class ListCommand extends BaseCommand {
         BackupWal wal = new BackupWal();
         Map<CatalogEntry, BackupWal.Coverage> coverage = new IdentityHashMap<>();
         for (CatalogEntry entry : entries) {
-            if (entry.manifest().wal() != null) {
+            if (io.stowage.engine.postgresql.PgDetails.wal(entry.manifest()) != null) {
                 coverage.put(entry, wal.coverage(entry, repositories, this::warn));
             }
         }
@@ -64,7 +64,7 @@ final class ListCommand extends BaseCommand {
     }
 
     static ArrayNode toJson(List<CatalogEntry> entries, io.stowage.catalog.Catalog catalog,
-                            Map<CatalogEntry, BackupWal.Coverage> wal) {
+                            Map<CatalogEntry, BackupWal.Coverage> wal, io.stowage.engine.Engines engines) {
         ArrayNode array = ManifestCodec.JSON.createArrayNode();
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
@@ -102,18 +102,17 @@ final class ListCommand extends BaseCommand {
             }
             node.put("database", m.database());
             node.put("serverVersion", m.server() == null ? null : m.server().version());
-            if (m.wal() != null) {
-                node.put("walStart", m.wal().startSegment());
-                node.put("walStop", m.wal().stopSegment());
-                node.put("timeline", m.wal().timeline());
-                BackupWal.Coverage coverage = wal.get(entry);
+            if (engines.has(m.engine())) {
+                engines.get(m.engine()).listFields(m).forEach((field, value) -> node.set(field,
+                        ManifestCodec.JSON.valueToTree(value)));
+            }
+            BackupWal.Coverage coverage = wal.get(entry);
+            if (coverage != null) {
                 ArrayNode complete = node.putArray("walComplete");
                 ObjectNode missing = node.putObject("walMissing");
-                if (coverage != null) {
-                    coverage.complete().forEach(complete::add);
-                    coverage.missing().forEach((repository, segments) -> segments.forEach(
-                            missing.putArray(repository)::add));
-                }
+                coverage.complete().forEach(complete::add);
+                coverage.missing().forEach((repository, segments) -> segments.forEach(
+                        missing.putArray(repository)::add));
             }
         }
         return array;
@@ -141,7 +140,7 @@ final class ListCommand extends BaseCommand {
      * lack some ({@code missing:local}) and which could not be checked ({@code unknown:s3}).
      */
     private static String walColumn(CatalogEntry entry, BackupWal.Coverage coverage) {
-        if (entry.manifest().wal() == null) {
+        if (io.stowage.engine.postgresql.PgDetails.wal(entry.manifest()) == null) {
             return "-";
         }
         if (coverage == null) {

@@ -47,8 +47,7 @@ final class CatalogStep implements Step {
                 run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),
                 new Manifest.Tool(run.source.toolName(), run.source.toolVersion()),
                 new Manifest.Server(run.source.serverVersion(), run.source.serverDetails()), run.source.database(),
-                details.get("wal") instanceof Manifest.Wal wal ? wal : null,
-                details.get("contents") instanceof Manifest.Contents contents ? contents : null);
+                ManifestCodec.JSON.valueToTree(details));
         byte[] json = ManifestCodec.write(manifest);
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {

@@ -49,7 +49,7 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
                            int retryAttempts) {
         this.repositories = repositories;
         this.engines = engines;
-        this.catalog = new Catalog(repositories.all());
+        this.catalog = new Catalog(repositories.all(), detailsCheck(engines));
         this.audit = new AuditLog(repositories.local().root(),
                 repositories.all().stream().filter(r -> r != repositories.local()).toList());
         this.alertSettings = alertSettings;
@@ -137,6 +137,12 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
         };
     }
 
+    /** Each engine checks the details it wrote; a manifest of an engine this Stowage lacks is left as it is. */
+    private static io.stowage.catalog.ManifestCodec.DetailsCheck detailsCheck(io.stowage.engine.Engines engines) {
+        return manifest -> engines.has(manifest.engine()) ? engines.get(manifest.engine()).detailsProblem(manifest)
+                : null;
+    }
+
     /** The engines this Stowage has. */
     public io.stowage.engine.Engines engines() {
         return engines;
@@ -158,7 +164,7 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
 
     @Override
     public Catalog homeCatalog() {
-        return new Catalog(java.util.List.of(repositories.local()));
+        return new Catalog(java.util.List.of(repositories.local()), detailsCheck(engines));
     }
 
     public AuditLog audit() {

@@ -41,7 +41,7 @@ public final class BackupWal {
 
     /** Every segment a physical backup's WAL spans, first to last; refuses a range no backup can have. */
     public static List<String> segments(Manifest manifest) {
-        Manifest.Wal wal = manifest.wal();
+        PgDetails.Wal wal = PgDetails.wal(manifest);
         long size = wal.segmentSize();
         String start = wal.startSegment();
         String stop = wal.stopSegment();

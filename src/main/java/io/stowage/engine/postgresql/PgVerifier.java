@@ -55,7 +55,7 @@ final class PgVerifier {
 
     ScratchRestore restore(Job job, CatalogEntry entry) throws Exception {
         Manifest manifest = entry.manifest();
-        if (manifest.wal() != null) {
+        if (PgDetails.wal(manifest) != null) {
             BackupWal wal = new BackupWal();
             requireWalEverywhere(entry, wal);
             boolean first = true;
@@ -97,7 +97,7 @@ final class PgVerifier {
             @Override
             public Probes probe(Manifest m, List<Probe> probes) throws Exception {
                 List<Outcome> outcomes = new ArrayList<>();
-                long[] read = PgVerifier.this.probe(connection.withDatabase(scratch), scratch, m.contents(), probes,
+                long[] read = PgVerifier.this.probe(connection.withDatabase(scratch), scratch, PgDetails.contents(m), probes,
                         outcomes);
                 return probes((int) read[0], read[1], outcomes);
             }
@@ -213,7 +213,7 @@ final class PgVerifier {
      * Every probe runs; if any failed, the verification fails with the first failure's line (the others are
      * warnings).
      */
-    private long[] probe(PgConnection target, String database, Manifest.Contents recorded, List<Probe> probes,
+    private long[] probe(PgConnection target, String database, PgDetails.Contents recorded, List<Probe> probes,
                          List<Outcome> outcomes) throws Exception {
         List<String> failures = new ArrayList<>();
         long rows = 0;

@@ -210,7 +210,7 @@ public final class PhysicalRestore {
      * PostgreSQL refuses to end recovery short of it.
      */
     private static String lastSegmentNeeded(CatalogEntry chosen, Target target) {
-        return target.time() == null && !target.latest() ? chosen.manifest().wal().stopSegment() : null;
+        return target.time() == null && !target.latest() ? PgDetails.wal(chosen.manifest()).stopSegment() : null;
     }
 
     private CatalogEntry chooseBackup(Job job, String backupId, Target target) {
@@ -233,7 +233,7 @@ public final class PhysicalRestore {
             listing.requireNewestReadable(job.name());
         }
         List<CatalogEntry> entries = listing.entries().stream()
-                .filter(e -> "physical".equals(e.manifest().method()) && e.manifest().wal() != null).toList();
+                .filter(e -> "physical".equals(e.manifest().method()) && PgDetails.wal(e.manifest()) != null).toList();
         if (entries.isEmpty()) {
             throw new StowageException("job '" + job.name() + "' has no complete physical backup; HINT: run 'stowage "
                     + "backup " + job.name() + "'");
@@ -262,7 +262,7 @@ public final class PhysicalRestore {
     private int fetchWal(Job job, Manifest manifest, Repository source, Path walDir, String lastSegment)
             throws Exception {
         Files.createDirectories(walDir);
-        String first = manifest.wal().startSegment();
+        String first = PgDetails.wal(manifest).startSegment();
         List<String> keys = new ArrayList<>(source.list(job.name() + "/wal/"));
         keys.addAll(source.list(WalObject.partialPrefix(job.name())));
         java.util.Set<String> present = new java.util.HashSet<>(keys);
@@ -283,7 +283,7 @@ public final class PhysicalRestore {
             }
             String name = object.walName();
             boolean segment = object.isSegment() && name.substring(8).compareTo(first.substring(8)) >= 0
-                    && WalNames.timeline(name) >= manifest.wal().timeline()
+                    && WalNames.timeline(name) >= PgDetails.wal(manifest).timeline()
                     && (lastSegment == null || name.compareTo(lastSegment) <= 0);
             if (segment || object.isHistory()) {
                 wanted.add(object);
@@ -294,12 +294,12 @@ public final class PhysicalRestore {
         for (WalObject partial : partials.values()) {
             String name = partial.walName();
             if (!completeSegments.contains(name) && name.substring(8).compareTo(first.substring(8)) >= 0
-                    && WalNames.timeline(name) >= manifest.wal().timeline()
+                    && WalNames.timeline(name) >= PgDetails.wal(manifest).timeline()
                     && (lastSegment == null || name.compareTo(lastSegment) <= 0)) {
                 wanted.add(partial);
             }
         }
-        warnOfGap(wanted, first, manifest.wal().segmentSize());
+        warnOfGap(wanted, first, PgDetails.wal(manifest).segmentSize());
         String prefix = job.name() + "/wal/";
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_FETCHES);
         java.util.concurrent.atomic.AtomicInteger unchecked = new java.util.concurrent.atomic.AtomicInteger();

@@ -46,6 +46,24 @@ public final class PostgresqlEngine implements Engine {
     }
 
     @Override
+    public String detailsProblem(Manifest manifest) {
+        return PgDetails.problem(manifest);
+    }
+
+    @Override
+    public Map<String, Object> listFields(Manifest manifest) {
+        PgDetails.Wal wal = PgDetails.wal(manifest);
+        if (wal == null) {
+            return Map.of();
+        }
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("walStart", wal.startSegment());
+        fields.put("walStop", wal.stopSegment());
+        fields.put("timeline", wal.timeline());
+        return fields;
+    }
+
+    @Override
     public boolean archivesLogs(Job job) {
         return "physical".equals(job.method());
     }
@@ -69,7 +87,7 @@ public final class PostgresqlEngine implements Engine {
                     Map<String, Object> details = new LinkedHashMap<>();
                     if (tap[0] != null) {
                         tap[0].contents().ifPresentOrElse(c -> details.put("contents",
-                                new Manifest.Contents(c.tables(), c.indexes(), c.foreignKeys())), () -> LOG.warn(
+                                new PgDetails.Contents(c.tables(), c.indexes(), c.foreignKeys())), () -> LOG.warn(
                                 "backup {} of job {}: row counts are not recorded ({}); its verification will skip them",
                                 request.id(), job.name(), tap[0].stopReason()));
                     }
@@ -99,7 +117,7 @@ public final class PostgresqlEngine implements Engine {
             @Override
             public Map<String, Object> details() {
                 PgBaseBackup.WalRange range = source.walRange();
-                return Map.of("wal", new Manifest.Wal(range.timeline(), range.start(), range.stop(),
+                return Map.of("wal", new PgDetails.Wal(range.timeline(), range.start(), range.stop(),
                         WalNames.segment(range.timeline(), WalNames.lsn(range.start()), segmentSize),
                         WalNames.segment(range.timeline(), WalNames.lsn(range.stop()), segmentSize), segmentSize));
             }

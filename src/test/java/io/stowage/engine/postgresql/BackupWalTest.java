@@ -29,7 +29,8 @@ class BackupWalTest {
                 "physical", null, at, at.plusSeconds(60), 1000, 300, new Manifest.Compression("zstd", 1), null,
                 List.of(new Manifest.StoredObject("base.tar.zst", 1000, 300, "ab".repeat(32))),
                 new Manifest.Tool("pg_basebackup", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres",
-                new Manifest.Wal(1, "0/FE000028", "1/1000100", start, stop, segmentSize), null);
+                io.stowage.catalog.ManifestCodec.JSON.valueToTree(PgDetails.of(new PgDetails.Wal(1, "0/FE000028",
+                        "1/1000100", start, stop, segmentSize), null)));
     }
 
     @Test

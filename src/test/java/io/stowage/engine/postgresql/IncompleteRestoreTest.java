@@ -30,7 +30,7 @@ class IncompleteRestoreTest {
             "postgresql", BackupType.FULL, "physical", null, STARTED, STARTED.plusSeconds(60), 1000, 300,
             new Manifest.Compression("zstd", 1), null, List.of(new Manifest.StoredObject("base.tar.zst", 1000, 300,
             "ab".repeat(32))), new Manifest.Tool("pg_basebackup", "15.20"), new Manifest.Server("15.20", Map.of()),
-            null, null, null);
+            null, null);
 
     @Test
     void should_refuse_a_second_restore_here_and_keep_other_processes_out() throws Exception {
