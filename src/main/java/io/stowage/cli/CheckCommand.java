@@ -28,10 +28,7 @@ final class CheckCommand extends BaseCommand {
             failed |= !catalog.unreadable().isEmpty();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(runtime.context())) {
                 if (jobName == null || jobName.equals(archive.job())) {
-                    failed |= !checkWal(runtime, archive, catalog.entries());
-                    if (archive.streams()) {
-                        failed |= !checkReceiver(runtime, archive);
-                    }
+                    failed |= !checkLogArchive(runtime, archive, catalog.entries());
                 }
             }
             failed |= !checkEncryptionKeys(runtime, catalog.entries());
@@ -123,118 +120,80 @@ final class CheckCommand extends BaseCommand {
     }
 
     /**
-     * A pg_receivewal job: the role may replicate, the server has WAL senders, and the slot's state (missing until
-     * the service first starts; while inactive, the WAL the server keeps for it grows).
+     * A job's log archive, in each repository: gaps since the oldest backup that needs the log, and each backup's own
+     * log (what it needs to be consistent), which a gap scan cannot see when it has not been shipped yet; named. Then
+     * the receiver the route asks for, if any.
      */
-    private boolean checkReceiver(StowageRuntime runtime, io.stowage.schedule.WalArchive archive) {
-        String slot = archive.slot().isEmpty() ? io.stowage.engine.postgresql.WalReceiver.defaultSlot(archive.job())
-                : archive.slot();
-        io.stowage.engine.postgresql.PgConnection connection =
-                io.stowage.engine.postgresql.PgConnection.of(runtime.services().jobs().get(archive.job()));
-        try (java.sql.Connection c = connection.open(connection.database());
-             java.sql.PreparedStatement s = c.prepareStatement("SELECT (SELECT rolreplication OR rolsuper FROM pg_roles"
-                     + " WHERE rolname = current_user), current_setting('max_wal_senders')::int,"
-                     + " (SELECT active FROM pg_replication_slots WHERE slot_name = ?),"
-                     + " (SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = ?)")) {
-            s.setString(1, slot);
-            s.setString(2, slot);
-            try (java.sql.ResultSet rs = s.executeQuery()) {
-                rs.next();
-                String what = "wal receiver " + archive.job() + " (slot " + slot + ")";
-                if (!rs.getBoolean(1) || rs.getInt(2) == 0) {
-                    out().println("FAIL  " + what + ": " + (rs.getInt(2) == 0 ? "the server has max_wal_senders = 0"
-                            : "role " + connection.user() + " may not replicate; HINT: ALTER ROLE " + connection.user()
-                            + " REPLICATION"));
-                    return false;
-                }
-                if (rs.getObject(3) == null) {
-                    out().println("ok    " + what + ": the slot is created when the service starts");
-                } else {
-                    out().println((rs.getBoolean(3) ? "ok    " : "WARN  ") + what + ": "
-                            + (rs.getBoolean(3) ? "streaming" : "not streaming (is the service running?)") + "; the "
-                            + "server keeps " + io.stowage.Sizes.human(rs.getLong(4)) + " of WAL for it");
-                }
-                return true;
-            }
-        } catch (Exception e) {
-            out().println("FAIL  wal receiver " + archive.job() + ": " + e.getMessage());
-            return false;
-        }
-    }
-
-    /**
-     * The WAL archive of a physical job, in each repository: gaps since the oldest physical backup, and each backup's
-     * own WAL (its start to its stop segment), which a gap scan cannot see when it has not been shipped yet; named.
-     */
-    private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
-                             List<io.stowage.catalog.CatalogEntry> listed) {
-        java.util.Optional<String> unusable = archive.spoolProblem();
+    private boolean checkLogArchive(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
+                                    List<io.stowage.catalog.CatalogEntry> listed) {
+        Job job = runtime.services().jobs().get(archive.job());
+        io.stowage.engine.LogArchive log = runtime.services().engines().get(job.engine()).logArchive().orElseThrow();
+        String what = log.directory() + " " + archive.job();
+        String upper = log.directory().toUpperCase(java.util.Locale.ROOT);
+        java.util.Optional<String> unusable = archive.spoolProblem(log.serviceFillsSpool(archive.parameters()));
+        boolean ok = true;
         if (unusable.isPresent()) {
-            out().println("FAIL  wal " + archive.job() + ": " + unusable.get());
-            return false;
-        }
-        try {
+            out().println("FAIL  " + what + ": " + unusable.get());
+            ok = false;
+        } else try {
+            io.stowage.engine.LogArchive.Reader reader = log.reader();
             io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
             java.util.List<io.stowage.catalog.CatalogEntry> backups = listed.stream()
-                    .filter(e -> e.job().equals(archive.job()) && io.stowage.engine.postgresql.PgDetails.wal(e.manifest()) != null).toList();
+                    .filter(e -> e.job().equals(archive.job()) && reader.needsLog(e.manifest())).toList();
             String spoolText = spool.files() + " file(s), " + io.stowage.Sizes.human(spool.bytes()) + " waiting in "
                     + archive.spool();
             if (backups.isEmpty()) {
-                out().println("ok    wal " + archive.job() + ": no physical backup yet; " + spoolText);
-                return true;
+                out().println("ok    " + what + ": no physical backup yet; " + spoolText);
+            } else {
+                io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
+                for (Repository repository : runtime.services().repositories().all()) {
+                    boolean sound = true;
+                    if (backups.get(0).repositories().contains(repository.name())) {
+                        java.util.List<String> gaps = reader.gaps(repository, archive.job(), oldest);
+                        if (!gaps.isEmpty()) {
+                            sound = false;
+                            out().println("FAIL  " + what + " in " + repository.name() + ": gap at segment "
+                                    + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                        }
+                    }
+                    for (io.stowage.catalog.CatalogEntry backup : backups) {
+                        if (!backup.repositories().contains(repository.name())) {
+                            continue;
+                        }
+                        java.util.List<String> missing = reader.missing(repository, backup.manifest());
+                        if (!missing.isEmpty()) {
+                            sound = false;
+                            long waiting = missing.stream().filter(s -> java.nio.file.Files.exists(archive.spool()
+                                    .resolve(s))).count();
+                            out().println("FAIL  " + what + " in " + repository.name() + ": backup " + backup.id()
+                                    + " lacks " + upper + " segment(s) " + reader.describe(missing) + " and cannot be "
+                                    + "restored from there; " + (waiting > 0 ? waiting + " of them wait in "
+                                    + archive.spool() + "; HINT: start the service ('stowage run'), which ships them"
+                                    : "they are not in " + archive.spool() + " either; HINT: restore it from another "
+                                    + "repository that has them, or take a new backup"));
+                        }
+                    }
+                    if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
+                        out().println("ok    " + what + " in " + repository.name() + ": "
+                                + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
+                                + reader.firstNeeded(oldest) + " (backup " + oldest.id() + "), " : "")
+                                + "every backup's own " + upper + " archived; " + spoolText);
+                    }
+                    ok &= sound;
+                }
             }
-            io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
-            io.stowage.engine.postgresql.BackupWal backupWal = new io.stowage.engine.postgresql.BackupWal();
-            boolean ok = true;
-            for (Repository repository : runtime.services().repositories().all()) {
-                boolean sound = true;
-                if (backups.get(0).repositories().contains(repository.name())) {
-                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(
-                            backupWal.archive(repository, archive.job()), io.stowage.engine.postgresql.PgDetails.wal(oldest).startSegment(),
-                            io.stowage.engine.postgresql.PgDetails.wal(oldest).segmentSize());
-                    if (!gaps.isEmpty()) {
-                        sound = false;
-                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
-                                + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
-                    }
-                }
-                for (io.stowage.catalog.CatalogEntry backup : backups) {
-                    if (!backup.repositories().contains(repository.name())) {
-                        continue;
-                    }
-                    java.util.List<String> missing = backupWal.missing(repository, backup.manifest());
-                    if (!missing.isEmpty()) {
-                        sound = false;
-                        long waiting = missing.stream().filter(s -> java.nio.file.Files.exists(archive.spool()
-                                .resolve(s))).count();
-                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": backup "
-                                + backup.id() + " lacks WAL segment(s) " + io.stowage.engine.postgresql.BackupWal
-                                .describe(missing) + " and cannot be restored from there; " + (waiting > 0
-                                ? waiting + " of them wait in " + archive.spool() + "; HINT: start the service "
-                                + "('stowage run'), which ships them"
-                                : "they are not in " + archive.spool() + " either; HINT: restore it from another "
-                                + "repository that has them, or take a new backup"));
-                    }
-                }
-                if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
-                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": "
-                            + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
-                            + io.stowage.engine.postgresql.PgDetails.wal(oldest).startSegment() + " (backup " + oldest.id() + "), " : "")
-                            + "every backup's own WAL archived; " + spoolText);
-                }
-                ok &= sound;
-            }
-            return ok;
         } catch (Exception e) {
-            out().println("FAIL  wal " + archive.job() + ": " + io.stowage.Secrets.mask(e.getMessage()));
-            return false;
+            out().println("FAIL  " + what + ": " + io.stowage.Secrets.mask(e.getMessage()));
+            ok = false;
         }
+        boolean[] receiverFailed = {false};
+        log.checkReceiver(job, archive.parameters(), runtime.services().context(this::warn),
+                report(receiverFailed));
+        return ok && !receiverFailed[0];
     }
 
-    /** The job's engine reaches its server and reports, one line per finding. */
-    private boolean checkJob(StowageRuntime runtime, Job job) {
-        boolean[] failed = {false};
-        io.stowage.engine.CheckReport report = new io.stowage.engine.CheckReport() {
+    private io.stowage.engine.CheckReport report(boolean[] failed) {
+        return new io.stowage.engine.CheckReport() {
             @Override
             public void ok(String line) {
                 out().println("ok    " + line);
@@ -251,6 +210,12 @@ final class CheckCommand extends BaseCommand {
                 out().println("FAIL  " + line);
             }
         };
+    }
+
+    /** The job's engine reaches its server and reports, one line per finding. */
+    private boolean checkJob(StowageRuntime runtime, Job job) {
+        boolean[] failed = {false};
+        io.stowage.engine.CheckReport report = report(failed);
         try {
             runtime.services().engines().get(job.engine()).check(job, runtime.services().context(this::warn), report);
         } catch (RuntimeException e) {

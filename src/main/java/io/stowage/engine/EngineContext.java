@@ -34,6 +34,14 @@ public interface EngineContext {
      */
     java.util.Map<String, String> logArchiveParameters(io.stowage.job.Job job);
 
+    /**
+     * Stores a spooled file of {@code job} compressed (and encrypted when configured) as
+     * {@code <prefix><name><codec>[.age]} in the home repository and then in every other repository of the job, each
+     * followed by its {@code .sha256} file when {@code checksum}; returns the bytes stored.
+     */
+    long storeFile(io.stowage.job.Job job, String prefix, java.io.File file, io.stowage.pipeline.Codec codec,
+                   int level, boolean checksum) throws java.io.IOException;
+
     /** Where the operator's warnings go (a command prints them, the service logs them). */
     Consumer<String> warnings();
 }

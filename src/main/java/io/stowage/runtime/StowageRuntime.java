@@ -111,14 +111,15 @@ public final class StowageRuntime implements AutoCloseable {
                     io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs(), services.engines());
             java.util.Map<String, java.util.Map<String, String>> logArchives = new java.util.HashMap<>();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(main.getCamelContext())) {
-                logArchives.put(archive.job(), java.util.Map.of("spool", archive.spool().toString(), "receiver",
-                        archive.receiver(), "slot", archive.slot()));
+                logArchives.put(archive.job(), archive.parameters());
                 io.stowage.job.Job archived = services.jobs().get(archive.job());
-                if (!services.engines().get(archived.engine()).archivesLogs(archived)) {
+                io.stowage.engine.Engine engine = services.engines().get(archived.engine());
+                if (!engine.archivesLogs(archived) || engine.logArchive().isEmpty()) {
                     throw StowageException.usage("route 'wal-" + archive.job() + "' archives WAL for job '"
                             + archive.job() + "', whose engine and method (" + archived.engine() + " " + archived.method()
-                            + ") keep no WAL archive");
+                            + ") keep no log archive");
                 }
+                engine.logArchive().get().validateRoute(archived, archive.parameters());
             }
             services.logArchives(logArchives);
             if (service) {

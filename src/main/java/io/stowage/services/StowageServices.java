@@ -131,6 +131,14 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
             }
 
             @Override
+            public long storeFile(io.stowage.job.Job job, String prefix, java.io.File file,
+                                  io.stowage.pipeline.Codec codec, int level, boolean checksum)
+                    throws java.io.IOException {
+                return LogFiles.store(services.repositories.local(), repositories(job), services.encryption, prefix,
+                        file, codec, level, checksum);
+            }
+
+            @Override
             public java.util.function.Consumer<String> warnings() {
                 return warnings;
             }

@@ -3,11 +3,9 @@ package io.stowage.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import com.tngtech.archunit.base.DescribedPredicate;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -23,14 +21,6 @@ class ArchitectureTest {
     /** The engines, by package. */
     private static final Set<String> ENGINES = Set.of("postgresql");
 
-    /**
-     * Classes outside the engine packages that still use PostgreSQL's WAL classes directly: the WAL archive is not yet
-     * behind {@link io.stowage.engine.LogArchive}. This list only shrinks; a new class here is a regression.
-     */
-    private static final Set<String> WAL_NOT_YET_BEHIND_THE_INTERFACE = Set.of(
-            "io.stowage.cli.CheckCommand", "io.stowage.cli.ListCommand", "io.stowage.route.WalPartials",
-            "io.stowage.route.WalShipStep", "io.stowage.runtime.StowageService", "io.stowage.schedule.WalArchive");
-
     @Test
     void packages_form_no_cycle() {
         slices().matching("io.stowage.(**)").should().beFreeOfCycles().check(CLASSES);
@@ -42,7 +32,6 @@ class ArchitectureTest {
             String inside = "io.stowage.engine." + engine + "..";
             noClasses().that().resideOutsideOfPackage(inside)
                     .and().doNotHaveFullyQualifiedName("io.stowage.runtime.EngineCatalog")
-                    .and(notAllowed())
                     .should().dependOnClassesThat().resideInAPackage(inside)
                     .because("code outside an engine asks the engine interface (io.stowage.engine.Engine)")
                     .check(CLASSES);
@@ -69,10 +58,5 @@ class ArchitectureTest {
                 }
             }
         }
-    }
-
-    private static DescribedPredicate<JavaClass> notAllowed() {
-        return DescribedPredicate.describe("are not waiting for the log-archive interface",
-                c -> !WAL_NOT_YET_BEHIND_THE_INTERFACE.contains(c.getName().replaceAll("\\$.*", "")));
     }
 }

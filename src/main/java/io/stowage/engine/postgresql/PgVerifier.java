@@ -121,11 +121,11 @@ final class PgVerifier {
      * without them cannot be restored, so the backup is not proven while any of them lacks one.
      */
     private void requireWalEverywhere(CatalogEntry entry, BackupWal wal) {
-        BackupWal.Coverage coverage = wal.coverage(entry, services.repositories(), warnings);
+        io.stowage.engine.LogArchive.Coverage coverage = wal.coverage(entry, services.repositories(), warnings);
         if (!coverage.missing().isEmpty()) {
             List<String> reasons = new ArrayList<>();
             coverage.missing().forEach((repository, segments) -> reasons.add("WAL segment(s) "
-                    + BackupWal.describe(segments) + " are missing from repository '" + repository + "'"));
+                    + BackupWal.describeSegments(segments) + " are missing from repository '" + repository + "'"));
             throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' is not restorable from "
                     + "every repository holding it: " + String.join("; ", reasons) + "; HINT: the service ships WAL "
                     + "from the job's spool to the repositories: start it ('stowage run') and verify again");

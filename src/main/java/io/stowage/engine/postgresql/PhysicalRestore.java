@@ -185,8 +185,8 @@ public final class PhysicalRestore {
                             + repository.name() + "', which has them all"));
                     return repository;
                 }
-                lacking.put(repository.name(), BackupWal.describe(missing));
-                reasons.add("WAL segment(s) " + BackupWal.describe(missing) + " are missing from repository '"
+                lacking.put(repository.name(), BackupWal.describeSegments(missing));
+                reasons.add("WAL segment(s) " + BackupWal.describeSegments(missing) + " are missing from repository '"
                         + repository.name() + "'");
             } catch (IOException e) {
                 reasons.add("the WAL archive in repository '" + repository.name() + "' cannot be listed: "

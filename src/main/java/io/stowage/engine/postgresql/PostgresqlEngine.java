@@ -63,6 +63,13 @@ public final class PostgresqlEngine implements Engine {
         return fields;
     }
 
+    private final PgWalArchive wal = new PgWalArchive();
+
+    @Override
+    public java.util.Optional<io.stowage.engine.LogArchive> logArchive() {
+        return java.util.Optional.of(wal);
+    }
+
     @Override
     public boolean archivesLogs(Job job) {
         return "physical".equals(job.method());
@@ -97,7 +104,7 @@ public final class PostgresqlEngine implements Engine {
         }
         PostgresServer server = new PostgresServer(connection);
         Map<String, String> details = server.clusterDetails();
-        boolean streamed = "pg_receivewal".equals(context.logArchiveParameters(job).get("receiver"));
+        boolean streamed = PgWalArchive.PG_RECEIVEWAL.equals(context.logArchiveParameters(job).get("receiver"));
         if ("off".equals(details.get("archiveMode")) && !streamed) {
             throw StowageException.usage("PostgreSQL at " + connection.host() + ":" + connection.port() + " does not "
                     + "archive its WAL (archive_mode = off); HINT: set archive_mode = on and archive_command as "

@@ -76,7 +76,7 @@ class BackupWalTest {
         assertThat(wal.missing(nas, manifest)).isEmpty();
 
         List<String> warnings = new ArrayList<>();
-        BackupWal.Coverage coverage = wal.coverage(new CatalogEntry(manifest, List.of("local", "nas"), null),
+        io.stowage.engine.LogArchive.Coverage coverage = wal.coverage(new CatalogEntry(manifest, List.of("local", "nas"), null),
                 List.of(local, nas), warnings::add);
         assertThat(coverage.complete()).containsExactly("nas");
         assertThat(coverage.missing()).containsOnlyKeys("local");
@@ -87,15 +87,15 @@ class BackupWalTest {
         assertThat(new BackupWal().missing(nas, manifest)).containsExactly("0000000100000000000000FF");
         // What else needs the archive's listing (check's gaps, verification's checksums) reads that same one.
         assertThat(wal.archive(nas, "main")).contains("main/wal/0000000100000000000000FF.zst.age");
-        assertThat(io.stowage.schedule.WalArchive.gaps(wal.archive(nas, "main"), "0000000100000000000000FE", SEGMENT))
+        assertThat(BackupWal.gaps(wal.archive(nas, "main"), "0000000100000000000000FE", SEGMENT))
                 .isEmpty();
-        assertThat(io.stowage.schedule.WalArchive.gaps(new BackupWal().archive(nas, "main"),
+        assertThat(BackupWal.gaps(new BackupWal().archive(nas, "main"),
                 "0000000100000000000000FE", SEGMENT)).containsExactly("0000000100000000000000FF");
     }
 
     @Test
     void should_name_few_segments_all_and_many_by_their_ends() {
-        assertThat(BackupWal.describe(List.of("A", "B"))).isEqualTo("A, B");
-        assertThat(BackupWal.describe(List.of("A", "B", "C", "D", "E", "F"))).isEqualTo("A, B ... F (6 segments)");
+        assertThat(BackupWal.describeSegments(List.of("A", "B"))).isEqualTo("A, B");
+        assertThat(BackupWal.describeSegments(List.of("A", "B", "C", "D", "E", "F"))).isEqualTo("A, B ... F (6 segments)");
     }
 }

@@ -1,12 +1,10 @@
-package io.stowage.route;
+package io.stowage.engine.postgresql;
 
-import io.stowage.engine.postgresql.WalNames;
-import io.stowage.engine.postgresql.WalObject;
 import io.stowage.pipeline.Codec;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
-import io.stowage.services.StowageServices;
-import io.stowage.schedule.WalArchive;
+import io.stowage.engine.EngineContext;
+import io.stowage.job.Job;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,39 +26,43 @@ import org.slf4j.LoggerFactory;
  * seconds behind the server, not a whole segment; a restore uses a partial copy only for a segment that has no
  * complete one. It never touches the spool: the WAL route ships and deletes complete segments as before.
  */
-public final class WalPartials implements AutoCloseable {
+final class WalPartials implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalPartials.class);
 
-    private final StowageServices services;
-    private final WalArchive archive;
+    private final EngineContext services;
+    private final Job job;
+    private final Path spool;
+    private final java.time.Duration interval;
     private final Codec codec;
     private final int level;
     private final ScheduledExecutorService scheduler;
     /** Partial copies made, by key, with the (size, modification time) of the spooled file they were made from. */
     private final Map<String, String> shipped = new HashMap<>();
 
-    public WalPartials(StowageServices services, WalArchive archive) {
+    WalPartials(EngineContext services, Job job, Path spool, String codec, String level, java.time.Duration interval) {
         this.services = services;
-        this.archive = archive;
-        this.codec = Codec.of(archive.codec());
-        this.level = codec.level(archive.level());
+        this.job = job;
+        this.spool = spool;
+        this.interval = interval;
+        this.codec = Codec.of(codec);
+        this.level = this.codec.level(level);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "wal-partials-" + archive.job());
+            Thread thread = new Thread(r, "wal-partials-" + job.name());
             thread.setDaemon(true);
             return thread;
         });
     }
 
-    public WalPartials start() {
+    WalPartials start() {
         // Partial copies an earlier run left: removed like this run's once their segment is complete.
         try {
-            for (String name : services.repositories().local().children(prefix())) {
+            for (String name : services.home().children(prefix())) {
                 WalObject.parse(name).filter(WalObject::partial).ifPresent(o -> shipped.put(prefix() + name, ""));
             }
         } catch (IOException e) {
-            LOG.warn("cannot list the WAL of job {} for partial copies: {}", archive.job(), e.getMessage());
+            LOG.warn("cannot list the WAL of job {} for partial copies: {}", job.name(), e.getMessage());
         }
-        long every = archive.partialInterval().toMillis();
+        long every = interval.toMillis();
         scheduler.scheduleWithFixedDelay(this::shipOnce, every, every, TimeUnit.MILLISECONDS);
         return this;
     }
@@ -69,8 +71,8 @@ public final class WalPartials implements AutoCloseable {
     void shipOnce() {
         try {
             Path newest = null;
-            if (Files.isDirectory(archive.spool())) {
-                try (Stream<Path> files = Files.list(archive.spool())) {
+            if (Files.isDirectory(spool)) {
+                try (Stream<Path> files = Files.list(spool)) {
                     newest = files.filter(f -> isPartialSegment(f.getFileName().toString()))
                             .max(Path::compareTo).orElse(null);
                 }
@@ -83,25 +85,25 @@ public final class WalPartials implements AutoCloseable {
                 if (!complete(segment) && !state.equals(shipped.get(key))) {
                     // Read while pg_receivewal writes on: what is read is a prefix of the segment, and replay
                     // stops at its last whole record.
-                    WalShipStep.storeUnder(services, prefix(), newest.toFile(), codec, level, false);
+                    services.storeFile(job, prefix(), newest.toFile(), codec, level, false);
                     shipped.put(key, state);
-                    LOG.debug("copied the partial segment {} of job {}", segment, archive.job());
+                    LOG.debug("copied the partial segment {} of job {}", segment, job.name());
                 }
             }
             removeCompleted();
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot copy the partial WAL segment of job {} to the repositories: {}; tried again in {} s",
-                    archive.job(), e.getMessage(), archive.partialInterval().toSeconds());
+                    job.name(), e.getMessage(), interval.toSeconds());
         }
     }
 
     private String prefix() {
-        return WalObject.partialPrefix(archive.job());
+        return WalObject.partialPrefix(job.name());
     }
 
     private boolean complete(String segment) {
-        LocalRepository local = services.repositories().local();
-        String base = archive.job() + "/wal/" + segment + codec.extension();
+        LocalRepository local = services.home();
+        String base = job.name() + "/wal/" + segment + codec.extension();
         return local.exists(base) || local.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
     }
 
@@ -110,7 +112,7 @@ public final class WalPartials implements AutoCloseable {
             String key = keys.next();
             String segment = key.substring(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 25);
             if (complete(segment)) {
-                for (Repository repository : services.repositories().all()) {
+                for (Repository repository : services.repositories(job)) {
                     repository.delete(key);
                 }
                 keys.remove();
