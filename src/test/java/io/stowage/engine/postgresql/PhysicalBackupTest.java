@@ -94,7 +94,7 @@ class PhysicalBackupTest {
             assertThat(partial).as("only finished WAL files are taken from the spool").exists();
             Files.delete(partial);
             Path manifest = ws.repository().resolve("postgres").resolve(entry.get("id").asText()).resolve("manifest.json");
-            JsonNode wal = ManifestCodec.JSON.readTree(manifest.toFile()).get("wal");
+            JsonNode wal = ManifestCodec.JSON.readTree(manifest.toFile()).get("engineDetails").get("wal");
             assertThat(wal.get("timeline").asInt()).isEqualTo(1);
             assertThat(wal.get("segmentSize").asLong()).isEqualTo(16L * 1024 * 1024);
             assertThat(ws.repository().resolve("postgres").resolve(entry.get("id").asText()).resolve("base.tar.zst"))
