@@ -51,6 +51,9 @@ public abstract class EngineContractTest {
     /** Fails unless what was restored into {@code target} equals the source. Stops anything it started. */
     protected abstract void assertRestoredEqualsSource(Path target) throws Exception;
 
+    /** Restore arguments for a target this engine's method does not offer, and the word its refusal names. */
+    protected abstract List<String> unsupportedTarget(Path dir);
+
     /** A backup type this engine's method does not make. */
     protected String unsupportedType() {
         return "incr";
@@ -116,6 +119,17 @@ public abstract class EngineContractTest {
         assertThat(backup.status()).as(backup.toString()).isEqualTo(2);
         assertThat(backup.err()).contains("supports [full] backups, not '" + unsupportedType() + "'");
         assertThat(list(ws)).isEmpty();
+    }
+
+    @Test
+    void should_refuse_a_restore_target_the_engine_does_not_offer_before_reading_anything() throws Exception {
+        Workspace ws = workspace(dir);
+        List<String> restore = new ArrayList<>(List.of("restore", JOB));
+        restore.addAll(unsupportedTarget(dir));
+        Workspace.Result refused = ws.run(restore.toArray(String[]::new));
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(2);
+        assertThat(refused.err()).as(refused.toString()).startsWith("error: job '" + JOB + "' (")
+                .contains(") cannot restore ").contains("; it restores ");
     }
 
     @Test

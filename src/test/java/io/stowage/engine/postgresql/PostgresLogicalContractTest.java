@@ -51,6 +51,11 @@ class PostgresLogicalContractTest extends EngineContractTest {
     }
 
     @Override
+    protected List<String> unsupportedTarget(Path dir) {
+        return List.of("--target-datadir", dir.resolve("d").toString());
+    }
+
+    @Override
     protected List<String> restoreTarget(Path target) {
         return List.of("--target-database", COPY);
     }

@@ -85,6 +85,11 @@ class PostgresPhysicalContractTest extends EngineContractTest {
     }
 
     @Override
+    protected List<String> unsupportedTarget(Path dir) {
+        return List.of("--target-database", "contract_copy");
+    }
+
+    @Override
     protected List<String> restoreTarget(Path target) {
         return List.of("--target-datadir", target.toString());
     }
