@@ -10,20 +10,35 @@ import java.util.List;
  * A place that holds backups: a local directory or an S3 bucket. Keys are relative, '/'-separated paths such as
  * {@code postgres/20261121T020000Z-F/manifest.json}; each implementation maps them under its own root or prefix.
  *
- * <p>The contract every implementation keeps, checked by one shared test suite:
+ * <p>The contract every implementation keeps, checked by one shared test suite (run against each driver and against
+ * each driver wrapped in a {@link RetryingRepository}):
  * <ul>
- *   <li>{@link #write} and {@link #upload} are atomic: a reader sees the whole new object or no object at all, never a
- *       part; a write that fails leaves no object behind (an earlier object under the key stays as it was);</li>
+ *   <li>{@link #write}, {@link #upload} and {@link #copy} are atomic: a reader sees the whole new object or no object
+ *       at all, never a part; a write that fails leaves no object behind (an earlier object under the key stays as it
+ *       was);</li>
  *   <li>{@link #open} of a missing key throws {@link ObjectNotFoundException};</li>
  *   <li>{@link #list} of a prefix that holds nothing returns an empty list; it returns keys in ascending order and
  *       never returns the temporary names of writes in progress;</li>
  *   <li>{@link #delete} of a missing key succeeds;</li>
- *   <li>every other failure is a {@link RepositoryException} naming the repository and the key.</li>
+ *   <li>one exception type for storage failures: every other failure of the storage itself is a
+ *       {@link RepositoryException} naming the repository and the key, with {@link RepositoryException#isTransient()}
+ *       saying whether the same call may succeed when made again (a lost connection, a 5xx, throttling) or not (access
+ *       denied, no such bucket, a full disk, bytes that do not match their checksum on read). The driver decides,
+ *       where the failure is understood; no driver retries on its own beyond its client library's replay of one
+ *       request whose bytes it holds (an S3 part in memory);</li>
+ *   <li>a failure of what {@link ObjectWriter} reads (the source: a dump tool, a file) passes through {@link #write}
+ *       as it was thrown: it is not a repository failure.</li>
  * </ul>
+ *
+ * <p>Retries are one wrapper, {@link RetryingRepository}, around every configured repository: it calls again on a
+ * transient failure, with bounded exponential backoff, the methods that can be replayed ({@link #upload},
+ * {@link #copy}, {@link #open}, {@link #exists}, {@link #list}, {@link #children}, {@link #delete}, {@link #check});
+ * {@link #write} is never retried, because its {@link ObjectWriter} is a stream that cannot be read twice (the backup
+ * route's retry runs the whole backup again instead).
  */
 public interface Repository {
 
-    /** The name operators use in configuration and that {@code list} shows: {@code local}, {@code s3}. */
+    /** The name operators use in configuration and that {@code list} shows: {@code local}, {@code s3}, {@code nas}. */
     String name();
 
     /** Where it is, for messages: a directory or an {@code s3://bucket/prefix} address. */
@@ -41,6 +56,46 @@ public interface Repository {
      */
     default void upload(String key, Path file, String storageClass) throws IOException {
         upload(key, file);
+    }
+
+    /**
+     * Copies the object {@code key} of {@code source} under the same key here, atomically, in a storage class (null:
+     * the default). A driver that can copy within its own service does (S3's server-side CopyObject between buckets
+     * reached by the same client); otherwise the source's local file is uploaded, or the source's object is read as
+     * a stream. Replayable: the source is read again from its start by each call.
+     */
+    default void copy(String key, Repository source, String storageClass) throws IOException {
+        java.util.Optional<Path> file = source.localFile(key);
+        if (file.isPresent()) {
+            upload(key, file.get(), storageClass);
+            return;
+        }
+        copyStream(key, source, storageClass);
+    }
+
+    /**
+     * Writes the bytes of {@code source}'s object {@code key} here, read as a stream; used by {@link #copy} when
+     * nothing better applies. Repositories with storage classes override it to honour {@code storageClass}.
+     */
+    default void copyStream(String key, Repository source, String storageClass) throws IOException {
+        write(key, out -> {
+            try (InputStream in = source.open(key)) {
+                in.transferTo(out);
+            }
+        });
+    }
+
+    /**
+     * The local file that holds {@code key}, for readers that can use it in place (a restore hashes it where it lies,
+     * a copy uploads it); empty for a repository whose objects are not files here.
+     */
+    default java.util.Optional<Path> localFile(String key) {
+        return java.util.Optional.empty();
+    }
+
+    /** The repository this one delegates to (a wrapper's driver), or itself. */
+    default Repository unwrap() {
+        return this;
     }
 
     /** Opens an object for reading. */
