@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code restore JOB [--backup ID|latest] --target-database NAME [--force]}. */
+/** {@code restore JOB [--backup ID|latest] --target-database NAME [--from REPOSITORY] [--force]}. */
 @Command(name = "restore", description = "Restore a backup of JOB into a new target; refuses an existing target "
         + "unless --force.")
 final class RestoreCommand extends BaseCommand {
@@ -37,6 +37,10 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--source-database", paramLabel = "NAME", description = "With --table, for a physical backup: the "
             + "database of the backed-up cluster that holds the table (default: the job's database).")
     String sourceDatabase;
+
+    @Option(names = "--from", paramLabel = "REPOSITORY", description = "Read the backup from this repository only "
+            + "(default: the first repository, in the order of stowage.repositories, that holds a sound copy).")
+    String from;
 
     @Option(names = "--force", description = "Replace an existing target database; with --target-datadir, replace "
             + "only an incomplete restore (a directory marked STOWAGE_RESTORE_INCOMPLETE).")
@@ -92,6 +96,7 @@ final class RestoreCommand extends BaseCommand {
         }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            runtime.services().readFrom(from);
             warnAboutExposedKeys(runtime);
             long started = System.nanoTime();
             io.stowage.restore.PhysicalRestore.Result result = audited(runtime, job, () ->
@@ -120,6 +125,7 @@ final class RestoreCommand extends BaseCommand {
         io.stowage.engine.postgresql.TableName name = io.stowage.engine.postgresql.TableName.parse(table);
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            runtime.services().readFrom(from);
             warnAboutExposedKeys(runtime);
             io.stowage.restore.TableRestore restore = new io.stowage.restore.TableRestore(runtime.services(), this::warn,
                     ownership());
@@ -173,6 +179,7 @@ final class RestoreCommand extends BaseCommand {
         }
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            runtime.services().readFrom(from);
             warnAboutExposedKeys(runtime);
             LogicalRestore.Result result = audited(runtime, job, () -> new LogicalRestore(runtime.services(),
                     this::warn).restore(job, backup, targetDatabase, force, ownership()), r -> r.backup().id());

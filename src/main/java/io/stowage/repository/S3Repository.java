@@ -365,7 +365,7 @@ public final class S3Repository implements Repository {
      *
      * @param key the repository key concerned, or null for the bucket itself
      */
-    public RepositoryException failure(String operation, String key, SdkException e) {
+    RepositoryException failure(String operation, String key, SdkException e) {
         String reason;
         if (e instanceof NoSuchBucketException
                 || (e instanceof AwsServiceException ase && ase.statusCode() == 404 && key == null)) {

@@ -135,7 +135,7 @@ public final class Verification {
         // One verification at a time per scratch database, across processes: a second one would remove the first's
         // scratch database or server under it, and fail a sound backup. Keyed by the scratch database's name, which
         // two jobs can share (a-b and a_b).
-        Path root = services.repositories().local().root();
+        Path root = services.repositories().home().root();
         Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                 "rwx------")));
         Path lockFile = root.resolve("." + scratchDatabase(job) + ".lock");

@@ -25,6 +25,7 @@ public final class StowageComponent extends DefaultComponent {
         parameters.forEach((key, value) -> values.put(key, value == null ? null : value.toString()));
         parameters.clear();
         Step step = Steps.create(remaining, values);
+        step.check(getCamelContext().getRegistry().lookupByNameAndType(StowageServices.BEAN, StowageServices.class));
         return new StepEndpoint(uri, this, step);
     }
 

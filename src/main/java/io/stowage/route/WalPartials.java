@@ -3,7 +3,7 @@ package io.stowage.route;
 import io.stowage.engine.postgresql.WalNames;
 import io.stowage.engine.postgresql.WalObject;
 import io.stowage.pipeline.Codec;
-import io.stowage.repository.LocalRepository;
+import java.util.List;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageServices;
 import io.stowage.schedule.WalArchive;
@@ -54,7 +54,7 @@ public final class WalPartials implements AutoCloseable {
     public WalPartials start() {
         // Partial copies an earlier run left: removed like this run's once their segment is complete.
         try {
-            for (String name : services.repositories().local().children(prefix())) {
+            for (String name : repositories().get(0).children(prefix())) {
                 WalObject.parse(name).filter(WalObject::partial).ifPresent(o -> shipped.put(prefix() + name, ""));
             }
         } catch (IOException e) {
@@ -83,7 +83,7 @@ public final class WalPartials implements AutoCloseable {
                 if (!complete(segment) && !state.equals(shipped.get(key))) {
                     // Read while pg_receivewal writes on: what is read is a prefix of the segment, and replay
                     // stops at its last whole record.
-                    WalShipStep.storeUnder(services, prefix(), newest.toFile(), codec, level, false);
+                    WalShipStep.storeUnder(services, repositories(), prefix(), newest.toFile(), codec, level, false);
                     shipped.put(key, state);
                     LOG.debug("copied the partial segment {} of job {}", segment, archive.job());
                 }
@@ -99,10 +99,15 @@ public final class WalPartials implements AutoCloseable {
         return WalObject.partialPrefix(archive.job());
     }
 
-    private boolean complete(String segment) {
-        LocalRepository local = services.repositories().local();
+    /** The job's WAL repositories, in order: the first is where complete segments are looked for. */
+    private List<Repository> repositories() {
+        return WalShipStep.repositories(services, archive.job(), archive.repositories());
+    }
+
+    private boolean complete(String segment) throws IOException {
+        Repository first = repositories().get(0);
         String base = archive.job() + "/wal/" + segment + codec.extension();
-        return local.exists(base) || local.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
+        return first.exists(base) || first.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
     }
 
     private void removeCompleted() throws IOException {
@@ -110,7 +115,7 @@ public final class WalPartials implements AutoCloseable {
             String key = keys.next();
             String segment = key.substring(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 25);
             if (complete(segment)) {
-                for (Repository repository : services.repositories().all()) {
+                for (Repository repository : repositories()) {
                     repository.delete(key);
                 }
                 keys.remove();

@@ -46,11 +46,11 @@ public final class StowageServices {
     public StowageServices(Repositories repositories, AlertSettings alertSettings, int retryAttempts) {
         this.repositories = repositories;
         this.catalog = new Catalog(repositories.all());
-        this.audit = new AuditLog(repositories.local().root(),
-                repositories.all().stream().filter(r -> r != repositories.local()).toList());
+        this.audit = new AuditLog(repositories.home().root(),
+                repositories.all().stream().filter(r -> !r.name().equals(repositories.home().name())).toList());
         this.alertSettings = alertSettings;
-        this.alertState = new AlertState(repositories.local().root().resolve(".alerts.json"));
-        this.alertOutbox = new io.stowage.alert.AlertOutbox(repositories.local().root().resolve(".alerts-outbox"));
+        this.alertState = new AlertState(repositories.home().root().resolve(".alerts.json"));
+        this.alertOutbox = new io.stowage.alert.AlertOutbox(repositories.home().root().resolve(".alerts-outbox"));
         this.retryAttempts = Math.max(1, retryAttempts);
     }
 
@@ -89,6 +89,21 @@ public final class StowageServices {
 
     public Repositories repositories() {
         return repositories;
+    }
+
+    private volatile String readFrom;
+
+    /** The repository restores read from ({@code restore --from}); null: the first holding a sound copy. */
+    public String readFrom() {
+        return readFrom;
+    }
+
+    /** Sets {@link #readFrom()}; a usage error for a repository that is not configured. */
+    public void readFrom(String repository) {
+        if (repository != null) {
+            repositories.get(repository);
+        }
+        this.readFrom = repository;
     }
 
     public Catalog catalog() {

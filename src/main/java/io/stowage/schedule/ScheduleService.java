@@ -120,9 +120,18 @@ public final class ScheduleService {
      */
     public List<BackupEvent> checkStaleness(Instant now) {
         // A backup taken by a command beside the service is a success too; the service only hears of its own.
-        // Every backup is complete in the local repository first, so its manifests are enough, and cheap to read.
-        // (A damaged manifest was reported at start; this look, every few minutes, does not repeat it.)
-        readLastSuccesses(new io.stowage.catalog.Catalog(List.of(services.repositories().local())), warning -> { });
+        // Every backup is complete in its job's first repository first, so their manifests are enough (usually the
+        // home directory, cheap to read). (A damaged manifest was reported at start; this look, every few minutes,
+        // does not repeat it.)
+        java.util.Set<io.stowage.repository.Repository> firsts = new java.util.LinkedHashSet<>();
+        for (Schedule schedule : schedules) {
+            try {
+                firsts.add(services.repositories().forJob(services.jobs().get(schedule.job())).get(0));
+            } catch (RuntimeException e) {
+                firsts.add(services.repositories().homeRepository());
+            }
+        }
+        readLastSuccesses(new io.stowage.catalog.Catalog(List.copyOf(firsts)), warning -> { });
         List<BackupEvent> events = new ArrayList<>();
         for (Schedule schedule : schedules) {
             Duration allowed = schedule.longestInterval(now).plus(margin);

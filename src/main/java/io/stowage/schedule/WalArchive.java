@@ -21,7 +21,7 @@ import org.apache.camel.model.RouteDefinition;
  * recovery point objective and the spool size limit. Knows the spool's state (lag) and the archive's gaps.
  */
 public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes, String receiver,
-                         String slot, String codec, String level, Duration partialInterval) {
+                         String slot, String codec, String level, Duration partialInterval, String repositories) {
     /** The server's archive_command (bin/stowage-archive-wal) fills the spool. */
     public static final String ARCHIVE_COMMAND = "archive_command";
     /** The service runs pg_receivewal, which streams into the spool. */
@@ -52,7 +52,8 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
                         parameters.getOrDefault("receiver", ARCHIVE_COMMAND).trim(),
                         parameters.getOrDefault("slot", "").trim(), parameters.getOrDefault("codec", "zstd").trim(),
                         parameters.getOrDefault("level", "1").trim(),
-                        Duration.ofSeconds(number(context, route, parameters, "partialSeconds", 10, 0))));
+                        Duration.ofSeconds(number(context, route, parameters, "partialSeconds", 10, 0)),
+                        parameters.getOrDefault("repositories", "").trim()));
             }
         }
         return archives;
