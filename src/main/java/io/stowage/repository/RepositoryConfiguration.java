@@ -56,7 +56,6 @@ public final class RepositoryConfiguration {
     public Repositories build() {
         boolean named = settings.isSet("stowage.repositories");
         List<String> names = named ? declaredNames() : defaultNames();
-        checkKeys(names, named);
         int attempts = Math.toIntExact(settings.number("stowage.repository.retry.attempts"));
         Duration delay = Duration.ofMillis(settings.number("stowage.repository.retry.delay-ms"));
         Map<String, S3Client> shared = new HashMap<>();
@@ -94,6 +93,7 @@ public final class RepositoryConfiguration {
                     + "HINT: add one (stowage.repository.NAME.type = local, with a path): the first local one holds "
                     + "the locks, the audit log and the alert outbox");
         }
+        checkKeys(names, named);
         return new Repositories(repositories, attributes, named);
     }
 
