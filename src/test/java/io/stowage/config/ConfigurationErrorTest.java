@@ -192,7 +192,7 @@ class ConfigurationErrorTest {
         assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
                 + jobsFile() + ", line 19): template 'postgresql-logical' has no parameter 'compresion'; HINT: its "
                 + "parameters are job, engine, method, host, port, user, password, database, pgBin, codec, level, "
-                + "workers, storageClass, severity, notifySuccess, rtoSeconds, probes");
+                + "workers, repositories, storageClass, severity, notifySuccess, rtoSeconds, probes");
     }
 
     @Test
