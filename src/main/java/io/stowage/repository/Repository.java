@@ -44,10 +44,17 @@ public interface Repository {
     /** Where it is, for messages: a directory or an {@code s3://bucket/prefix} address. */
     String location();
 
-    /** Writes the bytes {@code writer} produces under {@code key}, atomically; returns the bytes stored. */
+    /**
+     * Writes the bytes {@code writer} produces under {@code key}, atomically; returns the bytes stored.
+     * Storage failures: {@link RepositoryException}; what the writer throws passes as it was thrown. Not retried by
+     * {@link RetryingRepository}: the writer is a stream that may not be read twice.
+     */
     long write(String key, ObjectWriter writer) throws IOException;
 
-    /** Copies a local file under {@code key}, atomically, without reading it into memory. */
+    /**
+     * Copies a local file under {@code key}, atomically, without reading it into memory. Storage failures:
+     * {@link RepositoryException}. Retried (the file is read again from its start).
+     */
     void upload(String key, Path file) throws IOException;
 
     /**
@@ -62,7 +69,8 @@ public interface Repository {
      * Copies the object {@code key} of {@code source} under the same key here, atomically, in a storage class (null:
      * the default). A driver that can copy within its own service does (S3's server-side CopyObject between buckets
      * reached by the same client); otherwise the source's local file is uploaded, or the source's object is read as
-     * a stream. Replayable: the source is read again from its start by each call.
+     * a stream. A missing source object: {@link ObjectNotFoundException}, and nothing written; storage failures of
+     * either side: {@link RepositoryException}. Retried: the source is read again from its start by each call.
      */
     default void copy(String key, Repository source, String storageClass) throws IOException {
         java.util.Optional<Path> file = source.localFile(key);
@@ -98,23 +106,31 @@ public interface Repository {
         return this;
     }
 
-    /** Opens an object for reading. */
+    /**
+     * Opens an object for reading. A missing key: {@link ObjectNotFoundException}; a failure to open it or, later,
+     * to read it: {@link RepositoryException}. Opening is retried; a read that fails half-way is not (the caller
+     * opens it again).
+     */
     InputStream open(String key) throws IOException;
 
-    /** Whether an object exists under {@code key}. */
+    /** Whether an object exists under {@code key}. Storage failures: {@link RepositoryException}. Retried. */
     boolean exists(String key) throws IOException;
 
-    /** Keys that start with {@code prefix} (a key prefix, not only a directory), in ascending order. */
+    /**
+     * Keys that start with {@code prefix} (a key prefix, not only a directory), in ascending order; empty when there
+     * is none. Storage failures: {@link RepositoryException}. Retried.
+     */
     List<String> list(String prefix) throws IOException;
 
     /**
      * The names directly under {@code directory} (empty, or a prefix ending in '/'), in ascending order: a name for
      * each object there and for each "directory" holding keys below, followed by '/' ({@code 20261121T020000Z-F/},
-     * {@code wal/}). Lets the catalog find backups without listing every archived WAL file.
+     * {@code wal/}). Lets the catalog find backups without listing every archived WAL file. Storage failures:
+     * {@link RepositoryException}. Retried.
      */
     List<String> children(String directory) throws IOException;
 
-    /** Removes an object; a missing one is not an error. */
+    /** Removes an object; a missing one is not an error. Storage failures: {@link RepositoryException}. Retried. */
     void delete(String key) throws IOException;
 
     /**
@@ -124,7 +140,10 @@ public interface Repository {
     default void cleanUpInterruptedWrites(String prefix) throws IOException {
     }
 
-    /** Reaches the repository and fails with a clear message if it cannot be read and written. */
+    /**
+     * Reaches the repository and fails with a clear message ({@link RepositoryException}) if it cannot be read and
+     * written. Retried.
+     */
     void check() throws IOException;
 
     /** Produces an object's bytes into the stream it is given. */
