@@ -228,6 +228,14 @@ public final class LocalRepository implements Repository {
 
     @Override
     public void cleanUpInterruptedWrites(String prefix) throws IOException {
+        try {
+            removeInterruptedWrites(prefix);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw failure("clean up", prefix.isEmpty() ? "/" : prefix, e);
+        }
+    }
+
+    private void removeInterruptedWrites(String prefix) throws IOException {
         Path start = prefix.isEmpty() ? root : root.resolve(Keys.checkPrefix(prefix));
         if (!Files.isDirectory(start)) {
             return;
