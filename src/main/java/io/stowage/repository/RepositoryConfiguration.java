@@ -25,6 +25,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <p>Every mistake is a usage error (exit 2) on one line naming the file, the key and the fix: a name that is not
  * lowercase letters, digits and '-'; a repository without its type, path or bucket; a key for a repository that is
  * not in the list (a key left at its default value, as the shipped file's s3 part size and checksum, is not counted);
+ * (nor the shipped {@code s3} lines while {@code stowage.repository.s3.bucket} is unset);
  * a key that does not belong to the repository's type; two repositories in one directory, or in one bucket and prefix
  * at one endpoint; and a list without a local-type repository (the home one, see {@link Repositories#home()}).
  */
@@ -161,8 +162,10 @@ public final class RepositoryConfiguration {
             String name = rest.substring(0, dot);
             String property = rest.substring(dot + 1);
             if (!names.contains(name)) {
-                if (settings.isDefault(key) || (!named && name.equals("s3"))) {
-                    continue; // a shipped line left at its default; s3's keys without a bucket
+                if (settings.isDefault(key) || (name.equals("s3") && !settings.isSet(key("s3", "bucket")))) {
+                    // A shipped line left at its default, or the shipped s3 lines without a bucket (their region
+                    // and endpoint read AWS_REGION and AWS_ENDPOINT_URL_S3, which may be set for other reasons).
+                    continue;
                 }
                 throw usage(key + " is set but there is no repository '" + name + "'" + (named
                         ? "; HINT: add '" + name + "' to stowage.repositories, or remove the key"

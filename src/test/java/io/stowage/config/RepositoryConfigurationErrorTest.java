@@ -75,6 +75,22 @@ class RepositoryConfigurationErrorTest {
     }
 
     @Test
+    void should_leave_the_shipped_s3_lines_alone_without_a_bucket_and_refuse_a_bucket_left_out_of_the_list()
+            throws Exception {
+        Workspace ws = new Workspace(dir).property("stowage.repositories", "local")
+                .property("stowage.repository.local.type", "local")
+                .property("stowage.repository.s3.region", "eu-west-1")
+                .property("stowage.repository.s3.checksum", "sha256");
+        Workspace.Result check = ws.run("check");
+        assertThat(check.status()).as(check.toString()).isZero();
+        assertThat(check.out()).contains("ok    repository local at ").doesNotContain("repository s3");
+
+        ws.property("stowage.repository.s3.bucket", "forgotten");
+        assertUsageError(ws.run("check"), "stowage.repository.s3.bucket is set but there is no repository 's3'; "
+                + "HINT: add 's3' to stowage.repositories, or remove the key");
+    }
+
+    @Test
     void should_refuse_a_key_of_another_type() throws Exception {
         assertUsageError(named("local, s3").property("stowage.repository.local.bucket", "b").run("check"),
                 "stowage.repository.local.bucket does not apply to repository 'local', of type local; HINT: a local "

@@ -110,8 +110,7 @@ class PhysicalBackupTest {
                 .property("stowage.repositories", "local, nas")
                 .property("stowage.repository.local.type", "local")
                 .property("stowage.repository.nas.type", "local")
-                .property("stowage.repository.nas.path", nas.toString())
-                .property("stowage.repository.s3.part-size", "");
+                .property("stowage.repository.nas.path", nas.toString());
         String segment;
         try (StowageService service = ws.service()) {
             backupNow(service);
