@@ -58,7 +58,8 @@ public final class LocalRepository implements Repository {
     @Override
     public java.util.Optional<Path> localFile(String key) {
         Path file = file(key);
-        return Files.isRegularFile(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
+        // As open() reads it: whatever is there but a directory (a named pipe too).
+        return Files.exists(file) && !Files.isDirectory(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
     }
 
     @Override
