@@ -35,7 +35,10 @@ final class CheckCommand extends BaseCommand {
             for (Repository repository : runtime.services().repositories().all()) {
                 try {
                     repository.check();
-                    out().println("ok    repository " + repository.name() + " at " + repository.location());
+                    out().println("ok    repository " + repository.name() + " at " + repository.location() + " ("
+                            + runtime.services().repositories().attributes(repository.name()).describe()
+                            + (repository.name().equals(runtime.services().repositories().home().name())
+                            ? ", home: locks, audit log, alert outbox" : "") + ")");
                 } catch (Exception e) {
                     failed = true;
                     out().println("FAIL  repository " + repository.name() + ": " + io.stowage.Failures.describe(e));

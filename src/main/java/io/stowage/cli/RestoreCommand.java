@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code restore JOB [--backup ID|latest] (--target-database NAME | --target-datadir DIR) [--table NAME] [--time T]
- * [--force]}: checks the request against what the job's engine can restore, then lets the engine restore it.
+ * [--from REPOSITORY] [--force]}: checks the request against what the job's engine can restore, then lets the engine restore it.
  */
 @Command(name = "restore", description = "Restore a backup of JOB into a new target; refuses an existing target "
         + "unless --force.")
@@ -43,6 +43,10 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--source-database", paramLabel = "NAME", description = "With --table, for a physical backup: the "
             + "database of the backed-up cluster that holds the table (default: the job's database).")
     String sourceDatabase;
+
+    @Option(names = "--from", paramLabel = "REPOSITORY", description = "Read the backup from this repository only "
+            + "(default: the first repository, in the order of stowage.repositories, that holds a sound copy).")
+    String from;
 
     @Option(names = "--force", description = "Replace an existing target database; with --target-datadir, replace "
             + "only an incomplete restore (a directory marked STOWAGE_RESTORE_INCOMPLETE).")
@@ -117,10 +121,11 @@ final class RestoreCommand extends BaseCommand {
             options.put("source-database", sourceDatabase);
         }
         RestoreRequest request = new RestoreRequest(backup, time, targetDatabase,
-                targetDatadir == null ? null : java.nio.file.Path.of(targetDatadir), table, null, force, start, port,
+                targetDatadir == null ? null : java.nio.file.Path.of(targetDatadir), table, from, force, start, port,
                 options);
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);
+            runtime.services().readFrom(from);
             Engine engine = runtime.services().engines().get(job.engine());
             for (RestoreKind kind : request.kinds()) {
                 engine.capabilities().requireTarget(job, kind);

@@ -5,8 +5,8 @@ import io.stowage.StowageException;
 import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
-import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
+import io.stowage.engine.EngineContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,15 +18,20 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * Reading stored objects only after their SHA-256 is proven, for every restore and verification: the hash of a
- * stream, the comparison with the manifest (backup objects) or with a checksum file (WAL), and the verified copy of a
- * backup object to read from (local first, then S3).
+ * stream, the comparison with the manifest (backup objects) or with a checksum file (WAL), and the choice of the copy
+ * to read: the repositories holding a backup in the configured order ({@code stowage.repositories}), or only the
+ * one {@code restore --from} names, the first whose copy proves sound.
  */
 public final class StoredObjects {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoredObjects.class);
+
     private StoredObjects() {
     }
 
@@ -93,27 +98,67 @@ public final class StoredObjects {
     }
 
     /**
-     * Chooses the copy of {@code object} of {@code entry} to read (the first repository, in order of preference, that
-     * holds the backup) and checks its SHA-256 against the manifest: a local copy is hashed where it lies, a copy in
-     * S3 is downloaded (still compressed) into a scratch directory of the local repository while hashed. Nothing is
-     * returned from an object that fails its hash.
+     * The repositories a restore may read {@code entry} from, in the configured order: those holding a complete copy
+     * (its manifest), or only the one {@link EngineContext#readFrom() --from} names. Fails, naming where the backup
+     * is, when there is none.
      */
-    public static VerifiedCopy fetch(io.stowage.engine.EngineContext services, CatalogEntry entry, Manifest.StoredObject object)
-            throws IOException {
-        Repository source = services.repositories().stream()
-                .filter(r -> entry.repositories().contains(r.name())).findFirst()
-                .orElseThrow(() -> new StowageException("backup " + entry.id() + " is held by "
-                        + entry.repositories() + ", none of which is configured here"));
-        return fetch(services, entry, object, source);
+    public static List<Repository> holding(EngineContext services, CatalogEntry entry) {
+        String from = services.readFrom();
+        if (from != null) {
+            Repository chosen = services.repositories().stream().filter(r -> r.name().equals(from)).findFirst()
+                    .orElseThrow(() -> io.stowage.StowageException.usage("unknown repository '" + from + "' (--from)"));
+            if (!entry.repositories().contains(chosen.name())) {
+                throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' has no complete "
+                        + "copy in repository '" + from + "' (--from); it is complete in "
+                        + String.join(", ", entry.repositories()) + "; HINT: leave out --from, or name one of those");
+            }
+            return List.of(chosen);
+        }
+        List<Repository> holding = services.repositories().stream()
+                .filter(r -> entry.repositories().contains(r.name())).toList();
+        if (holding.isEmpty()) {
+            throw new StowageException("backup " + entry.id() + " is held by " + entry.repositories()
+                    + ", none of which is configured here");
+        }
+        return holding;
     }
 
-    /** As {@link #fetch(io.stowage.engine.EngineContext, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
-    public static VerifiedCopy fetch(io.stowage.engine.EngineContext services, CatalogEntry entry, Manifest.StoredObject object,
+    /**
+     * Chooses the copy of {@code object} of {@code entry} to read: the first repository of {@link #holding} whose copy
+     * hashes as the manifest says (a local copy is hashed where it lies, a copy in S3 is downloaded, still
+     * compressed, into a scratch directory of the home repository while hashed). A copy that cannot be read or fails
+     * its hash is named in a warning and the next one tried; nothing is returned from an object that fails its hash.
+     */
+    public static VerifiedCopy fetch(EngineContext services, CatalogEntry entry, Manifest.StoredObject object)
+            throws IOException {
+        List<Repository> holding = holding(services, entry);
+        List<String> failures = new ArrayList<>();
+        for (Repository source : holding) {
+            try {
+                return fetch(services, entry, object, source);
+            } catch (io.stowage.Interruption.Interrupted e) {
+                throw e;
+            } catch (IOException | StowageException e) {
+                if (holding.size() == 1) {
+                    throw e;
+                }
+                failures.add(e.getMessage());
+                LOG.warn("backup {} of job {}: the copy in repository {} cannot be used: {}", entry.id(), entry.job(),
+                        source.name(), e.getMessage());
+            }
+        }
+        throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' has no sound copy: "
+                + String.join("; ", failures));
+    }
+
+    /** As {@link #fetch(EngineContext, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
+    public static VerifiedCopy fetch(EngineContext services, CatalogEntry entry, Manifest.StoredObject object,
                               Repository source) throws IOException {
         Manifest manifest = entry.manifest();
         String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
-        if (source instanceof LocalRepository local) {
-            Path file = local.file(key);
+        java.util.Optional<Path> inPlace = source.localFile(key);
+        if (inPlace.isPresent()) {
+            Path file = inPlace.get();
             requireAsRecorded(hash(Interruption.closingOnStop(Files.newInputStream(file)), OutputStream.nullOutputStream()),
                     object, key, source);
             return new VerifiedCopy(file, source, null);

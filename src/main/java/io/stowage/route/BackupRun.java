@@ -40,6 +40,8 @@ public final class BackupRun {
     JobLock lock;
     /** The object the last store step wrote, as a repository key: what a copy step copies. */
     String lastObjectKey;
+    /** The repository the last store step wrote it to: where a copy step reads it. */
+    String lastStoredIn;
 
     BackupRun(Job job, BackupType type, String id, Instant started) {
         this.job = job;

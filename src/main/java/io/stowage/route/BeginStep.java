@@ -56,12 +56,13 @@ final class BeginStep implements Step {
                 lock.close();
             }
         });
-        for (Repository repository : services.repositories().all()) {
+        List<Repository> repositories = services.repositories().forJob(job);
+        for (Repository repository : repositories) {
             removeIncomplete(repository, job.name());
         }
         Instant started = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         String id = BackupId.of(started, type);
-        while (Files.exists(services.repositories().local().root().resolve(job.name()).resolve(id))) {
+        while (!repositories.get(0).children(job.name() + "/" + id + "/").isEmpty()) {
             started = started.plusSeconds(1);
             id = BackupId.of(started, type);
         }
@@ -78,7 +79,7 @@ final class BeginStep implements Step {
     private static JobLock acquire(StowageServices services, Job job, Exchange exchange) throws Exception {
         boolean wait = !"command".equals(exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command",
                 String.class));
-        Path root = services.repositories().local().root();
+        Path root = services.repositories().home().root();
         if (!wait) {
             return JobLock.acquire(root, job.name());
         }

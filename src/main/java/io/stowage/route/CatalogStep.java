@@ -65,9 +65,13 @@ final class CatalogStep implements Step {
         LOG.info("backup {} of job {} complete in {}", run.id, run.job.name(), run.completeIn);
         exchange.getIn().setBody(run.id);
         if (!run.copyFailures.isEmpty()) {
-            Map.Entry<String, String> failure = run.copyFailures.entrySet().iterator().next();
+            StringBuilder failures = new StringBuilder();
+            for (Map.Entry<String, String> failure : run.copyFailures.entrySet()) {
+                failures.append(failures.length() == 0 ? "" : "; ").append("its copy to '").append(failure.getKey())
+                        .append("' failed: ").append(failure.getValue());
+            }
             throw new StowageException("backup " + run.id + " is complete in " + quoted(run.completeIn)
-                    + " but its copy to '" + failure.getKey() + "' failed: " + failure.getValue());
+                    + " but " + failures);
         }
     }
 

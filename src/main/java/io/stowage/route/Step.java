@@ -7,6 +7,13 @@ import org.apache.camel.Exchange;
 interface Step {
     void process(Exchange exchange, StowageServices services) throws Exception;
 
+    /**
+     * Checks the step's parameters against the configuration when its route is created (a repository that is not
+     * configured), so that {@code check} finds it; {@code services} is null where no configuration is loaded.
+     */
+    default void check(StowageServices services) {
+    }
+
     static BackupRun run(Exchange exchange) {
         BackupRun run = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
         if (run == null) {

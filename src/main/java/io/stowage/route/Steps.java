@@ -13,6 +13,7 @@ final class Steps {
             Map.entry("checksum", FilterSteps.Checksum::new),
             Map.entry("encrypt", FilterSteps.Encrypt::new),
             Map.entry("store", StoreStep::new),
+            Map.entry("copy", CopySteps.Copy::new),
             Map.entry("upload", CopySteps.Upload::new),
             Map.entry("copied", CopySteps.Copied::new),
             Map.entry("copy-failed", CopySteps.CopyFailed::new),

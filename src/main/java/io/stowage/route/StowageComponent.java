@@ -30,6 +30,7 @@ public final class StowageComponent extends DefaultComponent {
             throw new IllegalStateException("the stowage: component needs the bean '" + StowageServices.BEAN + "'");
         }
         Step step = Steps.create(remaining, values, services.engines());
+        step.check(services);
         return new StepEndpoint(uri, this, step);
     }
 

@@ -4,20 +4,24 @@ import io.stowage.StowageException;
 import io.stowage.engine.LogArchive;
 import io.stowage.job.Job;
 import io.stowage.pipeline.Codec;
+import io.stowage.repository.Repository;
 import io.stowage.services.LogFiles;
 import io.stowage.services.StowageServices;
 import java.io.File;
+import java.util.List;
 import java.util.Map;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code stowage:wal-ship?job=NAME&codec=zstd&level=1}: stores one spooled log file (the body: a WAL segment or
- * timeline history file for PostgreSQL; what counts as a log file is the job's engine's to say) compressed under
- * {@code <job>/<archive directory>/} in the local repository, then copies it to every other repository, each followed
- * by its {@code .sha256} checksum file. It returns only when every copy is written; the file consumer deletes the spooled file after that,
- * and leaves it for the next poll when anything failed, so no WAL is deleted before its copies are confirmed.
+ * {@code stowage:wal-ship?job=NAME&codec=zstd&level=1&repositories=}: stores one spooled log file (the body: a WAL
+ * segment or timeline history file for PostgreSQL; what counts as a log file is the job's engine's to say)
+ * compressed under {@code <job>/<archive directory>/} in the first of the job's repositories, then copies it to each
+ * other one, each followed by its {@code .sha256} checksum file. The repositories are those {@code repositories}
+ * names; blank: those of the backup job of the same name. It returns only when every copy is written; the file
+ * consumer deletes the spooled file after that, and leaves it for the next poll when anything failed, so no log file
+ * is deleted before its copies are confirmed.
  */
 final class WalShipStep implements Step {
     private static final Logger LOG = LoggerFactory.getLogger(WalShipStep.class);
@@ -25,6 +29,7 @@ final class WalShipStep implements Step {
     private final String job;
     private final Codec codec;
     private final int level;
+    private final String repositories;
     private volatile boolean cleaned;
 
     WalShipStep(Map<String, String> parameters) {
@@ -32,7 +37,16 @@ final class WalShipStep implements Step {
         codec = Codec.of(parameters.getOrDefault("codec", "zstd"));
         level = codec.level(parameters.remove("level"));
         parameters.remove("codec");
+        String named = parameters.remove("repositories");
+        repositories = named == null ? "" : named.strip();
         Steps.noParameters(parameters, "wal-ship");
+    }
+
+    @Override
+    public void check(StowageServices services) {
+        if (services != null && !repositories.isEmpty()) {
+            services.logRepositories(job, repositories);
+        }
     }
 
     @Override
@@ -46,9 +60,10 @@ final class WalShipStep implements Step {
                 StowageException.usage("job '" + job + "' (" + owner.engine() + ") keeps no log archive: "
                         + "stowage:wal-ship ships the log files of jobs that have one"));
         String prefix = job + "/" + archive.directory() + "/";
+        List<Repository> targets = services.logRepositories(job, repositories);
         if (!cleaned) {
             // The file consumer is this route's only writer: temporaries left in the archive are from a killed run.
-            services.repositories().local().cleanUpInterruptedWrites(prefix);
+            targets.get(0).cleanUpInterruptedWrites(prefix);
             cleaned = true;
         }
         String name = file.getName();
@@ -56,8 +71,7 @@ final class WalShipStep implements Step {
             LOG.warn("ignoring {} in the log spool of job {}: not a log file of its engine", name, job);
             return;
         }
-        long stored = LogFiles.store(services.repositories().local(), services.repositories().all(),
-                services.encryption(), prefix, file, codec, level, true);
+        long stored = LogFiles.store(targets, services.encryption(), prefix, file, codec, level, true);
         services.metrics().walArchived(job, stored);
         LOG.debug("archived {} of job {}", name, job);
     }

@@ -129,9 +129,11 @@ public final class ScheduleService {
      */
     public List<BackupEvent> checkStaleness(Instant now) {
         // A backup taken by a command beside the service is a success too; the service only hears of its own.
-        // Every backup is complete in the local repository first, so its manifests are enough, and cheap to read.
-        // (A damaged manifest was reported at start; this look, every few minutes, does not repeat it.)
-        readLastSuccesses(services.homeCatalog(), warning -> { });
+        // Every backup is complete in its job's first repository first, so their manifests are enough (usually the
+        // home directory, cheap to read). (A damaged manifest was reported at start; this look, every few minutes,
+        // does not repeat it.)
+        readLastSuccesses(services.firstCopies(schedules.stream().map(Schedule::job).distinct().toList()),
+                warning -> { });
         List<BackupEvent> events = new ArrayList<>();
         for (Schedule schedule : schedules) {
             Duration allowed = schedule.longestInterval(now).plus(margin);

@@ -50,11 +50,11 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
         this.repositories = repositories;
         this.engines = engines;
         this.catalog = new Catalog(repositories.all(), detailsCheck(engines));
-        this.audit = new AuditLog(repositories.local().root(),
-                repositories.all().stream().filter(r -> r != repositories.local()).toList());
+        this.audit = new AuditLog(repositories.home().root(),
+                repositories.all().stream().filter(r -> !r.name().equals(repositories.home().name())).toList());
         this.alertSettings = alertSettings;
-        this.alertState = new AlertState(repositories.local().root().resolve(".alerts.json"));
-        this.alertOutbox = new io.stowage.alert.AlertOutbox(repositories.local().root().resolve(".alerts-outbox"));
+        this.alertState = new AlertState(repositories.home().root().resolve(".alerts.json"));
+        this.alertOutbox = new io.stowage.alert.AlertOutbox(repositories.home().root().resolve(".alerts-outbox"));
         this.retryAttempts = Math.max(1, retryAttempts);
     }
 
@@ -102,12 +102,23 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
 
             @Override
             public java.util.List<io.stowage.repository.Repository> repositories(io.stowage.job.Job job) {
-                return services.repositories.all();
+                return services.repositories.forJob(job);
+            }
+
+            @Override
+            public java.util.List<io.stowage.repository.Repository> logRepositories(io.stowage.job.Job job) {
+                return services.logRepositories(job.name(),
+                        services.logArchives.getOrDefault(job.name(), java.util.Map.of()).get("repositories"));
+            }
+
+            @Override
+            public String readFrom() {
+                return services.readFrom;
             }
 
             @Override
             public io.stowage.repository.LocalRepository home() {
-                return services.repositories.local();
+                return services.repositories.home();
             }
 
             @Override
@@ -134,8 +145,7 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
             public long storeFile(io.stowage.job.Job job, String prefix, java.io.File file,
                                   io.stowage.pipeline.Codec codec, int level, boolean checksum)
                     throws java.io.IOException {
-                return LogFiles.store(services.repositories.local(), repositories(job), services.encryption, prefix,
-                        file, codec, level, checksum);
+                return LogFiles.store(logRepositories(job), services.encryption, prefix, file, codec, level, checksum);
             }
 
             @Override
@@ -156,6 +166,22 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
         return engines;
     }
 
+    /**
+     * The repositories a job's log goes to, in the configured order: those {@code named} names (comma-separated, the
+     * log route's {@code repositories}); blank: those of the backup job called {@code job}.
+     */
+    public java.util.List<io.stowage.repository.Repository> logRepositories(String job, String named) {
+        if (named != null && !named.isBlank()) {
+            return repositories.forJob(new io.stowage.job.Job(job, "", "", "wal-" + job,
+                    java.util.Map.of("repositories", named)));
+        }
+        JobRegistry registry = jobs;
+        if (registry != null && registry.all().stream().anyMatch(j -> j.name().equals(job))) {
+            return repositories.forJob(registry.get(job));
+        }
+        return repositories.all();
+    }
+
     /** The parameters of each job's log-archive route, by job, as the loaded routes declare them. */
     public void logArchives(java.util.Map<String, java.util.Map<String, String>> archives) {
         this.logArchives = java.util.Map.copyOf(archives);
@@ -165,14 +191,40 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
         return repositories;
     }
 
+    private volatile String readFrom;
+
+    /** The repository restores read from ({@code restore --from}); null: the first holding a sound copy. */
+    public String readFrom() {
+        return readFrom;
+    }
+
+    /** Sets {@link #readFrom()}; a usage error for a repository that is not configured. */
+    public void readFrom(String repository) {
+        if (repository != null) {
+            repositories.get(repository);
+        }
+        this.readFrom = repository;
+    }
+
     @Override
     public Catalog catalog() {
         return catalog;
     }
 
     @Override
-    public Catalog homeCatalog() {
-        return new Catalog(java.util.List.of(repositories.local()), detailsCheck(engines));
+    public Catalog firstCopies(java.util.Collection<String> jobNames) {
+        java.util.Set<io.stowage.repository.Repository> firsts = new java.util.LinkedHashSet<>();
+        for (String job : jobNames) {
+            try {
+                firsts.add(repositories.forJob(jobs().get(job)).get(0));
+            } catch (RuntimeException e) {
+                firsts.add(repositories.homeRepository());
+            }
+        }
+        if (firsts.isEmpty()) {
+            firsts.add(repositories.homeRepository());
+        }
+        return new Catalog(java.util.List.copyOf(firsts), detailsCheck(engines));
     }
 
     public AuditLog audit() {

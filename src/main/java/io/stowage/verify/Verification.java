@@ -106,7 +106,7 @@ public final class Verification {
     public Result verify(Job job, String backup) throws Exception {
         // One verification at a time per job, across processes: a second one would remove the first's scratch target
         // under it, and fail a sound backup. Keyed by the scratch name, which two jobs can share (a-b and a_b).
-        Path root = services.repositories().local().root();
+        Path root = services.repositories().home().root();
         Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                 "rwx------")));
         Path lockFile = root.resolve(".stowage_verify_" + job.name().replace('-', '_') + ".lock");

@@ -173,10 +173,7 @@ public final class PhysicalRestore {
         BackupWal wal = new BackupWal();
         Map<String, String> lacking = new LinkedHashMap<>();
         List<String> reasons = new ArrayList<>();
-        for (Repository repository : services.repositories()) {
-            if (!entry.repositories().contains(repository.name())) {
-                continue;
-            }
+        for (Repository repository : StoredObjects.holding(services, entry)) {
             try {
                 List<String> missing = wal.missing(repository, entry.manifest());
                 if (missing.isEmpty()) {

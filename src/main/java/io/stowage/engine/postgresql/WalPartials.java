@@ -1,7 +1,6 @@
 package io.stowage.engine.postgresql;
 
 import io.stowage.pipeline.Codec;
-import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
 import io.stowage.engine.EngineContext;
 import io.stowage.job.Job;
@@ -10,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,7 +56,7 @@ final class WalPartials implements AutoCloseable {
     WalPartials start() {
         // Partial copies an earlier run left: removed like this run's once their segment is complete.
         try {
-            for (String name : services.home().children(prefix())) {
+            for (String name : repositories().get(0).children(prefix())) {
                 WalObject.parse(name).filter(WalObject::partial).ifPresent(o -> shipped.put(prefix() + name, ""));
             }
         } catch (IOException e) {
@@ -101,10 +101,15 @@ final class WalPartials implements AutoCloseable {
         return WalObject.partialPrefix(job.name());
     }
 
-    private boolean complete(String segment) {
-        LocalRepository local = services.home();
+    /** The job's WAL repositories, in order: the first is where complete segments are looked for. */
+    private List<Repository> repositories() {
+        return services.logRepositories(job);
+    }
+
+    private boolean complete(String segment) throws IOException {
+        Repository first = repositories().get(0);
         String base = job.name() + "/wal/" + segment + codec.extension();
-        return local.exists(base) || local.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
+        return first.exists(base) || first.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
     }
 
     private void removeCompleted() throws IOException {
@@ -112,7 +117,7 @@ final class WalPartials implements AutoCloseable {
             String key = keys.next();
             String segment = key.substring(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 25);
             if (complete(segment)) {
-                for (Repository repository : services.repositories(job)) {
+                for (Repository repository : repositories()) {
                     repository.delete(key);
                 }
                 keys.remove();

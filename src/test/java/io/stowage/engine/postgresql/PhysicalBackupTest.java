@@ -103,6 +103,41 @@ class PhysicalBackupTest {
     }
 
     @Test
+    void should_ship_wal_to_every_repository_of_the_job_and_restore_from_the_second_when_the_first_copy_is_gone()
+            throws Exception {
+        Path nas = dir.resolve("nas");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("stowage.repositories", "local, nas")
+                .property("stowage.repository.local.type", "local")
+                .property("stowage.repository.nas.type", "local")
+                .property("stowage.repository.nas.path", nas.toString());
+        String segment;
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('named repositories')");
+            segment = switchWal();
+            awaitShipped(ws, segment);
+        }
+        assertThat(nas.resolve("postgres/wal").resolve(segment + ".zst")).exists();
+        assertThat(nas.resolve("postgres/wal").resolve(segment + ".zst.sha256")).exists();
+        JsonNode entry = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
+        assertThat(entry.get("repositories").toString()).isEqualTo("[\"local\",\"nas\"]");
+
+        ThrowawayPostgres.deleteTree(ws.repository().resolve("postgres").resolve(entry.get("id").asText()));
+        Path latest = dir.resolve("from-nas");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                latest.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(latest);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored, "note = 'named repositories'")).isEqualTo(1);
+        } finally {
+            restored.stop();
+        }
+    }
+
+    @Test
     void should_refuse_a_differential_backup_until_postgresql_has_them() throws Exception {
         Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool);
         Workspace.Result result = ws.run("backup", "postgres", "--type", "diff");
