@@ -1,7 +1,6 @@
 package io.stowage.repository;
 
 import io.stowage.StowageException;
-import io.stowage.job.Job;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,24 +118,23 @@ public final class Repositories {
     }
 
     /**
-     * The repositories of {@code job}, in the configured order: those its {@code repositories} parameter names
-     * (comma-separated), or all when it is blank. The first is the one its backups are written to from the stream.
+     * The repositories of {@code job}, in the configured order: those its {@code repositories} parameter
+     * ({@code parameter}) names (comma-separated), or all when it is blank or null. The first is the one its backups are written to from the stream.
      * A usage error for a name that is not configured, or for a parameter that names none.
      */
-    public List<Repository> forJob(Job job) {
-        String parameter = job.parameters().get("repositories");
+    public List<Repository> forJob(String job, String parameter) {
         if (parameter == null || parameter.isBlank()) {
             return all;
         }
         List<String> wanted = parse(parameter);
         if (wanted.isEmpty()) {
-            throw StowageException.usage("job '" + job.name() + "': repositories '" + parameter.strip()
+            throw StowageException.usage("job '" + job + "': repositories '" + parameter.strip()
                     + "' names no repository; HINT: name some of " + String.join(", ", names())
                     + ", or leave it blank for all");
         }
         for (String name : wanted) {
             if (!isConfigured(name)) {
-                throw StowageException.usage("job '" + job.name() + "' names repository '" + name + "', which is not "
+                throw StowageException.usage("job '" + job + "' names repository '" + name + "', which is not "
                         + "configured; HINT: the repositories are " + String.join(", ", names())
                         + (named ? " (stowage.repositories)" : ""));
             }

@@ -56,7 +56,7 @@ final class BeginStep implements Step {
                 lock.close();
             }
         });
-        List<Repository> repositories = services.repositories().forJob(job);
+        List<Repository> repositories = services.repositories().forJob(job.name(), job.parameters().get("repositories"));
         for (Repository repository : repositories) {
             removeIncomplete(repository, job.name());
         }

@@ -46,7 +46,7 @@ final class CopySteps {
             }
             Repository source = services.repositories().get(run.lastStoredIn);
             String storageClass = exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class);
-            for (Repository target : services.repositories().forJob(run.job)) {
+            for (Repository target : services.repositories().forJob(run.job.name(), run.job.parameters().get("repositories"))) {
                 String name = target.name();
                 if (name.equals(source.name()) || run.copyFailures.containsKey(name)) {
                     continue;

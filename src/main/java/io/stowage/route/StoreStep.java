@@ -42,7 +42,7 @@ final class StoreStep implements Step {
     public void process(Exchange exchange, StowageServices services) throws Exception {
         BackupRun run = Step.run(exchange);
         BackupStream stream = FilterSteps.stream(exchange, "store");
-        Repository repository = repositoryName == null ? services.repositories().forJob(run.job()).get(0)
+        Repository repository = repositoryName == null ? services.repositories().forJob(run.job().name(), run.job().parameters().get("repositories")).get(0)
                 : services.repositories().get(repositoryName);
         String key = run.prefix() + stream.objectName();
         BackupStream.Result[] result = new BackupStream.Result[1];

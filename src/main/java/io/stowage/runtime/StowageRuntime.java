@@ -9,7 +9,6 @@ import io.stowage.job.JobRegistry;
 import io.stowage.lock.ExclusiveLock;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repositories;
-import io.stowage.repository.RepositoryConfiguration;
 import io.stowage.repository.S3Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +107,7 @@ public final class StowageRuntime implements AutoCloseable {
         try {
             services.jobs(JobRegistry.from(main.getCamelContext(), services.engines()));
             // Every job's repositories parameter names configured repositories, and at least one.
-            services.jobs().all().forEach(job -> services.repositories().forJob(job));
+            services.jobs().all().forEach(job -> services.repositories().forJob(job.name(), job.parameters().get("repositories")));
             java.util.List<io.stowage.schedule.Schedule> scheduleList =
                     io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs(), services.engines());
             java.util.Map<String, java.util.Map<String, String>> logArchives = new java.util.HashMap<>();

@@ -102,7 +102,7 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
 
             @Override
             public java.util.List<io.stowage.repository.Repository> repositories(io.stowage.job.Job job) {
-                return services.repositories.forJob(job);
+                return services.repositories.forJob(job.name(), job.parameters().get("repositories"));
             }
 
             @Override
@@ -172,12 +172,11 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
      */
     public java.util.List<io.stowage.repository.Repository> logRepositories(String job, String named) {
         if (named != null && !named.isBlank()) {
-            return repositories.forJob(new io.stowage.job.Job(job, "", "", "wal-" + job,
-                    java.util.Map.of("repositories", named)));
+            return repositories.forJob(job, named);
         }
         JobRegistry registry = jobs;
         if (registry != null && registry.all().stream().anyMatch(j -> j.name().equals(job))) {
-            return repositories.forJob(registry.get(job));
+            return repositories.forJob(job, registry.get(job).parameters().get("repositories"));
         }
         return repositories.all();
     }
@@ -216,7 +215,7 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
         java.util.Set<io.stowage.repository.Repository> firsts = new java.util.LinkedHashSet<>();
         for (String job : jobNames) {
             try {
-                firsts.add(repositories.forJob(jobs().get(job)).get(0));
+                firsts.add(repositories.forJob(job, jobs().get(job).parameters().get("repositories")).get(0));
             } catch (RuntimeException e) {
                 firsts.add(repositories.homeRepository());
             }

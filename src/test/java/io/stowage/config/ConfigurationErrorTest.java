@@ -78,6 +78,19 @@ class ConfigurationErrorTest {
     }
 
     @Test
+    void should_reject_an_unknown_engine_naming_those_there_are() throws Exception {
+        assertUsageError(checkWith(job("      - name: engine\n        value: mongodb\n")),
+                "unknown engine 'mongodb'", "this Stowage backs up postgresql, redis");
+    }
+
+    @Test
+    void should_reject_a_method_the_engine_does_not_have_naming_those_it_has() throws Exception {
+        assertUsageError(checkWith(job("      - name: method\n        value: incremental\n")),
+                "job 'shop': engine postgresql has no method 'incremental'; it supports logical, physical",
+                "backup-shop", "jobs.camel.yaml");
+    }
+
+    @Test
     void should_reject_a_missing_template_parameter() throws Exception {
         assertUsageError(checkWith("- templatedRoute:\n    routeTemplateRef: postgresql-logical\n    routeId: backup-x\n"),
                 "job");

@@ -49,6 +49,9 @@ class ChildEnvironmentTest {
                 // The job's password under another name, as a connection URL: a known secret's value.
                 "DATABASE_URL", "postgresql://" + ThrowawayPostgres.USER + ":" + ThrowawayPostgres.PASSWORD
                         + "@localhost/x"));
+        // Other tools' passwords, which no job of this configuration registers as secrets.
+        secrets.put("REDISCLI_AUTH", "redis-password-0123456789");
+        secrets.put("MYSQL_PWD", "mysql-password-0123456789");
         Map<String, String> env = new HashMap<>(secrets);
         env.put("PGSSLMODE", "prefer");
         env.put("PGCONNECT_TIMEOUT", "7");

@@ -1,4 +1,11 @@
-package io.stowage.repository;
+package io.stowage.runtime;
+
+import io.stowage.repository.LocalRepository;
+import io.stowage.repository.Repositories;
+import io.stowage.repository.Repository;
+import io.stowage.repository.RetryingRepository;
+import io.stowage.repository.S3Repository;
+import io.stowage.repository.S3Settings;
 
 import io.stowage.StowageException;
 import io.stowage.config.Settings;
