@@ -38,8 +38,8 @@ public final class ThrowawayRedis implements AutoCloseable {
         return start(null);
     }
 
-    /** A server that needs {@code password} (null: none). */
-    public static ThrowawayRedis start(String password) {
+    /** A server that needs {@code password} (null: none), with more configuration ({@code --rename-command ...}). */
+    public static ThrowawayRedis start(String password, String... configuration) {
         try {
             Path directory = Files.createTempDirectory("stowage-redis-");
             int port = freePort();
@@ -49,6 +49,7 @@ public final class ThrowawayRedis implements AutoCloseable {
             if (password != null) {
                 command.addAll(List.of("--requirepass", password));
             }
+            command.addAll(List.of(configuration));
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(directory.resolve("stdout.log").toFile()).start();
             ThrowawayRedis redis = new ThrowawayRedis(directory, port, password, process);

@@ -126,6 +126,54 @@ class RedisBackupTest {
     }
 
     @Test
+    void aServerWithoutSyncIsRefusedWithTheManagedServiceHint() {
+        try (ThrowawayRedis redis = ThrowawayRedis.start(null, "--rename-command", "SYNC", "",
+                "--rename-command", "PSYNC", "")) {
+            Job job = RedisTesting.job(redis, null, Map.of());
+            assertThatThrownBy(() -> RedisTesting.backup(engine, job, new RedisTesting.Context(root)))
+                    .isInstanceOf(StowageException.class)
+                    .hasMessageContaining("refused the replication stream that redis-cli --rdb needs")
+                    .hasMessageContaining("HINT: managed services (ElastiCache, MemoryStore, Azure Cache) disable SYNC");
+            List<String> lines = new java.util.ArrayList<>();
+            engine.check(job, new RedisTesting.Context(root), report(lines));
+            assertThat(lines).anyMatch(l -> l.startsWith("FAIL the server has no SYNC command"));
+        }
+    }
+
+    @Test
+    void anAclUserWithoutSyncIsToldWhatToGrant() throws Exception {
+        try (ThrowawayRedis redis = ThrowawayRedis.start(PASSWORD)) {
+            redis.call("ACL", "SETUSER", "reader", "on", ">reader-pw-1", "+info", "+ping", "+config|get");
+            Job job = RedisTesting.job(redis, "reader-pw-1", Map.of("user", "reader"));
+            assertThatThrownBy(() -> RedisTesting.backup(engine, job, new RedisTesting.Context(root)))
+                    .hasMessageContaining("does not let user 'reader' take an RDB")
+                    .hasMessageContaining("HINT: grant +sync and +psync");
+
+            redis.call("ACL", "SETUSER", "backup", "on", ">backup-pw-1", "+sync", "+psync", "+replconf", "+info",
+                    "+ping", "+config|get", "+command|info");
+            Job allowed = RedisTesting.job(redis, "backup-pw-1", Map.of("user", "backup"));
+            assertThat(RedisTesting.backup(engine, allowed, new RedisTesting.Context(root)).result().rawBytes())
+                    .isPositive();
+        }
+    }
+
+    static io.stowage.engine.CheckReport report(List<String> lines) {
+        return new io.stowage.engine.CheckReport() {
+            public void ok(String line) {
+                lines.add("ok " + line);
+            }
+
+            public void warn(String line) {
+                lines.add("WARN " + line);
+            }
+
+            public void fail(String line) {
+                lines.add("FAIL " + line);
+            }
+        };
+    }
+
+    @Test
     void checkReportsTheServer() {
         try (ThrowawayRedis redis = ThrowawayRedis.start(PASSWORD)) {
             List<String> lines = new java.util.ArrayList<>();
