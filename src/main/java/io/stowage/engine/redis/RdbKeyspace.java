@@ -41,20 +41,31 @@ public final class RdbKeyspace {
     private volatile long length = -1;
     private volatile String unreadable;
 
+    /** The reader's thread starts with the first bytes, so a backup that never streams leaves no thread waiting. */
     public RdbKeyspace() {
         reader = new Thread(this::read, "rdb-keyspace");
         reader.setDaemon(true);
-        reader.start();
     }
 
     /** Hands {@code len} bytes to the reader and returns once it has read them (or stopped reading). */
     public void feed(byte[] bytes, int off, int len) {
+        synchronized (reader) {
+            if (reader.getState() == Thread.State.NEW) {
+                reader.start();
+            }
+        }
         input.feed(bytes, off, len);
     }
 
-    /** The stream has ended: lets the reader finish and waits for it (briefly). */
+    /** The stream has ended (or was abandoned): lets the reader finish and waits for it (briefly). */
     public void end() {
         input.end();
+        synchronized (reader) {
+            if (reader.getState() == Thread.State.NEW) {
+                unreadable = "the RDB was empty";
+                return;
+            }
+        }
         try {
             reader.join(10_000);
         } catch (InterruptedException e) {

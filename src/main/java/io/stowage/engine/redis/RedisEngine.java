@@ -133,7 +133,7 @@ public final class RedisEngine implements Engine {
 
     @Override
     public List<String> describe(Manifest manifest) {
-        RedisScratch.Recorded recorded = RedisScratch.Recorded.of(manifest);
+        RedisScratch.Recorded recorded = RedisScratch.Recorded.of(RedisDetails.of(manifest));
         return recorded == null ? List.of() : List.of("keys: " + RedisScratch.describe(recorded.keys()));
     }
 

@@ -48,6 +48,12 @@ final class RedisRestore {
             }
             throw e;
         }
+        for (String aof : java.util.List.of("appendonlydir", "appendonly.aof")) {
+            if (Files.exists(directory.resolve(aof), LinkOption.NOFOLLOW_LINKS)) {
+                context.warnings().accept(directory + " also holds " + aof + ": a redis-server started there with "
+                        + "appendonly yes loads it instead of the restored dump.rdb; move it aside first");
+            }
+        }
         Map<String, RdbKeyspace.Database> databases = laid.keyspace().databases();
         long keys = databases.values().stream().mapToLong(RdbKeyspace.Database::keys).sum();
         String what = "restored backup " + entry.id() + " of job " + job.name() + " into " + directory + " (dump.rdb, "

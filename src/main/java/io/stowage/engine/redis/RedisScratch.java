@@ -6,12 +6,10 @@ import io.stowage.Secrets;
 import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
-import io.stowage.catalog.ManifestCodec;
 import io.stowage.engine.EngineContext;
 import io.stowage.engine.ScratchRestore;
 import io.stowage.job.Job;
 import io.stowage.job.Probe;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -32,13 +30,11 @@ import java.util.UUID;
 public final class RedisScratch implements ScratchRestore {
     private final Path directory;
     private final RedisServer server;
-    private final RdbKeyspace laid;
     private boolean closed;
 
-    private RedisScratch(Path directory, RedisServer server, RdbKeyspace laid) {
+    private RedisScratch(Path directory, RedisServer server) {
         this.directory = directory;
         this.server = server;
-        this.laid = laid;
     }
 
     /** Lays out and starts; on any failure, stops what started and deletes the directory before throwing. */
@@ -49,9 +45,9 @@ public final class RedisScratch implements ScratchRestore {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         RedisServer server = null;
         try {
-            RdbFiles.Laid laid = RdbFiles.layOut(backup, RdbFiles.choose(backup, null, context), context, directory);
+            RdbFiles.layOut(backup, RdbFiles.choose(backup, null, context), context, directory);
             server = RedisServer.scratch(job.parameter("redisBin", null), directory);
-            return new RedisScratch(directory, server, laid.keyspace());
+            return new RedisScratch(directory, server);
         } catch (Exception | Error e) {
             if (server != null) {
                 server.close();
@@ -67,12 +63,16 @@ public final class RedisScratch implements ScratchRestore {
 
     @Override
     public Probes probe(Manifest manifest, List<Probe> probes) {
+        return probe(Recorded.of(RedisDetails.of(manifest)), probes);
+    }
+
+    /** Probes against {@code recorded} (null: the backup recorded no key counts). */
+    Probes probe(Recorded recorded, List<Probe> probes) {
         List<Outcome> outcomes = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         Map<String, Long> observed = server.cli().keyspace();
         long checkedAt = System.currentTimeMillis();
         long keys = observed.values().stream().mapToLong(Long::longValue).sum();
-        Recorded recorded = Recorded.of(manifest);
         if (recorded == null) {
             outcomes.add(new Outcome("keys-per-database", "built-in", "skipped", describe(observed),
                     "not recorded by this backup"));
@@ -133,9 +133,8 @@ public final class RedisScratch implements ScratchRestore {
     /** The keys per database a backup recorded (its manifest's {@code engineDetails}), with their expiries. */
     record Recorded(Map<String, Long> keys, Map<String, Long> volatileKeys, Map<String, Long> firstExpiry) {
 
-        /** From the manifest's {@code engineDetails}; null when it recorded none. */
-        static Recorded of(Manifest manifest) {
-            JsonNode details = RedisDetails.of(manifest);
+        /** From a manifest's {@code engineDetails}; null when it recorded none. */
+        static Recorded of(JsonNode details) {
             if (details == null || !details.path("keyspace").isObject()) {
                 return null;
             }
@@ -195,13 +194,5 @@ public final class RedisScratch implements ScratchRestore {
 
     Path directory() {
         return directory;
-    }
-
-    RdbKeyspace laidKeyspace() {
-        return laid;
-    }
-
-    static void requireNoLeftovers(Path directory) throws IOException {
-        FileTrees.delete(directory);
     }
 }

@@ -78,6 +78,13 @@ public final class RedisServer implements AutoCloseable {
      */
     public static RedisServer daemon(String binDir, Path directory, int port) {
         Path pidFile = directory.resolve("redis.pid");
+        // A server already on the port would answer for the one started here: refused before anything starts.
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        } catch (IOException e) {
+            throw new StowageException("port " + port + " of 127.0.0.1 is in use (" + e.getMessage() + "); HINT: choose "
+                    + "a free --port for the restored redis-server");
+        }
         List<String> command = List.of(tool(binDir, "redis-server"), "--port", Integer.toString(port),
                 "--dir", directory.toString(), "--dbfilename", "dump.rdb", "--daemonize", "yes",
                 "--pidfile", pidFile.toString(), "--logfile", directory.resolve("redis.log").toString(),
@@ -89,9 +96,17 @@ public final class RedisServer implements AutoCloseable {
             throw new StowageException("cannot start redis-server on " + directory + ": " + e.getMessage());
         }
         RedisServer server = new RedisServer(new RedisCli(RedisConnection.local(port, binDir)), directory, null);
+        long pidBy = System.nanoTime() + 10_000_000_000L;
         try {
+            // Alive while its pid file names a live process; a server that wrote none within 10 s has failed.
             server.awaitLoaded(() -> pid(pidFile).map(p -> ProcessHandle.of(p).map(ProcessHandle::isAlive)
-                    .orElse(false)).orElse(true));
+                    .orElse(false)).orElse(System.nanoTime() < pidBy));
+            String answering = server.cli.info("server").get("process_id");
+            Optional<Long> started = pid(pidFile);
+            if (started.isEmpty() || !started.get().toString().equals(answering)) {
+                throw new StowageException("the redis-server answering on 127.0.0.1:" + port + " (pid " + answering
+                        + ") is not the one started on " + directory + "; HINT: choose a free --port");
+            }
             return server;
         } catch (RuntimeException e) {
             server.close();
@@ -188,31 +203,35 @@ public final class RedisServer implements AutoCloseable {
         leaveRunning = foreground == null;
     }
 
-    /** Stops the server without saving (SHUTDOWN NOSAVE), and kills it if it does not go. */
+    /**
+     * Stops the server without saving. The scratch one: SHUTDOWN NOSAVE on its private socket, then the process is
+     * stopped if it lingers. A daemon that failed: killed through its pid file (never a command to the port, where
+     * another server may answer; never a signal that could make it save a partly loaded dataset over dump.rdb).
+     */
     @Override
     public void close() {
         if (closed || leaveRunning) {
             return;
         }
         closed = true;
-        try {
-            cli.command("SHUTDOWN", "NOSAVE");
-        } catch (RuntimeException e) {
-            // it may be gone already, or not answer: stopped below
-        }
         if (foreground != null) {
+            try {
+                cli.command("SHUTDOWN", "NOSAVE");
+            } catch (RuntimeException e) {
+                // it may be gone already, or not answer: stopped below
+            }
             foreground.close();
-        } else {
-            pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of).ifPresent(p -> {
-                if (p.info().command().map(c -> c.contains("redis")).orElse(true)) {
-                    p.destroy();
-                    try {
-                        p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        p.destroyForcibly();
-                    }
-                }
-            });
+            return;
         }
+        pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of).ifPresent(p -> {
+            if (p.info().command().map(c -> c.contains("redis")).orElse(true)) {
+                p.destroyForcibly();
+                try {
+                    p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // reported by the caller's failure
+                }
+            }
+        });
     }
 }

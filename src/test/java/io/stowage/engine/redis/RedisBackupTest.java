@@ -42,6 +42,8 @@ class RedisBackupTest {
         try (ThrowawayRedis redis = ThrowawayRedis.start(PASSWORD)) {
             redis.loadSample(3, 2000, 4, 3 << 20);
             redis.call("SET", "ttl-key", "soon", "PX", "3600000");
+            redis.call("FUNCTION", "LOAD", "#!lua name=stowagetest\n"
+                    + "redis.register_function('answer', function(keys, args) return 42 end)");
             Map<String, String> before = keyspace(redis);
             Job job = RedisTesting.job(redis, PASSWORD, Map.of());
             RedisTesting.Context context = new RedisTesting.Context(root);
@@ -84,6 +86,7 @@ class RedisBackupTest {
                 assertThat(restoredCli.require("STRLEN", "big:3").text()).isEqualTo(Integer.toString(3 << 20));
                 assertThat(restoredCli.require("XLEN", "stream").text()).isEqualTo("200");
                 assertThat(restoredCli.require("GET", "ttl-key").text()).isEqualTo("soon");
+                assertThat(restoredCli.require("FCALL", "answer", "0").text()).isEqualTo("42");
             } finally {
                 new RedisCli(RedisConnection.local(port, null)).command("SHUTDOWN", "NOSAVE");
                 waitForPidGone(datadir);

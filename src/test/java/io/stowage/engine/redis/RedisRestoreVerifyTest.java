@@ -77,6 +77,24 @@ class RedisRestoreVerifyTest {
     }
 
     @Test
+    void startOnAPortInUseIsRefusedAndStartsNothing() throws Exception {
+        try (ThrowawayRedis redis = ThrowawayRedis.start()) {
+            RedisTesting.Context context = new RedisTesting.Context(root);
+            backup(redis, context, Map.of());
+            Job job = RedisTesting.job(redis, null, Map.of());
+            Path datadir = root.resolve("data");
+            assertThatThrownBy(() -> engine.restore(job, RedisBackupTest.request(datadir, false, true, redis.port()),
+                    context))
+                    .isInstanceOf(StowageException.class)
+                    .hasMessageContaining("restored backup")
+                    .hasMessageContaining("but redis-server did not start: port " + redis.port()
+                            + " of 127.0.0.1 is in use");
+            assertThat(datadir.resolve("dump.rdb")).exists();
+            assertThat(redis.call("PING")).isEqualTo("PONG");
+        }
+    }
+
+    @Test
     void verificationPassesOnAGoodBackupAndNamesAFailedProbe() throws Exception {
         try (ThrowawayRedis redis = ThrowawayRedis.start()) {
             RedisTesting.Context context = new RedisTesting.Context(root);
