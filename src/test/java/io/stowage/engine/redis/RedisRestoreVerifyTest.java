@@ -77,6 +77,27 @@ class RedisRestoreVerifyTest {
     }
 
     @Test
+    void anEncryptedBackupIsRestoredAndVerified() throws Exception {
+        try (ThrowawayRedis redis = ThrowawayRedis.start()) {
+            RedisTesting.Context context = new RedisTesting.Context(root);
+            Path passphrase = Files.writeString(root.resolve("passphrase"), "correct horse battery staple redis\n");
+            Files.setPosixFilePermissions(passphrase, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            context.encryption = io.stowage.crypto.AgeKeys.configure(null, null, passphrase.toString(), "10");
+            RedisTesting.Taken taken = backup(redis, context, Map.of());
+            assertThat(taken.result().objectName()).isEqualTo("dump.rdb.zst.age");
+            Job job = RedisTesting.job(redis, null, Map.of());
+            Path datadir = root.resolve("data");
+            assertThat(engine.restore(job, RedisBackupTest.request(datadir, false, false, 0), context).summary())
+                    .contains("1007 keys in 2 database(s)");
+            assertThat(Files.size(datadir.resolve("dump.rdb"))).isEqualTo(taken.result().rawBytes());
+            try (ScratchRestore scratch = engine.restoreForVerification(job, taken.entry(), context)) {
+                assertThat(((RedisScratch) scratch).probe(RedisScratch.Recorded.of(
+                        ManifestCodec.JSON.valueToTree(taken.details())), List.of()).rows()).isEqualTo(1007);
+            }
+        }
+    }
+
+    @Test
     void startOnAPortInUseIsRefusedAndStartsNothing() throws Exception {
         try (ThrowawayRedis redis = ThrowawayRedis.start()) {
             RedisTesting.Context context = new RedisTesting.Context(root);

@@ -46,6 +46,7 @@ final class RedisTesting {
         final LocalRepository repository;
         final Path scratch;
         final List<String> warnings = new ArrayList<>();
+        AgeKeys encryption = AgeKeys.none();
 
         Context(Path root) {
             this.repository = new LocalRepository("local", root.resolve("repository"));
@@ -74,7 +75,7 @@ final class RedisTesting {
 
         @Override
         public AgeKeys encryption() {
-            return AgeKeys.none();
+            return encryption;
         }
 
         @Override
@@ -97,13 +98,18 @@ final class RedisTesting {
         String id = BackupId.of(started, BackupType.FULL);
         BackupSource source = engine.openSource(job, RedisEngine.METHOD, new BackupRequest(id, BackupType.FULL, null,
                 context.warnings()), context);
-        BackupStream stream = source.stream().compress(Codec.ZSTD, 3, 1).checksum();
+        BackupStream stream = source.stream().compress(Codec.ZSTD, 3, 1);
+        if (context.encryption.encrypts()) {
+            stream.encrypt(context.encryption);
+        }
+        stream.checksum();
         BackupStream.Result[] result = new BackupStream.Result[1];
         context.repository.write(Catalog.objectKey(job.name(), id, stream.objectName()),
                 out -> result[0] = stream.writeTo(out));
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, id, job.name(), RedisEngine.NAME, BackupType.FULL,
                 RedisEngine.METHOD, null, started, Instant.now(), result[0].rawBytes(), result[0].storedBytes(),
-                new Manifest.Compression("zstd", 3), null,
+                new Manifest.Compression("zstd", 3), context.encryption.encrypts() ? new Manifest.Encryption("age",
+                        stream.recipients(), stream.passphrase()) : null,
                 List.of(new Manifest.StoredObject(result[0].objectName(), result[0].rawBytes(),
                         result[0].storedBytes(), result[0].sha256())),
                 new Manifest.Tool(source.toolName(), source.toolVersion()),
