@@ -118,7 +118,11 @@ public final class RedisCli {
 
     /** {@code INFO section} as its fields: {@code redis_version -> 7.0.15}. */
     public Map<String, String> info(String section) {
-        String text = require("INFO", section).text();
+        return fields(require("INFO", section).text());
+    }
+
+    /** INFO's text as its fields. */
+    static Map<String, String> fields(String text) {
         Map<String, String> fields = new LinkedHashMap<>();
         if (text != null) {
             for (String line : text.split("\\R")) {

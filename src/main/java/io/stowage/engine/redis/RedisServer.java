@@ -146,8 +146,9 @@ public final class RedisServer implements AutoCloseable {
             try {
                 RedisCli.Reply reply = cli.command("INFO", "persistence");
                 if (!reply.isError()) {
-                    String text = reply.text() == null ? "" : reply.text();
-                    if (text.contains("loading:0")) {
+                    // The field itself: "async_loading:0" (Redis 7) is not "loading:0".
+                    String loading = RedisCli.fields(reply.text()).get("loading");
+                    if ("0".equals(loading)) {
                         return;
                     }
                     answerBy = Long.MAX_VALUE; // it answers: loading takes as long as it takes

@@ -98,6 +98,56 @@ class RedisRestoreVerifyTest {
     }
 
     @Test
+    void aBackupTakenUnderWritesIsVerifiedAgainstItsOwnSnapshot() throws Exception {
+        try (ThrowawayRedis redis = ThrowawayRedis.start()) {
+            RedisTesting.Context context = new RedisTesting.Context(root);
+            redis.loadSample(2, 20000, 2, 4 << 20);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = new Thread(() -> {
+                int i = 0;
+                while (!stop.get()) {
+                    try {
+                        List<Object[]> batch = new java.util.ArrayList<>();
+                        for (int j = 0; j < 200; j++, i++) {
+                            batch.add(new Object[] {"SET", "busy:" + i, "v" + i});
+                            batch.add(new Object[] {"DEL", "key:0:" + (i % 20000)});
+                        }
+                        redis.load(0, batch);
+                        writes.addAndGet(400);
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            writer.start();
+            RedisTesting.Taken taken;
+            try {
+                Thread.sleep(200);
+                taken = RedisTesting.backup(engine, RedisTesting.job(redis, null, Map.of()), context);
+                Thread.sleep(200);
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(writes.get()).isGreaterThan(0);
+            Job job = RedisTesting.job(redis, null, Map.of());
+            RedisScratch.Recorded recorded = RedisScratch.Recorded.of(ManifestCodec.JSON.valueToTree(taken.details()));
+            assertThat(keyspace(redis)).isNotEqualTo(recorded.keys()); // the server moved on after the snapshot
+            try (ScratchRestore scratch = engine.restoreForVerification(job, taken.entry(), context)) {
+                ScratchRestore.Probes result = ((RedisScratch) scratch).probe(recorded, List.of());
+                assertThat(result.outcomes().get(0).result()).isEqualTo("passed");
+            }
+        }
+    }
+
+    private static Map<String, Long> keyspace(ThrowawayRedis redis) throws Exception {
+        Map<String, Long> keys = new java.util.TreeMap<>();
+        RedisBackupTest.keyspace(redis).forEach((db, n) -> keys.put(db, Long.parseLong(n)));
+        return keys;
+    }
+
+    @Test
     void startOnAPortInUseIsRefusedAndStartsNothing() throws Exception {
         try (ThrowawayRedis redis = ThrowawayRedis.start()) {
             RedisTesting.Context context = new RedisTesting.Context(root);
