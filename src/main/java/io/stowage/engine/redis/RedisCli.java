@@ -150,25 +150,35 @@ public final class RedisCli {
 
     /** Fails when the server or redis-cli said the login did not work; {@code reply}: an error reply or "". */
     private void requireLoggedIn(String reply, String stderr, String command) {
-        String where = connection.describe();
         String all = reply + "\n" + stderr;
         for (String line : all.split("\\R")) {
             String l = line.strip();
+            if (isTls(l)) {
+                throw tls(connection, l);
+            }
             if (l.startsWith("Could not connect to Redis")) {
                 throw unreachable(connection, l);
             }
             if (l.contains("WRONGPASS") || l.contains("invalid password") || l.contains("invalid username-password")) {
                 throw wrongPassword(connection, l);
             }
-            if (l.startsWith("Could not negotiate a TLS connection") || l.contains("SSL_connect")
-                    || l.startsWith("Failed to create SSL_CTX")) {
-                throw new StowageException("cannot open a TLS connection to " + where + ": " + Secrets.mask(l)
-                        + "; HINT: check the job's tls, tlsCaCert, tlsCert and tlsKey (and that the server speaks TLS)");
-            }
         }
         if (reply.startsWith("NOAUTH")) {
             throw noAuth(connection);
         }
+    }
+
+    static boolean isTls(String line) {
+        return line.startsWith("Could not negotiate a TLS connection") || line.contains("SSL_connect")
+                || line.contains("Failed to create SSL_CTX") || line.contains("Invalid CA Certificate")
+                || line.contains("Invalid client certificate") || line.contains("Invalid private key");
+    }
+
+    static StowageException tls(RedisConnection connection, String line) {
+        return new StowageException("cannot open a TLS connection to " + connection.describe() + ": "
+                + Secrets.mask(line.replaceFirst("^Could not connect to Redis at [^:]*:\\d+: ", "")
+                        .replaceFirst("^Could not negotiate a TLS connection: ", ""))
+                + "; HINT: check the job's tls, tlsCaCert, tlsCert and tlsKey (and that the server speaks TLS there)");
     }
 
     static StowageException unreachable(RedisConnection connection, String line) {
@@ -240,8 +250,10 @@ public final class RedisCli {
             } catch (StowageException e) {
                 requireLoggedIn("", process.stderr(), command.get(command.size() - 1));
                 throw new StowageException(timedOut[0] ? "redis-cli did not answer within " + TIMEOUT_SECONDS
-                        + " s for " + connection.describe() + "; HINT: is the server reachable (a firewall dropping"
-                        + " packets)?" : Secrets.mask(e.getMessage()), e);
+                        + " s for " + connection.describe() + (connection.tls() ? "; HINT: does the server speak TLS on"
+                        + " that port (tls is true)? Is it reachable (a firewall dropping packets)?" : "; HINT: is the "
+                        + "server reachable (a firewall dropping packets), or does it speak only TLS there?")
+                        : Secrets.mask(e.getMessage()), e);
             }
             return new Run(stdout, process.stderr());
         } catch (IOException e) {

@@ -81,6 +81,9 @@ public final class RedisRdb implements BackupStream.Source {
     static StowageException failure(RedisConnection connection, String stderr, StowageException cause) {
         for (String line : stderr.split("\\R")) {
             String l = line.strip();
+            if (RedisCli.isTls(l)) {
+                return RedisCli.tls(connection, l);
+            }
             if (l.startsWith("Could not connect to Redis")) {
                 return RedisCli.unreachable(connection, l);
             }
