@@ -238,8 +238,22 @@ public final class ThrowawayRedis implements AutoCloseable {
 
     /** Every redis-server process on this host now (pids), to check that a test left none running. */
     public static List<Long> runningServers() {
-        return ProcessHandle.allProcesses().filter(p -> p.info().command().map(c -> c.endsWith("redis-server"))
-                .orElse(false)).map(ProcessHandle::pid).toList();
+        return ProcessHandle.allProcesses().filter(ThrowawayRedis::isRedisServer).map(ProcessHandle::pid).toList();
+    }
+
+    /** redis-server sets its process title to "redis-server ADDRESS"; on Debian its executable is redis-check-rdb. */
+    private static boolean isRedisServer(ProcessHandle process) {
+        try {
+            String title = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"),
+                    StandardCharsets.ISO_8859_1);
+            if (title.startsWith("redis-server")) {
+                return true;
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone, or not readable
+        }
+        return process.info().command().map(c -> c.endsWith("/redis-server") || c.endsWith("/redis-check-rdb"))
+                .orElse(false);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.stowage.engine.EngineContext;
 import io.stowage.engine.ScratchRestore;
 import io.stowage.job.Job;
 import io.stowage.job.Probe;
+import io.stowage.lock.ExclusiveLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -19,42 +20,72 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
 
 /**
  * A backup's RDB loaded into a scratch redis-server for verification: laid out in
- * {@code <scratch>/<job>-redis-<random>/} (0700), served on a Unix socket there (no TCP port, no persistence), and
+ * {@code <scratch>/<job>-redis/} (0700), served on a Unix socket there (no TCP port, no persistence), and
  * probed: keys per database as the RDB recorded them when it was stored, then the job's probes. {@link #close} stops
  * the server and deletes the directory, following no link.
  */
 public final class RedisScratch implements ScratchRestore {
     private final Path directory;
     private final RedisServer server;
+    private final ExclusiveLock lock;
     private boolean closed;
 
-    private RedisScratch(Path directory, RedisServer server) {
+    private RedisScratch(Path directory, RedisServer server, ExclusiveLock lock) {
         this.directory = directory;
         this.server = server;
+        this.lock = lock;
     }
 
-    /** Lays out and starts; on any failure, stops what started and deletes the directory before throwing. */
+    /**
+     * Lays out and starts, in {@code <scratch>/<job>-redis/} under the job's lock {@code <job>-redis.lock} (one scratch
+     * server per job: a second verification of the job is refused at once); what a killed earlier run left there (a
+     * running scratch server, its files) is stopped and deleted first. On any failure, stops what started and deletes
+     * the directory before throwing.
+     */
     static RedisScratch open(Job job, CatalogEntry backup, EngineContext context) throws Exception {
         Path root = context.scratchRoot();
         Files.createDirectories(root);
-        Path directory = Files.createDirectory(root.resolve(job.name() + "-redis-" + UUID.randomUUID()),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        ExclusiveLock lock = ExclusiveLock.tryAcquire(root.resolve(job.name() + "-redis.lock")).orElseThrow(() ->
+                new StowageException("another verification of job '" + job.name() + "' is running (" + root.resolve(
+                        job.name() + "-redis") + "); HINT: wait for it to finish"));
+        Path directory = root.resolve(job.name() + "-redis");
         RedisServer server = null;
         try {
+            removeLeftovers(directory);
+            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
             RdbFiles.layOut(backup, RdbFiles.choose(backup, null, context), context, directory);
             server = RedisServer.scratch(job.parameter("redisBin", null), directory);
-            return new RedisScratch(directory, server);
+            return new RedisScratch(directory, server, lock);
         } catch (Exception | Error e) {
             if (server != null) {
                 server.close();
             }
             FileTrees.deleteQuietly(directory);
+            try {
+                lock.closeAndDelete();
+            } catch (java.io.IOException lockFile) {
+                e.addSuppressed(lockFile);
+            }
             throw e;
         }
+    }
+
+    /** A scratch server a killed run left (its pid file names a live redis-server) is killed; the directory goes. */
+    private static void removeLeftovers(Path directory) throws java.io.IOException {
+        if (!Files.exists(directory, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        RedisServer.pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of).ifPresent(p -> {
+            if (RedisServer.isRedisServer(p)) {
+                p.destroyForcibly();
+                p.onExit().join();
+            }
+        });
+        FileTrees.delete(directory);
     }
 
     public RedisCli cli() {
@@ -189,6 +220,11 @@ public final class RedisScratch implements ScratchRestore {
             server.close();
         } finally {
             FileTrees.deleteQuietly(directory);
+            try {
+                lock.closeAndDelete();
+            } catch (java.io.IOException e) {
+                // the lock goes with the process; only its file may stay
+            }
         }
     }
 

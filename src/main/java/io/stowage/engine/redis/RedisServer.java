@@ -48,7 +48,8 @@ public final class RedisServer implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(tool(binDir, "redis-server"), "--port", "0",
                 "--unixsocket", socket.toString(), "--unixsocketperm", "700",
                 "--dir", directory.toString(), "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString()));
+                "--daemonize", "no", "--logfile", directory.resolve("redis.log").toString(),
+                "--pidfile", directory.resolve("redis.pid").toString()));
         ExternalProcess process = ExternalProcess.start(command, Map.of(), false);
         // The server logs to its file: its stdout ends when it does, which is how its end is seen.
         java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
@@ -112,6 +113,17 @@ public final class RedisServer implements AutoCloseable {
             server.close();
             throw e;
         }
+    }
+
+    /**
+     * Whether {@code process} is a redis-server (its executable is redis-server, or redis-check-rdb, which Debian's
+     * redis-server links to), so that a pid file naming another program by now is never acted on.
+     */
+    static boolean isRedisServer(ProcessHandle process) {
+        return process.isAlive() && process.info().command().map(c -> {
+            String name = c.substring(c.lastIndexOf('/') + 1);
+            return name.equals("redis-server") || name.equals("redis-check-rdb");
+        }).orElse(false);
     }
 
     static String tool(String binDir, String name) {
@@ -225,7 +237,7 @@ public final class RedisServer implements AutoCloseable {
             return;
         }
         pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of).ifPresent(p -> {
-            if (p.info().command().map(c -> c.contains("redis")).orElse(true)) {
+            if (isRedisServer(p)) {
                 p.destroyForcibly();
                 try {
                     p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);

@@ -6,6 +6,7 @@ import io.stowage.testing.ThrowawayRedis;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +15,17 @@ import org.junit.jupiter.api.io.TempDir;
 class RdbKeyspaceTest {
     @TempDir
     Path root;
+    private List<Long> serversBefore;
+
+    @org.junit.jupiter.api.BeforeEach
+    void servers() {
+        serversBefore = ThrowawayRedis.runningServers();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void noServerLeftRunning() {
+        assertThat(ThrowawayRedis.runningServers()).isSubsetOf(serversBefore);
+    }
 
     private static byte[] rdb(int... tail) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

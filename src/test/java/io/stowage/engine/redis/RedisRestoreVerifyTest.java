@@ -182,6 +182,8 @@ class RedisRestoreVerifyTest {
             try (ScratchRestore scratch = engine.restoreForVerification(job, taken.entry(), context)) {
                 directory = ((RedisScratch) scratch).directory();
                 assertThat(directory).startsWith(context.scratchRoot());
+                assertThatThrownBy(() -> engine.restoreForVerification(job, taken.entry(), context))
+                        .hasMessageStartingWith("another verification of job 'cache' is running");
                 ScratchRestore.Probes result = ((RedisScratch) scratch).probe(recorded, probes);
                 assertThat(result.rows()).isEqualTo(1007);
                 assertThat(result.tables()).isEqualTo(2);
@@ -210,6 +212,34 @@ class RedisRestoreVerifyTest {
                                 + "recorded 499");
             }
             assertThat(directory).doesNotExist();
+        }
+    }
+
+    @Test
+    void aScratchServerAKilledRunLeftIsStoppedAndItsDirectoryReplaced() throws Exception {
+        try (ThrowawayRedis redis = ThrowawayRedis.start()) {
+            RedisTesting.Context context = new RedisTesting.Context(root);
+            RedisTesting.Taken taken = backup(redis, context, Map.of());
+            Path left = Files.createDirectories(context.scratchRoot().resolve("cache-redis"));
+            Files.writeString(left.resolve("stale"), "x");
+            Process leftover = new ProcessBuilder("redis-server", "--port", "0", "--unixsocket",
+                    left.resolve("redis.sock").toString(), "--daemonize", "yes", "--pidfile",
+                    left.resolve("redis.pid").toString(), "--dir", left.toString(), "--save", "",
+                    "--logfile", left.resolve("redis.log").toString()).start();
+            assertThat(leftover.waitFor()).isZero();
+            long pid = 0;
+            for (int i = 0; i < 100 && pid == 0; i++) {
+                pid = RedisServer.pid(left.resolve("redis.pid")).orElse(0L);
+                Thread.sleep(50);
+            }
+            assertThat(pid).isPositive();
+            try (ScratchRestore scratch = engine.restoreForVerification(RedisTesting.job(redis, null, Map.of()),
+                    taken.entry(), context)) {
+                assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+                assertThat(left.resolve("stale")).doesNotExist();
+                assertThat(scratch.probe(taken.entry().manifest(), List.of()).rows()).isEqualTo(1007);
+            }
+            assertThat(left).doesNotExist();
         }
     }
 

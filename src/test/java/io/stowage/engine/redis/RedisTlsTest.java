@@ -20,6 +20,17 @@ class RedisTlsTest {
 
     @TempDir
     Path root;
+    private List<Long> serversBefore;
+
+    @org.junit.jupiter.api.BeforeEach
+    void servers() {
+        serversBefore = ThrowawayRedis.runningServers();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void noServerLeftRunning() {
+        assertThat(ThrowawayRedis.runningServers()).isSubsetOf(serversBefore);
+    }
 
     private void openssl(String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("openssl"));
