@@ -94,7 +94,7 @@ final class RedisRestore {
                     + "or empty directory, or add --force to replace its dump.rdb");
         }
         if (RedisServer.pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of)
-                .map(ProcessHandle::isAlive).orElse(false)) {
+                .map(RedisServer::isRedisServer).orElse(false)) {
             throw new StowageException("--target-datadir " + directory + " belongs to a running redis-server (its "
                     + "redis.pid); HINT: stop it first (redis-cli SHUTDOWN NOSAVE), or restore into another directory");
         }
