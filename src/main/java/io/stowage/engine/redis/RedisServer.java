@@ -86,6 +86,12 @@ public final class RedisServer implements AutoCloseable {
             throw new StowageException("port " + port + " of 127.0.0.1 is in use (" + e.getMessage() + "); HINT: choose "
                     + "a free --port for the restored redis-server");
         }
+        try {
+            // An earlier server's pid file (it is not running: the restore checked) would be read as the new one's.
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new StowageException("cannot remove " + pidFile + ": " + e.getMessage());
+        }
         List<String> command = List.of(tool(binDir, "redis-server"), "--port", Integer.toString(port),
                 "--dir", directory.toString(), "--dbfilename", "dump.rdb", "--daemonize", "yes",
                 "--pidfile", pidFile.toString(), "--logfile", directory.resolve("redis.log").toString(),

@@ -162,6 +162,17 @@ class RedisRestoreVerifyTest {
                             + " of 127.0.0.1 is in use");
             assertThat(datadir.resolve("dump.rdb")).exists();
             assertThat(redis.call("PING")).isEqualTo("PONG");
+
+            // A stale pid file of a server that is gone is no obstacle: restored again, forced, and started.
+            Files.writeString(datadir.resolve("redis.pid"), "999999\n");
+            int port = ThrowawayRedis.freePort();
+            try {
+                assertThat(engine.restore(job, RedisBackupTest.request(datadir, true, true, port), context).summary())
+                        .contains("redis-server started on 127.0.0.1:" + port + " with db0=507, db1=500");
+            } finally {
+                new RedisCli(RedisConnection.local(port, null)).command("SHUTDOWN", "NOSAVE");
+                RedisBackupTest.waitForPidGone(datadir);
+            }
         }
     }
 
