@@ -53,6 +53,9 @@ public final class ThrowawayRedis implements AutoCloseable {
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(directory.resolve("stdout.log").toFile()).start();
             ThrowawayRedis redis = new ThrowawayRedis(directory, port, password, process);
+            // A JVM that ends (or is stopped) before close() leaves no server behind (a SIGKILL still can).
+            Thread hook = new Thread(process::destroy, "stop-redis-" + port);
+            Runtime.getRuntime().addShutdownHook(hook);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (true) {
                 try {
