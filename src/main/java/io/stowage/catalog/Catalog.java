@@ -23,9 +23,16 @@ public final class Catalog {
             java.util.regex.Pattern.compile("verified-(\\d{8}T\\d{6})Z\\.json");
 
     private final List<Repository> repositories;
+    private final ManifestCodec.DetailsCheck details;
 
     public Catalog(List<Repository> repositories) {
+        this(repositories, ManifestCodec.DetailsCheck.NONE);
+    }
+
+    /** {@code details}: the engines' checks of what they wrote in {@code engineDetails}. */
+    public Catalog(List<Repository> repositories, ManifestCodec.DetailsCheck details) {
         this.repositories = List.copyOf(repositories);
+        this.details = details;
     }
 
     public static String manifestKey(String job, String id) {
@@ -113,7 +120,7 @@ public final class Catalog {
      * One repository's copy of a manifest, or null: when it was removed since the listing (expired: not there, and
      * not damaged either), or when it cannot be used, which is added to {@code unreadable} and reported.
      */
-    private static Manifest readCopy(Repository repository, String key, List<UnreadableManifest> unreadable,
+    private Manifest readCopy(Repository repository, String key, List<UnreadableManifest> unreadable,
                                      Consumer<String> warnings) {
         String[] parts = key.split("/");
         try {
@@ -210,10 +217,10 @@ public final class Catalog {
     }
 
     /** Reads a manifest and makes sure it describes the backup whose directory holds it. */
-    private static Manifest read(Repository repository, String key, String job, String id) throws IOException {
+    private Manifest read(Repository repository, String key, String job, String id) throws IOException {
         Manifest manifest;
         try (InputStream in = repository.open(key)) {
-            manifest = ManifestCodec.read(in, "'" + key + "'");
+            manifest = ManifestCodec.read(in, "'" + key + "'", details);
         }
         if (!id.equals(manifest.id()) || !job.equals(manifest.job())) {
             throw new StowageException("manifest '" + key + "' describes backup " + manifest.id() + " of job '"

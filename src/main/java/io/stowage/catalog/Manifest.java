@@ -2,18 +2,20 @@ package io.stowage.catalog;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What a backup is and how to read it back: written last, as {@code manifest.json}, into every repository that holds
- * a complete copy. The format is documented in docs/repository-format.md; {@link #FORMAT_VERSION} changes whenever a
+ * a complete copy. What only its engine understands (PostgreSQL's WAL range and rows per table, Redis's keys per
+ * database) is in {@code engineDetails}, which the engine reads and checks. The format is documented in docs/repository-format.md; {@link #FORMAT_VERSION} changes whenever a
  * reader of the previous version could misread a new manifest.
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 @JsonPropertyOrder({"formatVersion", "id", "job", "engine", "type", "method", "parent", "started", "finished",
-        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database", "wal", "contents"})
+        "sizeBytes", "storedBytes", "compression", "encryption", "objects", "tool", "server", "database", "engineDetails"})
 public record Manifest(
         int formatVersion,
         String id,
@@ -32,10 +34,17 @@ public record Manifest(
         Tool tool,
         Server server,
         String database,
-        Wal wal,
-        Contents contents) {
+        JsonNode engineDetails) {
 
-    public static final int FORMAT_VERSION = 1;
+    /** The version this release writes. Version 1 (PostgreSQL's {@code wal} and {@code contents} at the top level) is read too. */
+    public static final int FORMAT_VERSION = 2;
+    /** Every version this release reads. */
+    public static final java.util.Set<Integer> READABLE_VERSIONS = java.util.Set.of(1, 2);
+
+    public Manifest {
+        engineDetails = engineDetails == null || engineDetails.isNull() || engineDetails.isMissingNode()
+                ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : engineDetails;
+    }
     public static final String FILE_NAME = "manifest.json";
 
     /** The codec every object of the backup is compressed with. */
@@ -64,22 +73,6 @@ public record Manifest(
 
     /** The database server the backup was taken from. */
     public record Server(String version, Map<String, String> details) {
-    }
-
-    /**
-     * For physical backups: the timeline, the WAL locations where the backup starts and stops, the segments that
-     * hold them (every segment from start to stop is needed to restore it) and the segment size. Null otherwise.
-     */
-    public record Wal(int timeline, String start, String stop, String startSegment, String stopSegment,
-                      long segmentSize) {
-    }
-
-    /**
-     * For logical PostgreSQL backups: what the dump holds, read from it as it was stored (rows per table, keyed
-     * {@code schema.table}; the number of indexes and foreign keys it creates), which verification compares with the
-     * restored database. Null when the backup did not record it (older backups, or a dump it could not read).
-     */
-    public record Contents(Map<String, Long> tables, int indexes, int foreignKeys) {
     }
 
     public boolean encrypted() {

@@ -31,7 +31,19 @@ public final class ManifestCodec {
         }
     }
 
+    /** An engine's check of the details it wrote: a problem with them (the manifest is then damaged), or null. */
+    @FunctionalInterface
+    public interface DetailsCheck {
+        String problem(Manifest manifest);
+
+        DetailsCheck NONE = manifest -> null;
+    }
+
     public static Manifest read(InputStream in, String where) throws IOException {
+        return read(in, where, DetailsCheck.NONE);
+    }
+
+    public static Manifest read(InputStream in, String where, DetailsCheck details) throws IOException {
         JsonNode tree;
         try {
             tree = JSON.readTree(in);
@@ -43,10 +55,13 @@ public final class ManifestCodec {
                     || tree.isMissingNode() ? "empty" : "not a JSON object"));
         }
         int version = tree.path("formatVersion").asInt(0);
-        if (version != Manifest.FORMAT_VERSION) {
+        if (!Manifest.READABLE_VERSIONS.contains(version)) {
             throw new StowageException("manifest " + where + " has format version " + version
-                    + ", this Stowage reads version " + Manifest.FORMAT_VERSION + "; HINT: use a Stowage release that"
-                    + " knows it");
+                    + ", this Stowage reads versions " + new java.util.TreeSet<>(Manifest.READABLE_VERSIONS)
+                    + "; HINT: use a Stowage release that knows it");
+        }
+        if (version == 1) {
+            tree = fromVersion1((com.fasterxml.jackson.databind.node.ObjectNode) tree, where);
         }
         Manifest manifest;
         try {
@@ -57,6 +72,12 @@ public final class ManifestCodec {
         }
         String missing = missingField(manifest);
         String problem = missing != null ? "it has no " + missing : invalidField(manifest);
+        if (problem == null && !manifest.engineDetails().isObject()) {
+            problem = "its engineDetails is not a JSON object";
+        }
+        if (problem == null) {
+            problem = details.problem(manifest);
+        }
         if (problem != null) {
             throw new StowageException("manifest " + where + " is damaged: " + problem);
         }
@@ -87,7 +108,6 @@ public final class ManifestCodec {
     private static final java.util.regex.Pattern OBJECT_NAME = java.util.regex.Pattern.compile(
             "[A-Za-z0-9][A-Za-z0-9._+-]{0,199}");
     private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
-    private static final java.util.regex.Pattern SEGMENT = java.util.regex.Pattern.compile("[0-9A-F]{24}");
 
     /**
      * What a crafted or damaged manifest could misuse, or null: every name it gives is later joined to a path or a
@@ -116,14 +136,26 @@ public final class ManifestCodec {
         if (m.encryption() != null && !"age".equals(m.encryption().format())) {
             return "encryption format '" + m.encryption().format() + "' is unknown to this version";
         }
-        Manifest.Wal wal = m.wal();
-        if (wal != null && (wal.timeline() < 1 || wal.startSegment() == null || wal.stopSegment() == null
-                || !SEGMENT.matcher(wal.startSegment()).matches() || !SEGMENT.matcher(wal.stopSegment()).matches()
-                || wal.startSegment().compareTo(wal.stopSegment()) > 0
-                || wal.segmentSize() <= 0 || Long.bitCount(wal.segmentSize()) != 1)) {
-            return "its WAL range (timeline, start and stop segments, segment size) is not valid";
-        }
         return null;
+    }
+
+    /**
+     * A version-1 manifest as version 2: the engine-specific fields version 1 kept at the top level (PostgreSQL's
+     * {@code wal} and {@code contents}, the only engine then) move, unchanged, into {@code engineDetails}.
+     */
+    private static JsonNode fromVersion1(com.fasterxml.jackson.databind.node.ObjectNode tree, String where) {
+        com.fasterxml.jackson.databind.node.ObjectNode details = tree.objectNode();
+        for (String field : java.util.List.of("wal", "contents")) {
+            JsonNode value = tree.remove(field);
+            if (value != null && !value.isNull()) {
+                details.set(field, value);
+            }
+        }
+        if (tree.has("engineDetails")) {
+            throw new StowageException("manifest " + where + " is damaged: format version 1 has no engineDetails");
+        }
+        tree.set("engineDetails", details);
+        return tree;
     }
 
     private static String firstLine(com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -5,7 +5,7 @@ import io.stowage.catalog.BackupType;
 import io.stowage.job.Job;
 import io.stowage.route.BackupRun;
 import io.stowage.runtime.StowageRuntime;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import picocli.CommandLine.Command;

@@ -1,8 +1,5 @@
 package io.stowage.cli;
 
-import io.stowage.engine.postgresql.PgConnection;
-import io.stowage.engine.postgresql.PgDump;
-import io.stowage.engine.postgresql.PostgresServer;
 import io.stowage.job.Job;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageRuntime;
@@ -25,23 +22,23 @@ final class CheckCommand extends BaseCommand {
             List<Job> jobs = jobName == null ? List.copyOf(runtime.services().jobs().all())
                     : List.of(runtime.services().jobs().get(jobName));
             for (Job job : jobs) {
-                failed |= !checkJob(job);
+                failed |= !checkJob(runtime, job);
             }
             io.stowage.catalog.CatalogListing catalog = readCatalog(runtime);
             failed |= !catalog.unreadable().isEmpty();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(runtime.context())) {
                 if (jobName == null || jobName.equals(archive.job())) {
-                    failed |= !checkWal(runtime, archive, catalog.entries());
-                    if (archive.streams()) {
-                        failed |= !checkReceiver(runtime, archive);
-                    }
+                    failed |= !checkLogArchive(runtime, archive, catalog.entries());
                 }
             }
             failed |= !checkEncryptionKeys(runtime, catalog.entries());
             for (Repository repository : runtime.services().repositories().all()) {
                 try {
                     repository.check();
-                    out().println("ok    repository " + repository.name() + " at " + repository.location());
+                    out().println("ok    repository " + repository.name() + " at " + repository.location() + " ("
+                            + runtime.services().repositories().attributes(repository.name()).describe()
+                            + (repository.name().equals(runtime.services().repositories().home().name())
+                            ? ", home: locks, audit log, alert outbox" : "") + ")");
                 } catch (Exception e) {
                     failed = true;
                     out().println("FAIL  repository " + repository.name() + ": " + io.stowage.Failures.describe(e));
@@ -126,150 +123,107 @@ final class CheckCommand extends BaseCommand {
     }
 
     /**
-     * A pg_receivewal job: the role may replicate, the server has WAL senders, and the slot's state (missing until
-     * the service first starts; while inactive, the WAL the server keeps for it grows).
+     * A job's log archive, in each repository: gaps since the oldest backup that needs the log, and each backup's own
+     * log (what it needs to be consistent), which a gap scan cannot see when it has not been shipped yet; named. Then
+     * the receiver the route asks for, if any.
      */
-    private boolean checkReceiver(StowageRuntime runtime, io.stowage.schedule.WalArchive archive) {
-        String slot = archive.slot().isEmpty() ? io.stowage.engine.postgresql.WalReceiver.defaultSlot(archive.job())
-                : archive.slot();
-        io.stowage.engine.postgresql.PgConnection connection =
-                io.stowage.engine.postgresql.PgConnection.of(runtime.services().jobs().get(archive.job()));
-        try (java.sql.Connection c = connection.open(connection.database());
-             java.sql.PreparedStatement s = c.prepareStatement("SELECT (SELECT rolreplication OR rolsuper FROM pg_roles"
-                     + " WHERE rolname = current_user), current_setting('max_wal_senders')::int,"
-                     + " (SELECT active FROM pg_replication_slots WHERE slot_name = ?),"
-                     + " (SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots WHERE slot_name = ?)")) {
-            s.setString(1, slot);
-            s.setString(2, slot);
-            try (java.sql.ResultSet rs = s.executeQuery()) {
-                rs.next();
-                String what = "wal receiver " + archive.job() + " (slot " + slot + ")";
-                if (!rs.getBoolean(1) || rs.getInt(2) == 0) {
-                    out().println("FAIL  " + what + ": " + (rs.getInt(2) == 0 ? "the server has max_wal_senders = 0"
-                            : "role " + connection.user() + " may not replicate; HINT: ALTER ROLE " + connection.user()
-                            + " REPLICATION"));
-                    return false;
-                }
-                if (rs.getObject(3) == null) {
-                    out().println("ok    " + what + ": the slot is created when the service starts");
-                } else {
-                    out().println((rs.getBoolean(3) ? "ok    " : "WARN  ") + what + ": "
-                            + (rs.getBoolean(3) ? "streaming" : "not streaming (is the service running?)") + "; the "
-                            + "server keeps " + io.stowage.Sizes.human(rs.getLong(4)) + " of WAL for it");
-                }
-                return true;
-            }
-        } catch (Exception e) {
-            out().println("FAIL  wal receiver " + archive.job() + ": " + e.getMessage());
-            return false;
-        }
-    }
-
-    /**
-     * The WAL archive of a physical job, in each repository: gaps since the oldest physical backup, and each backup's
-     * own WAL (its start to its stop segment), which a gap scan cannot see when it has not been shipped yet; named.
-     */
-    private boolean checkWal(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
-                             List<io.stowage.catalog.CatalogEntry> listed) {
-        java.util.Optional<String> unusable = archive.spoolProblem();
+    private boolean checkLogArchive(StowageRuntime runtime, io.stowage.schedule.WalArchive archive,
+                                    List<io.stowage.catalog.CatalogEntry> listed) {
+        Job job = runtime.services().jobs().get(archive.job());
+        io.stowage.engine.LogArchive log = runtime.services().engines().get(job.engine()).logArchive().orElseThrow();
+        String what = log.directory() + " " + archive.job();
+        String upper = log.directory().toUpperCase(java.util.Locale.ROOT);
+        java.util.Optional<String> unusable = archive.spoolProblem(log.serviceFillsSpool(archive.parameters()));
+        boolean ok = true;
         if (unusable.isPresent()) {
-            out().println("FAIL  wal " + archive.job() + ": " + unusable.get());
-            return false;
-        }
-        try {
+            out().println("FAIL  " + what + ": " + unusable.get());
+            ok = false;
+        } else try {
+            io.stowage.engine.LogArchive.Reader reader = log.reader();
             io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
             java.util.List<io.stowage.catalog.CatalogEntry> backups = listed.stream()
-                    .filter(e -> e.job().equals(archive.job()) && e.manifest().wal() != null).toList();
+                    .filter(e -> e.job().equals(archive.job()) && reader.needsLog(e.manifest())).toList();
             String spoolText = spool.files() + " file(s), " + io.stowage.Sizes.human(spool.bytes()) + " waiting in "
                     + archive.spool();
             if (backups.isEmpty()) {
-                out().println("ok    wal " + archive.job() + ": no physical backup yet; " + spoolText);
-                return true;
-            }
-            io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
-            io.stowage.engine.postgresql.BackupWal backupWal = new io.stowage.engine.postgresql.BackupWal();
-            boolean ok = true;
-            for (Repository repository : runtime.services().repositories().all()) {
-                boolean sound = true;
-                if (backups.get(0).repositories().contains(repository.name())) {
-                    java.util.List<String> gaps = io.stowage.schedule.WalArchive.gaps(
-                            backupWal.archive(repository, archive.job()), oldest.wal().startSegment(),
-                            oldest.wal().segmentSize());
-                    if (!gaps.isEmpty()) {
-                        sound = false;
-                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": gap at segment "
-                                + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
-                    }
-                }
-                for (io.stowage.catalog.CatalogEntry backup : backups) {
-                    if (!backup.repositories().contains(repository.name())) {
-                        continue;
-                    }
-                    java.util.List<String> missing = backupWal.missing(repository, backup.manifest());
-                    if (!missing.isEmpty()) {
-                        sound = false;
-                        long waiting = missing.stream().filter(s -> java.nio.file.Files.exists(archive.spool()
-                                .resolve(s))).count();
-                        out().println("FAIL  wal " + archive.job() + " in " + repository.name() + ": backup "
-                                + backup.id() + " lacks WAL segment(s) " + io.stowage.engine.postgresql.BackupWal
-                                .describe(missing) + " and cannot be restored from there; " + (waiting > 0
-                                ? waiting + " of them wait in " + archive.spool() + "; HINT: start the service "
-                                + "('stowage run'), which ships them"
-                                : "they are not in " + archive.spool() + " either; HINT: restore it from another "
-                                + "repository that has them, or take a new backup"));
-                    }
-                }
-                if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
-                    out().println("ok    wal " + archive.job() + " in " + repository.name() + ": "
-                            + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
-                            + oldest.wal().startSegment() + " (backup " + oldest.id() + "), " : "")
-                            + "every backup's own WAL archived; " + spoolText);
-                }
-                ok &= sound;
-            }
-            return ok;
-        } catch (Exception e) {
-            out().println("FAIL  wal " + archive.job() + ": " + io.stowage.Secrets.mask(e.getMessage()));
-            return false;
-        }
-    }
-
-    /** Databases that interrupted restores left on the job's server: named, never mistaken for restored ones. */
-    private void warnAboutUnfinishedRestores(Job job, PgConnection connection) {
-        for (String name : io.stowage.engine.postgresql.RestoreTarget.leftovers(connection)) {
-            out().println("WARN  job " + job.name() + ": database '" + name + "' was left by an interrupted restore ("
-                    + (io.stowage.engine.postgresql.RestoreTarget.unfinished(name) ? "an unfinished restore, not a complete database"
-                    : "the old database a restore replaced") + "); the next restore into the same target removes it, "
-                    + "or: DROP DATABASE \"" + name + "\"");
-        }
-    }
-
-    private boolean checkJob(Job job) {
-        try {
-            if (job.engine().equals("postgresql")) {
-                PgConnection connection = PgConnection.of(job);
-                String server = new PostgresServer(connection).serverVersion();
-                boolean physical = "physical".equals(job.method());
-                String tool = physical ? io.stowage.engine.postgresql.PgBaseBackup.toolVersion(connection)
-                        : PgDump.toolVersion(connection);
-                out().println("ok    job " + job.describe() + ": PostgreSQL " + server + " at " + connection.host() + ":"
-                        + connection.port() + "/" + connection.database() + ", " + (physical ? "pg_basebackup "
-                        : "pg_dump ") + tool);
-                warnAboutUnfinishedRestores(job, connection);
-                if (physical) {
-                    String unlogged = new PostgresServer(connection).unloggedWarning(job.name());
-                    if (unlogged != null) {
-                        out().println("WARN  " + io.stowage.Secrets.mask(unlogged));
-                    }
-                }
+                out().println("ok    " + what + ": no physical backup yet; " + spoolText);
             } else {
-                out().println("FAIL  job " + job.describe() + ": unknown engine '" + job.engine() + "'");
-                return false;
+                io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
+                for (Repository repository : runtime.services().repositories().all()) {
+                    boolean sound = true;
+                    if (backups.get(0).repositories().contains(repository.name())) {
+                        java.util.List<String> gaps = reader.gaps(repository, archive.job(), oldest);
+                        if (!gaps.isEmpty()) {
+                            sound = false;
+                            out().println("FAIL  " + what + " in " + repository.name() + ": gap at segment "
+                                    + String.join(", ", gaps) + " (needed since backup " + oldest.id() + ")");
+                        }
+                    }
+                    for (io.stowage.catalog.CatalogEntry backup : backups) {
+                        if (!backup.repositories().contains(repository.name())) {
+                            continue;
+                        }
+                        java.util.List<String> missing = reader.missing(repository, backup.manifest());
+                        if (!missing.isEmpty()) {
+                            sound = false;
+                            long waiting = missing.stream().filter(s -> java.nio.file.Files.exists(archive.spool()
+                                    .resolve(s))).count();
+                            out().println("FAIL  " + what + " in " + repository.name() + ": backup " + backup.id()
+                                    + " lacks " + upper + " segment(s) " + reader.describe(missing) + " and cannot be "
+                                    + "restored from there; " + (waiting > 0 ? waiting + " of them wait in "
+                                    + archive.spool() + "; HINT: start the service ('stowage run'), which ships them"
+                                    : "they are not in " + archive.spool() + " either; HINT: restore it from another "
+                                    + "repository that has them, or take a new backup"));
+                        }
+                    }
+                    if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
+                        out().println("ok    " + what + " in " + repository.name() + ": "
+                                + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
+                                + reader.firstNeeded(oldest) + " (backup " + oldest.id() + "), " : "")
+                                + "every backup's own " + upper + " archived; " + spoolText);
+                    }
+                    ok &= sound;
+                }
             }
-            return true;
-        } catch (RuntimeException e) {
-            out().println("FAIL  job " + job.describe() + ": " + io.stowage.Secrets.mask(e.getMessage()));
-            return false;
+        } catch (Exception e) {
+            out().println("FAIL  " + what + ": " + io.stowage.Secrets.mask(e.getMessage()));
+            ok = false;
         }
+        boolean[] receiverFailed = {false};
+        log.checkReceiver(job, archive.parameters(), runtime.services().context(this::warn),
+                report(receiverFailed));
+        return ok && !receiverFailed[0];
+    }
+
+    private io.stowage.engine.CheckReport report(boolean[] failed) {
+        return new io.stowage.engine.CheckReport() {
+            @Override
+            public void ok(String line) {
+                out().println("ok    " + line);
+            }
+
+            @Override
+            public void warn(String line) {
+                out().println("WARN  " + line);
+            }
+
+            @Override
+            public void fail(String line) {
+                failed[0] = true;
+                out().println("FAIL  " + line);
+            }
+        };
+    }
+
+    /** The job's engine reaches its server and reports, one line per finding. */
+    private boolean checkJob(StowageRuntime runtime, Job job) {
+        boolean[] failed = {false};
+        io.stowage.engine.CheckReport report = report(failed);
+        try {
+            runtime.services().engines().get(job.engine()).check(job, runtime.services().context(this::warn), report);
+        } catch (RuntimeException e) {
+            report.fail("job " + job.describe() + ": " + io.stowage.Secrets.mask(e.getMessage()));
+        }
+        return !failed[0];
     }
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.catalog.ManifestCodec;
-import io.stowage.engine.postgresql.BackupWal;
+import io.stowage.engine.LogArchive;
 import io.stowage.repository.Repository;
 import io.stowage.runtime.StowageRuntime;
 import io.stowage.Sizes;
@@ -39,10 +39,11 @@ final class ListCommand extends BaseCommand {
             if (job != null && entries.isEmpty() && listing.unreadable().isEmpty()) {
                 runtime.services().jobs().get(job);
             }
-            Map<CatalogEntry, BackupWal.Coverage> wal = walCoverage(entries, runtime.services().repositories().all());
+            Map<CatalogEntry, LogArchive.Coverage> wal = logCoverage(entries, runtime.services().repositories().all(),
+                    runtime.services().engines());
             if (json) {
                 out().println(ManifestCodec.JSON.writeValueAsString(toJson(entries, runtime.services().catalog(),
-                        wal)));
+                        wal, runtime.services().engines())));
             } else {
                 printTable(entries, wal);
             }
@@ -51,20 +52,31 @@ final class ListCommand extends BaseCommand {
         }
     }
 
-    /** Whether each physical backup's WAL is in the repositories holding it: one listing per repository and job. */
-    private Map<CatalogEntry, BackupWal.Coverage> walCoverage(List<CatalogEntry> entries, List<Repository> repositories) {
-        BackupWal wal = new BackupWal();
-        Map<CatalogEntry, BackupWal.Coverage> coverage = new IdentityHashMap<>();
+    /**
+     * Whether the log each backup needs (a physical PostgreSQL backup's WAL) is in the repositories holding it: one
+     * listing per repository and job, through one reader per engine.
+     */
+    private Map<CatalogEntry, LogArchive.Coverage> logCoverage(List<CatalogEntry> entries,
+                                                             List<Repository> repositories,
+                                                             io.stowage.engine.Engines engines) {
+        Map<String, LogArchive.Reader> readers = new java.util.HashMap<>();
+        Map<CatalogEntry, LogArchive.Coverage> coverage = new IdentityHashMap<>();
         for (CatalogEntry entry : entries) {
-            if (entry.manifest().wal() != null) {
-                coverage.put(entry, wal.coverage(entry, repositories, this::warn));
+            String engine = entry.manifest().engine();
+            if (!engines.has(engine) || engines.get(engine).logArchive().isEmpty()) {
+                continue;
+            }
+            LogArchive.Reader reader = readers.computeIfAbsent(engine,
+                    e -> engines.get(e).logArchive().orElseThrow().reader());
+            if (reader.needsLog(entry.manifest())) {
+                coverage.put(entry, reader.coverage(entry, repositories, this::warn));
             }
         }
         return coverage;
     }
 
     static ArrayNode toJson(List<CatalogEntry> entries, io.stowage.catalog.Catalog catalog,
-                            Map<CatalogEntry, BackupWal.Coverage> wal) {
+                            Map<CatalogEntry, LogArchive.Coverage> wal, io.stowage.engine.Engines engines) {
         ArrayNode array = ManifestCodec.JSON.createArrayNode();
         for (CatalogEntry entry : entries) {
             Manifest m = entry.manifest();
@@ -102,24 +114,23 @@ final class ListCommand extends BaseCommand {
             }
             node.put("database", m.database());
             node.put("serverVersion", m.server() == null ? null : m.server().version());
-            if (m.wal() != null) {
-                node.put("walStart", m.wal().startSegment());
-                node.put("walStop", m.wal().stopSegment());
-                node.put("timeline", m.wal().timeline());
-                BackupWal.Coverage coverage = wal.get(entry);
+            if (engines.has(m.engine())) {
+                engines.get(m.engine()).listFields(m).forEach((field, value) -> node.set(field,
+                        ManifestCodec.JSON.valueToTree(value)));
+            }
+            LogArchive.Coverage coverage = wal.get(entry);
+            if (coverage != null) {
                 ArrayNode complete = node.putArray("walComplete");
                 ObjectNode missing = node.putObject("walMissing");
-                if (coverage != null) {
-                    coverage.complete().forEach(complete::add);
-                    coverage.missing().forEach((repository, segments) -> segments.forEach(
-                            missing.putArray(repository)::add));
-                }
+                coverage.complete().forEach(complete::add);
+                coverage.missing().forEach((repository, segments) -> segments.forEach(
+                        missing.putArray(repository)::add));
             }
         }
         return array;
     }
 
-    private void printTable(List<CatalogEntry> entries, Map<CatalogEntry, BackupWal.Coverage> wal) {
+    private void printTable(List<CatalogEntry> entries, Map<CatalogEntry, LogArchive.Coverage> wal) {
         if (entries.isEmpty()) {
             out().println(job == null ? "no backups" : "no backups of job " + job);
             return;
@@ -140,12 +151,9 @@ final class ListCommand extends BaseCommand {
      * {@code -} for a backup that needs no WAL; {@code ok} when every repository holding it has its WAL; else which
      * lack some ({@code missing:local}) and which could not be checked ({@code unknown:s3}).
      */
-    private static String walColumn(CatalogEntry entry, BackupWal.Coverage coverage) {
-        if (entry.manifest().wal() == null) {
-            return "-";
-        }
+    private static String walColumn(CatalogEntry entry, LogArchive.Coverage coverage) {
         if (coverage == null) {
-            return "unknown";
+            return "-";
         }
         List<String> unknown = entry.repositories().stream().filter(r -> !coverage.complete().contains(r)
                 && !coverage.missing().containsKey(r)).toList();

@@ -1,7 +1,7 @@
 package io.stowage.cli;
 
 import io.stowage.job.Job;
-import io.stowage.restore.Verification;
+import io.stowage.verify.Verification;
 import io.stowage.runtime.StowageRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,9 +34,8 @@ final class VerifyCommand extends BaseCommand {
             Verification.Result result = outcome.result();
             double seconds = result.restoreTime().toMillis() / 1000.0;
             out().printf("verified backup %s of job %s: every object's SHA-256 matches; restored in %.1f s (RTO; "
-                    + "objective %d s); %d tables, %d rows read%s; indexes valid%s%n", result.backup().id(), job.name(),
-                    seconds, result.rtoSeconds(), result.tables(), result.rows(),
-                    result.rowCountsChecked() ? ", row counts as recorded" : "",
+                    + "objective %d s); %s%s%n", result.backup().id(), job.name(),
+                    seconds, result.rtoSeconds(), result.summary(),
                     result.operatorProbes() == 0 ? "" : "; " + result.operatorProbes() + " operator probe(s) passed");
             out().flush();
             if (!result.rtoMet()) {

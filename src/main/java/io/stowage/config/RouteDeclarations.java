@@ -1,7 +1,7 @@
 package io.stowage.config;
 
 import io.stowage.StowageException;
-import io.stowage.runtime.RouteSources;
+import io.stowage.config.RouteSources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -56,6 +56,24 @@ public final class Settings {
             numberKey("stowage.repository.s3.part-size", 16_777_216, io.stowage.repository.S3Repository.MIN_PART_SIZE,
                     Integer.MAX_VALUE),
             choiceKey("stowage.repository.s3.checksum", "sha256", "off"),
+            // Named repositories (docs/repositories.md): the list, in the order restores prefer, and each one's keys.
+            textKey("stowage.repositories"),
+            new Key("stowage.repository.<name>.type", Kind.CHOICE, null, 0, 0, List.of("local", "s3")),
+            pathKey("stowage.repository.<name>.path", null),
+            textKey("stowage.repository.<name>.bucket"),
+            textKey("stowage.repository.<name>.prefix"),
+            textKey("stowage.repository.<name>.endpoint"),
+            textKey("stowage.repository.<name>.region"),
+            numberKey("stowage.repository.<name>.part-size", 16_777_216,
+                    io.stowage.repository.S3Repository.MIN_PART_SIZE, Integer.MAX_VALUE),
+            choiceKey("stowage.repository.<name>.checksum", "sha256", "off"),
+            new Key("stowage.repository.<name>.media", Kind.CHOICE, null, 0, 0,
+                    List.of("disk", "nas", "object", "tape")),
+            new Key("stowage.repository.<name>.offsite", Kind.FLAG, null, 0, 0, List.of()),
+            // Retries of one repository call that failed transiently (RetryingRepository), not of a whole backup.
+            numberKey("stowage.repository.retry.attempts", 3, 1, 100),
+            numberKey("stowage.repository.retry.delay-ms", 500, 0,
+                    io.stowage.repository.RetryingRepository.MAX_DELAY.toMillis()),
             // Recipients and the work factor are checked by AgeKeys, which knows what an age key looks like.
             textKey("stowage.encryption.recipients"),
             pathKey("stowage.encryption.identity-file", null),
@@ -84,7 +102,7 @@ public final class Settings {
             pathKey("stowage.scratch.path", null),
             // Set by the runtime for its routes, not by operators.
             flagKey("stowage.service", "false"),
-            pathKey(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY, null));
+            pathKey(io.stowage.config.RouteSources.DIRECTORY_PROPERTY, null));
 
     /**
      * The groups Camel Main 4.18 reads (the prefixes in {@code BaseMainSupport}), spelt as Camel documents them; Camel
@@ -133,7 +151,7 @@ public final class Settings {
             }
             Key key = KEYS.stream().filter(k -> k.matches(name)).findFirst().orElseThrow(() -> StowageException.usage(
                     "unknown key '" + name + "' (" + place(file, lines, name) + "); " + Suggestions.closest(name,
-                            KEYS.stream().map(Key::name).toList()).map(k -> "HINT: did you mean '" + k + "'?")
+                            candidates(name)).map(k -> "HINT: did you mean '" + k + "'?")
                             .orElse(KEYS_HINT)));
             String value = resolve(properties, name, loaded.getProperty(name), () -> place(file, lines, name));
             if (value.isEmpty()) {
@@ -148,6 +166,38 @@ public final class Settings {
             }
         }
         return new Settings(values);
+    }
+
+    /**
+     * The known keys to suggest for {@code name}: a family's keys spelt with the name {@code name} gives
+     * ({@code stowage.repository.nas.pth}: {@code stowage.repository.nas.path}).
+     */
+    private static List<String> candidates(String name) {
+        String[] parts = name.split("\\.", -1);
+        String family = parts.length >= 4 && name.startsWith("stowage.repository.") ? parts[2] : null;
+        return KEYS.stream().map(Key::name)
+                .map(k -> family != null && k.contains("<name>") ? k.replace("<name>", family) : k).toList();
+    }
+
+    /** Whether the configuration gives {@code name} a value (not blank). */
+    public boolean isSet(String name) {
+        return values.containsKey(name);
+    }
+
+    /** The keys the configuration gives a value (not blank), in order. */
+    public java.util.SortedSet<String> keys() {
+        return new TreeSet<>(values.keySet());
+    }
+
+    /** Whether {@code name} is set to the value its key has by default (a shipped line left as it was). */
+    public boolean isDefault(String name) {
+        Key key = KEYS.stream().filter(k -> k.matches(name)).findFirst().orElse(null);
+        return key != null && key.fallback() != null && key.parse(key.fallback()).equals(values.get(name));
+    }
+
+    /** A flag without a default: empty when it is not set. */
+    public Optional<Boolean> flagIfSet(String name) {
+        return Optional.ofNullable((Boolean) value(name));
     }
 
     /**

@@ -57,6 +57,11 @@ public interface Engine {
         return Optional.empty();
     }
 
+    /** Whether the job keeps a log archive beside its backups (PostgreSQL's physical jobs archive WAL). */
+    default boolean archivesLogs(Job job) {
+        return false;
+    }
+
     /** Restores a backup of {@code job} as {@code request} asks; called once the request fits the capabilities. */
     RestoreResult restore(Job job, RestoreRequest request, EngineContext context) throws Exception;
 
@@ -68,8 +73,19 @@ public interface Engine {
     ScratchRestore restoreForVerification(Job job, io.stowage.catalog.CatalogEntry backup, EngineContext context)
             throws Exception;
 
-    /** The engine-specific lines {@code list} prints under a backup (for example its WAL range); none by default. */
-    default List<String> describe(io.stowage.catalog.Manifest manifest) {
-        return List.of();
+    /**
+     * What makes the {@code engineDetails} of a manifest this engine wrote unusable (a manifest with such details is
+     * damaged, and never listed or restored), or null when they are sound.
+     */
+    default String detailsProblem(io.stowage.catalog.Manifest manifest) {
+        return null;
+    }
+
+    /**
+     * The engine's fields of a backup in {@code list --json} (PostgreSQL's {@code walStart}, {@code walStop}),
+     * added after the common ones. None by default.
+     */
+    default Map<String, Object> listFields(io.stowage.catalog.Manifest manifest) {
+        return Map.of();
     }
 }

@@ -15,11 +15,14 @@ public interface EngineContext {
     /** Every configured repository, in the configured (restore preference) order. */
     List<Repository> repositories();
 
-    /** The repositories of one job, in configured order. */
+    /** The repositories of one job, in configured order (its {@code repositories} parameter, or all). */
     List<Repository> repositories(io.stowage.job.Job job);
 
-    /** The repository that holds this host's own state (locks, the audit log). */
-    Repository home();
+    /** The repositories of a job's log archive, in configured order: the first is written, the others copied to. */
+    List<Repository> logRepositories(io.stowage.job.Job job);
+
+    /** The local repository that holds this host's own state (locks, the audit log) and scratch downloads. */
+    io.stowage.repository.LocalRepository home();
 
     Catalog catalog();
 
@@ -27,6 +30,25 @@ public interface EngineContext {
 
     /** Where scratch restores lay out data directories and run throwaway servers. */
     Path scratchRoot();
+
+    /**
+     * The parameters of the job's log-archive route (its spool, its receiver, ...), as the operator set them; empty
+     * when the job has none.
+     */
+    java.util.Map<String, String> logArchiveParameters(io.stowage.job.Job job);
+
+    /**
+     * Stores a spooled file of {@code job} compressed (and encrypted when configured) as
+     * {@code <prefix><name><codec>[.age]} in the first of its {@link #logRepositories} and then in the others, each
+     * followed by its {@code .sha256} file when {@code checksum}; returns the bytes stored.
+     */
+    long storeFile(io.stowage.job.Job job, String prefix, java.io.File file, io.stowage.pipeline.Codec codec,
+                   int level, boolean checksum) throws java.io.IOException;
+
+    /** The repository a restore must read from ({@code restore --from}), or null: the first holding a sound copy. */
+    default String readFrom() {
+        return null;
+    }
 
     /** Where the operator's warnings go (a command prints them, the service logs them). */
     Consumer<String> warnings();

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The engines this Stowage has, by name: built once, in {@code io.stowage.runtime.EngineCatalog}. */
-public final class Engines {
+public final class Engines implements io.stowage.job.JobRegistry.Engines {
     private final Map<String, Engine> engines = new LinkedHashMap<>();
 
     public Engines(List<Engine> engines) {
@@ -26,6 +26,19 @@ public final class Engines {
                     + String.join(", ", engines.keySet()));
         }
         return engine;
+    }
+
+    @Override
+    public List<String> names() {
+        return List.copyOf(engines.keySet());
+    }
+
+    /** A job's method and parameters, checked against its engine. */
+    @Override
+    public void check(io.stowage.job.Job job) {
+        Engine engine = get(job.engine());
+        engine.capabilities().requireMethod(engine.name(), job);
+        engine.validate(job);
     }
 
     public boolean has(String name) {

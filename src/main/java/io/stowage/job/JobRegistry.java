@@ -17,9 +17,6 @@ public final class JobRegistry {
     /** Job names become route ids, directory names and metric labels: keep them plain. */
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
-    /** The engines this release can back up. */
-    public static final java.util.List<String> ENGINES = java.util.List.of("postgresql");
-
     private final Map<String, Job> jobs;
 
     private JobRegistry(Map<String, Job> jobs) {
@@ -30,7 +27,11 @@ public final class JobRegistry {
         return new JobRegistry(new TreeMap<>(jobs));
     }
 
-    public static JobRegistry from(CamelContext context) {
+    /**
+     * The jobs the loaded routes define. {@code engines} says whether an engine exists (by name) and checks a job
+     * against its engine, throwing a usage error.
+     */
+    public static JobRegistry from(CamelContext context, Engines engines) {
         Map<String, Job> jobs = new TreeMap<>();
         for (RouteDefinition route : ((ModelCamelContext) context).getRouteDefinitions()) {
             Map<String, String> parameters = TemplateParameters.of(context, route);
@@ -51,14 +52,19 @@ public final class JobRegistry {
             if (engine == null || method == null) {
                 throw StowageException.usage(where + " declares no 'engine' or 'method' parameter");
             }
-            if (!ENGINES.contains(engine)) {
+            if (!engines.names().contains(engine)) {
                 throw StowageException.usage("unknown engine '" + engine + "' in " + where + ": this Stowage backs up "
-                        + String.join(", ", ENGINES));
+                        + String.join(", ", engines.names()));
             }
             if (jobs.containsKey(name)) {
                 throw StowageException.usage("job '" + name + "' is defined twice (second in " + where + ")");
             }
             Job job = new Job(name, engine, method, route.getRouteId(), parameters);
+            try {
+                engines.check(job);
+            } catch (StowageException e) {
+                throw StowageException.usage(e.getMessage() + " (" + where + ")");
+            }
             job.probes(); // a malformed probe or objective is a configuration error, found at start and by check
             job.rtoSeconds();
             String storageClass = job.parameter("storageClass", null);
@@ -78,12 +84,21 @@ public final class JobRegistry {
     public static String location(CamelContext context, RouteDefinition route) {
         String location = route.getLocation();
         if (location == null || location.isBlank()) {
-            return context.getPropertiesComponent().resolveProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY)
-                    .flatMap(dir -> io.stowage.runtime.RouteSources.locate(java.nio.file.Path.of(dir), route.getRouteId()))
+            return context.getPropertiesComponent().resolveProperty(io.stowage.config.RouteSources.DIRECTORY_PROPERTY)
+                    .flatMap(dir -> io.stowage.config.RouteSources.locate(java.nio.file.Path.of(dir), route.getRouteId()))
                     .map(found -> " (" + found + ")").orElse("");
         }
         location = location.replaceFirst("^file:", "");
         return " (" + location + (route.getLineNumber() > 0 ? ", line " + route.getLineNumber() : "") + ")";
+    }
+
+    /** What the registry needs to know of the engines, without depending on them. */
+    public interface Engines {
+        /** The engines there are. */
+        java.util.List<String> names();
+
+        /** Checks a job against its engine (method, parameters); throws a usage error naming what is wrong. */
+        void check(Job job);
     }
 
     public Collection<Job> all() {

@@ -41,8 +41,8 @@ public final class TemplateParameters {
     /** Where {@code route} sets parameter {@code name}: {@code (FILE, line N)}, or where the route is. */
     private static String where(CamelContext context, RouteDefinition route, String name) {
         return context.getPropertiesComponent()
-                .resolveProperty(io.stowage.runtime.RouteSources.DIRECTORY_PROPERTY)
-                .flatMap(dir -> io.stowage.runtime.RouteSources.locateParameter(java.nio.file.Path.of(dir),
+                .resolveProperty(io.stowage.config.RouteSources.DIRECTORY_PROPERTY)
+                .flatMap(dir -> io.stowage.config.RouteSources.locateParameter(java.nio.file.Path.of(dir),
                         route.getRouteId(), name))
                 .map(found -> " (" + found + ")").orElseGet(() -> JobRegistry.location(context, route));
     }

@@ -117,23 +117,32 @@ public final class BackupMetrics {
      * spool), {@code stowage_archive_spool_bytes}, and {@code stowage_archive_rpo_seconds} (time since the last WAL
      * file reached every repository: the data at risk if the server were lost now).
      */
-    public void declareWal(io.stowage.schedule.WalArchive archive) {
-        Gauge.builder("stowage.archive.lag", archive, a -> a.spoolState(Instant.now()).oldest().toMillis() / 1000.0)
+    public void declareWal(String job, Spool spool) {
+        Gauge.builder("stowage.archive.lag", spool, s -> s.oldestSeconds())
                 .baseUnit("seconds").description("Age of the oldest WAL file waiting in the spool")
-                .tag("job", archive.job()).register(registry);
-        Gauge.builder("stowage.archive.spool", archive, a -> a.spoolState(Instant.now()).bytes())
-                .baseUnit("bytes").description("Bytes of WAL waiting in the spool").tag("job", archive.job())
+                .tag("job", job).register(registry);
+        Gauge.builder("stowage.archive.spool", spool, Spool::bytes)
+                .baseUnit("bytes").description("Bytes of WAL waiting in the spool").tag("job", job)
                 .register(registry);
         AtomicLong last = gauge(lastArchive, "stowage.archive.last.success.timestamp", "seconds",
-                "Unix time the last WAL file was archived to every repository", archive.job(), "wal");
+                "Unix time the last WAL file was archived to every repository", job, "wal");
         Gauge.builder("stowage.archive.rpo", last, l -> l.get() == 0 ? 0 : Instant.now().getEpochSecond() - l.get())
                 .baseUnit("seconds").description("Seconds since the last WAL file was archived to every repository")
-                .tag("job", archive.job()).register(registry);
+                .tag("job", job).register(registry);
+    }
+
+    /** A log spool as the archive gauges read it, when scraped. */
+    public interface Spool {
+        /** Age in seconds of the oldest file waiting. */
+        double oldestSeconds();
+
+        /** Bytes waiting. */
+        double bytes();
     }
 
     /** {@code stowage_wal_receiver_up{job}}: 1 while the job's pg_receivewal runs, 0 while it is being restarted. */
-    public void declareReceiver(io.stowage.engine.postgresql.WalReceiver receiver, String job) {
-        Gauge.builder("stowage.wal.receiver.up", receiver, r -> r.running() ? 1 : 0)
+    public void declareReceiver(java.util.function.BooleanSupplier running, String job) {
+        Gauge.builder("stowage.wal.receiver.up", running, r -> r.getAsBoolean() ? 1 : 0)
                 .description("1 while the job's pg_receivewal streams WAL, 0 while it is down").tag("job", job)
                 .register(registry);
     }

@@ -56,6 +56,13 @@ public final class LocalRepository implements Repository {
     }
 
     @Override
+    public java.util.Optional<Path> localFile(String key) {
+        Path file = file(key);
+        // As open() reads it: whatever is there but a directory (a named pipe too).
+        return Files.exists(file) && !Files.isDirectory(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
+    }
+
+    @Override
     public long write(String key, ObjectWriter writer) throws IOException {
         Path target = file(key);
         Path dir = target.getParent();
@@ -144,6 +151,8 @@ public final class LocalRepository implements Repository {
                     keys.add(key);
                 }
             });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw failure("list", prefix.isEmpty() ? "/" : prefix, e);
         }
         keys.sort(null);
         return keys;
@@ -172,6 +181,8 @@ public final class LocalRepository implements Repository {
                     names.add(name);
                 }
             });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw failure("list", directory.isEmpty() ? "/" : directory, e);
         }
         names.sort(null);
         return names;
@@ -180,8 +191,27 @@ public final class LocalRepository implements Repository {
     @Override
     public void delete(String key) throws IOException {
         Path file = file(key);
-        Files.deleteIfExists(file);
-        deleteEmptyParents(file.getParent());
+        try {
+            Files.deleteIfExists(file);
+            deleteEmptyParents(file.getParent());
+        } catch (IOException e) {
+            throw failure("delete", key, e);
+        }
+    }
+
+    /**
+     * A file-system failure as the one exception type of the contract. A local disk's failures are not transient:
+     * a full disk, a permission or a read-only mount stays so until someone acts.
+     */
+    private RepositoryException failure(String operation, String key, Exception e) {
+        if (e instanceof RepositoryException re) {
+            return re;
+        }
+        Throwable cause = e instanceof java.io.UncheckedIOException u ? u.getCause() : e;
+        String reason = cause instanceof java.nio.file.FileSystemException fse ? describe(fse)
+                : String.valueOf(cause.getMessage());
+        return new RepositoryException("cannot " + operation + " '" + key + "' in repository '" + name + "' ("
+                + root + "): " + reason, cause, false);
     }
 
     /** Drops directories a delete emptied, up to (not including) the root. */
@@ -199,6 +229,14 @@ public final class LocalRepository implements Repository {
 
     @Override
     public void cleanUpInterruptedWrites(String prefix) throws IOException {
+        try {
+            removeInterruptedWrites(prefix);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw failure("clean up", prefix.isEmpty() ? "/" : prefix, e);
+        }
+    }
+
+    private void removeInterruptedWrites(String prefix) throws IOException {
         Path start = prefix.isEmpty() ? root : root.resolve(Keys.checkPrefix(prefix));
         if (!Files.isDirectory(start)) {
             return;

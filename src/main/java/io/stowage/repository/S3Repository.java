@@ -23,6 +23,8 @@ import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -108,6 +110,11 @@ public final class S3Repository implements Repository {
         return bucket;
     }
 
+    /** The key prefix, empty or ending in '/'. */
+    public String prefix() {
+        return prefix;
+    }
+
     /** The full S3 key of a repository key: the prefix, then the key. */
     public String objectKey(String key) {
         return prefix + Keys.check(key);
@@ -138,6 +145,112 @@ public final class S3Repository implements Repository {
     @Override
     public void upload(String key, Path file, String storageClass) throws IOException {
         write(key, out -> Files.copy(file, out), storageClass(storageClass));
+    }
+
+    /**
+     * A copy from another S3 repository that this one's client reaches (the same client: one endpoint, one set of
+     * credentials) is made by S3 itself, server-side: CopyObject up to 5 GiB, a multipart upload of UploadPartCopy
+     * ranges above, each asking S3 for the SHA-256 of what it stores. Any other source is read and uploaded.
+     */
+    @Override
+    public void copy(String key, Repository source, String storageClass) throws IOException {
+        if (source.unwrap() instanceof S3Repository from && from.s3 == s3) {
+            serverSideCopy(key, from, storageClass(storageClass));
+            return;
+        }
+        Repository.super.copy(key, source, storageClass);
+    }
+
+    @Override
+    public void copyStream(String key, Repository source, String storageClass) throws IOException {
+        write(key, out -> {
+            try (InputStream in = source.open(key)) {
+                in.transferTo(out);
+            }
+        }, storageClass(storageClass));
+    }
+
+    /** The largest object one CopyObject may copy (5 GiB); above it, UploadPartCopy. */
+    static final long MAX_COPY_OBJECT = 5L * 1024 * 1024 * 1024;
+    /** The most parts a multipart upload may have. */
+    private static final int MAX_PARTS = 10_000;
+
+    /** Objects larger than this are copied part by part; {@link #MAX_COPY_OBJECT} but in tests. */
+    private long singleCopyLimit = MAX_COPY_OBJECT;
+
+    /** For tests: copy objects larger than {@code bytes} with UploadPartCopy. */
+    void singleCopyLimit(long bytes) {
+        this.singleCopyLimit = bytes;
+    }
+
+    private void serverSideCopy(String key, S3Repository from, StorageClass storageClass) throws IOException {
+        String sourceKey = from.objectKey(key);
+        String targetKey = objectKey(key);
+        try {
+            long size;
+            try {
+                size = s3.headObject(HeadObjectRequest.builder().bucket(from.bucket).key(sourceKey).build())
+                        .contentLength();
+            } catch (NoSuchKeyException e) {
+                throw new ObjectNotFoundException(from.name, key);
+            } catch (AwsServiceException e) {
+                if (e.statusCode() == 404 && !(e instanceof NoSuchBucketException)) {
+                    throw new ObjectNotFoundException(from.name, key);
+                }
+                throw e;
+            }
+            if (size <= singleCopyLimit) {
+                CopyObjectRequest.Builder request = CopyObjectRequest.builder().sourceBucket(from.bucket)
+                        .sourceKey(sourceKey).destinationBucket(bucket).destinationKey(targetKey)
+                        .storageClass(storageClass);
+                if (checksums) {
+                    request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+                }
+                s3.copyObject(request.build());
+                return;
+            }
+            copyInParts(from, sourceKey, targetKey, size, storageClass);
+        } catch (SdkException e) {
+            throw failure("copy", key, e);
+        }
+    }
+
+    private void copyInParts(S3Repository from, String sourceKey, String targetKey, long size,
+                             StorageClass storageClass) {
+        CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(bucket)
+                .key(targetKey).storageClass(storageClass);
+        if (checksums) {
+            create.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+        }
+        String uploadId = s3.createMultipartUpload(create.build()).uploadId();
+        boolean completed = false;
+        try {
+            long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
+            List<CompletedPart> parts = new ArrayList<>();
+            for (long offset = 0; offset < size; offset += part) {
+                io.stowage.Interruption.check();
+                int number = parts.size() + 1;
+                long last = Math.min(size, offset + part) - 1;
+                var result = s3.uploadPartCopy(UploadPartCopyRequest.builder().sourceBucket(from.bucket)
+                        .sourceKey(sourceKey).destinationBucket(bucket).destinationKey(targetKey).uploadId(uploadId)
+                        .partNumber(number).copySourceRange("bytes=" + offset + "-" + last).build()).copyPartResult();
+                parts.add(CompletedPart.builder().partNumber(number).eTag(result.eTag())
+                        .checksumSHA256(checksums ? result.checksumSHA256() : null).build());
+            }
+            s3.completeMultipartUpload(CompleteMultipartUploadRequest.builder().bucket(bucket).key(targetKey)
+                    .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build())
+                    .build());
+            completed = true;
+        } finally {
+            if (!completed) {
+                try {
+                    s3.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(targetKey)
+                            .uploadId(uploadId).build());
+                } catch (SdkException e) {
+                    // The upload stays invisible either way; a bucket lifecycle rule removes abandoned parts.
+                }
+            }
+        }
     }
 
     /** An S3 storage class by its name; null or blank means the bucket's default. */
@@ -252,11 +365,12 @@ public final class S3Repository implements Repository {
      *
      * @param key the repository key concerned, or null for the bucket itself
      */
-    public RepositoryException failure(String operation, String key, SdkException e) {
+    RepositoryException failure(String operation, String key, SdkException e) {
         String reason;
         if (e instanceof NoSuchBucketException
                 || (e instanceof AwsServiceException ase && ase.statusCode() == 404 && key == null)) {
-            reason = "bucket '" + bucket + "' does not exist; HINT: create it or set STOWAGE_S3_BUCKET to an existing bucket";
+            reason = "bucket '" + bucket + "' does not exist; HINT: create it or set " + ("s3".equals(name)
+                    ? "STOWAGE_S3_BUCKET" : "stowage.repository." + name + ".bucket") + " to an existing bucket";
         } else if (e instanceof AwsServiceException ase && ase.statusCode() == 403) {
             reason = "access denied (" + errorCode(ase) + "); HINT: check the credentials and the bucket policy";
         } else if (e instanceof AwsServiceException ase && "BadDigest".equals(errorCode(ase))) {

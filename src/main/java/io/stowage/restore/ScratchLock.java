@@ -14,12 +14,12 @@ import java.util.Optional;
  * {@code <root>/<job>.lock}. The lock file goes away with the lock, and so does the default root in the temporary
  * directory when it is left empty: nothing stays behind in the temporary directory after a scratch restore.
  */
-final class ScratchLock implements AutoCloseable {
+public final class ScratchLock implements AutoCloseable {
     /** How often the root is made again when another run removes it, empty, just as this one locks in it. */
     private static final int MAX_ATTEMPTS = 10;
 
     /** Makes the scratch root (again, if another run removed it) and returns it. */
-    interface Root {
+    public interface Root {
         Path prepare() throws IOException;
     }
 
@@ -37,12 +37,12 @@ final class ScratchLock implements AutoCloseable {
     }
 
     /** The scratch root the lock is in. */
-    Path root() {
+    public Path root() {
         return root;
     }
 
     /** Takes the job's lock, or fails at once naming the scratch directory another run is using. */
-    static ScratchLock acquire(Root roots, String job) throws IOException {
+    public static ScratchLock acquire(Root roots, String job) throws IOException {
         for (int attempt = 1; ; attempt++) {
             Path root = roots.prepare();
             Optional<ExclusiveLock> lock;

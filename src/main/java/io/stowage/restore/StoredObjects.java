@@ -5,9 +5,8 @@ import io.stowage.StowageException;
 import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
-import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.engine.EngineContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,27 +18,32 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * Reading stored objects only after their SHA-256 is proven, for every restore and verification: the hash of a
- * stream, the comparison with the manifest (backup objects) or with a checksum file (WAL), and the verified copy of a
- * backup object to read from (local first, then S3).
+ * stream, the comparison with the manifest (backup objects) or with a checksum file (WAL), and the choice of the copy
+ * to read: the repositories holding a backup in the configured order ({@code stowage.repositories}), or only the
+ * one {@code restore --from} names, the first whose copy proves sound.
  */
-final class StoredObjects {
+public final class StoredObjects {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoredObjects.class);
+
     private StoredObjects() {
     }
 
     /** A stream's SHA-256 (hex) and length. */
-    record Hashed(String sha256, long bytes) {
+    public record Hashed(String sha256, long bytes) {
     }
 
     /**
      * Reads {@code in} to its end (and closes it), copying it to {@code copy}, and returns its SHA-256 and length.
      * A stop (SIGTERM, SIGINT) ends it between two reads.
      */
-    static Hashed hash(InputStream in, OutputStream copy) throws IOException {
+    public static Hashed hash(InputStream in, OutputStream copy) throws IOException {
         MessageDigest sha = sha256();
         long size = 0;
         try (InputStream source = in) {
@@ -58,7 +62,7 @@ final class StoredObjects {
         return new Hashed(HexFormat.of().formatHex(sha.digest()), size);
     }
 
-    static MessageDigest sha256() {
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -67,7 +71,7 @@ final class StoredObjects {
     }
 
     /** Fails, naming the object, unless {@code hashed} is what the manifest recorded for it. */
-    static void requireAsRecorded(Hashed hashed, Manifest.StoredObject object, String key, Repository repository) {
+    public static void requireAsRecorded(Hashed hashed, Manifest.StoredObject object, String key, Repository repository) {
         if (hashed.bytes() != object.storedBytes() || !hashed.sha256().equals(object.sha256())) {
             throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
                     + "SHA-256 " + hashed.sha256() + " (" + hashed.bytes() + " bytes), the manifest says "
@@ -76,7 +80,7 @@ final class StoredObjects {
     }
 
     /** Fails, naming the WAL object, unless {@code actual} is what its checksum file says (null: it has none). */
-    static void requireAsChecksummed(String actual, String expected, String key, Repository repository) {
+    public static void requireAsChecksummed(String actual, String expected, String key, Repository repository) {
         if (expected != null && !expected.equals(actual)) {
             throw new StowageException("WAL object '" + key + "' in repository '" + repository.name()
                     + "' is corrupt: SHA-256 " + actual + ", its checksum file says " + expected);
@@ -84,7 +88,7 @@ final class StoredObjects {
     }
 
     /** A verified backup object to read: where it lies locally, or a copy downloaded from S3 (removed on close). */
-    record VerifiedCopy(Path file, Repository source, Path scratch) implements AutoCloseable {
+    public record VerifiedCopy(Path file, Repository source, Path scratch) implements AutoCloseable {
         @Override
         public void close() {
             if (scratch != null) {
@@ -94,32 +98,72 @@ final class StoredObjects {
     }
 
     /**
-     * Chooses the copy of {@code object} of {@code entry} to read (the first repository, in order of preference, that
-     * holds the backup) and checks its SHA-256 against the manifest: a local copy is hashed where it lies, a copy in
-     * S3 is downloaded (still compressed) into a scratch directory of the local repository while hashed. Nothing is
-     * returned from an object that fails its hash.
+     * The repositories a restore may read {@code entry} from, in the configured order: those holding a complete copy
+     * (its manifest), or only the one {@link EngineContext#readFrom() --from} names. Fails, naming where the backup
+     * is, when there is none.
      */
-    static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object)
-            throws IOException {
-        Repository source = services.repositories().all().stream()
-                .filter(r -> entry.repositories().contains(r.name())).findFirst()
-                .orElseThrow(() -> new StowageException("backup " + entry.id() + " is held by "
-                        + entry.repositories() + ", none of which is configured here"));
-        return fetch(services, entry, object, source);
+    public static List<Repository> holding(EngineContext services, CatalogEntry entry) {
+        String from = services.readFrom();
+        if (from != null) {
+            Repository chosen = services.repositories().stream().filter(r -> r.name().equals(from)).findFirst()
+                    .orElseThrow(() -> io.stowage.StowageException.usage("unknown repository '" + from + "' (--from)"));
+            if (!entry.repositories().contains(chosen.name())) {
+                throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' has no complete "
+                        + "copy in repository '" + from + "' (--from); it is complete in "
+                        + String.join(", ", entry.repositories()) + "; HINT: leave out --from, or name one of those");
+            }
+            return List.of(chosen);
+        }
+        List<Repository> holding = services.repositories().stream()
+                .filter(r -> entry.repositories().contains(r.name())).toList();
+        if (holding.isEmpty()) {
+            throw new StowageException("backup " + entry.id() + " is held by " + entry.repositories()
+                    + ", none of which is configured here");
+        }
+        return holding;
     }
 
-    /** As {@link #fetch(StowageServices, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
-    static VerifiedCopy fetch(StowageServices services, CatalogEntry entry, Manifest.StoredObject object,
+    /**
+     * Chooses the copy of {@code object} of {@code entry} to read: the first repository of {@link #holding} whose copy
+     * hashes as the manifest says (a local copy is hashed where it lies, a copy in S3 is downloaded, still
+     * compressed, into a scratch directory of the home repository while hashed). A copy that cannot be read or fails
+     * its hash is named in a warning and the next one tried; nothing is returned from an object that fails its hash.
+     */
+    public static VerifiedCopy fetch(EngineContext services, CatalogEntry entry, Manifest.StoredObject object)
+            throws IOException {
+        List<Repository> holding = holding(services, entry);
+        List<String> failures = new ArrayList<>();
+        for (Repository source : holding) {
+            try {
+                return fetch(services, entry, object, source);
+            } catch (io.stowage.Interruption.Interrupted e) {
+                throw e;
+            } catch (IOException | StowageException e) {
+                if (holding.size() == 1) {
+                    throw e;
+                }
+                failures.add(e.getMessage());
+                LOG.warn("backup {} of job {}: the copy in repository {} cannot be used: {}", entry.id(), entry.job(),
+                        source.name(), e.getMessage());
+            }
+        }
+        throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' has no sound copy: "
+                + String.join("; ", failures));
+    }
+
+    /** As {@link #fetch(EngineContext, CatalogEntry, Manifest.StoredObject)}, from a copy chosen by the caller. */
+    public static VerifiedCopy fetch(EngineContext services, CatalogEntry entry, Manifest.StoredObject object,
                               Repository source) throws IOException {
         Manifest manifest = entry.manifest();
         String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
-        if (source instanceof LocalRepository local) {
-            Path file = local.file(key);
+        java.util.Optional<Path> inPlace = source.localFile(key);
+        if (inPlace.isPresent()) {
+            Path file = inPlace.get();
             requireAsRecorded(hash(Interruption.closingOnStop(Files.newInputStream(file)), OutputStream.nullOutputStream()),
                     object, key, source);
             return new VerifiedCopy(file, source, null);
         }
-        Path scratch = createScratch(services.repositories().local().root());
+        Path scratch = createScratch(services.home().root());
         try {
             Path file = scratch.resolve(object.name());
             try (OutputStream out = Files.newOutputStream(file)) {
@@ -132,7 +176,7 @@ final class StoredObjects {
         }
     }
 
-    static Path createScratch(Path root) throws IOException {
+    public static Path createScratch(Path root) throws IOException {
         Files.createDirectories(root);
         // Scratch directories of restores that were killed: a day old is surely no restore in progress.
         try (var old = Files.list(root)) {

@@ -4,7 +4,7 @@ import io.stowage.Failures;
 import io.stowage.alert.AlertOutbox;
 import io.stowage.alert.AlertSettings;
 import io.stowage.alert.BackupEvent;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

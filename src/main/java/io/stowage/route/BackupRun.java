@@ -23,17 +23,11 @@ public final class BackupRun {
     final BackupType type;
     final String id;
     final Instant started;
-    String toolName;
-    String toolVersion;
-    String serverVersion;
-    String database;
-    Map<String, String> serverDetails = Map.of();
+    /** Where the bytes come from: the engine's source, set by the source step. */
+    io.stowage.engine.BackupSource source;
     List<String> recipients = List.of();
     /** Whether the objects are encrypted with a passphrase (age scrypt) rather than to recipients. */
     boolean passphrase;
-    /** For physical backups: where the WAL range comes from once the source has run. */
-    io.stowage.engine.postgresql.PgBaseBackup baseBackup;
-    long walSegmentSize;
     Manifest.Compression compression = new Manifest.Compression("none", 0);
     final List<Manifest.StoredObject> objects = new ArrayList<>();
     long sizeBytes;
@@ -46,6 +40,8 @@ public final class BackupRun {
     JobLock lock;
     /** The object the last store step wrote, as a repository key: what a copy step copies. */
     String lastObjectKey;
+    /** The repository the last store step wrote it to: where a copy step reads it. */
+    String lastStoredIn;
 
     BackupRun(Job job, BackupType type, String id, Instant started) {
         this.job = job;
@@ -72,26 +68,6 @@ public final class BackupRun {
 
     public Map<String, String> copyFailures() {
         return Map.copyOf(copyFailures);
-    }
-
-    /** For logical PostgreSQL backups: the tap that reads the dump's contents as it passes. */
-    io.stowage.engine.postgresql.CustomFormatTap dumpTap;
-
-    Manifest.Contents contents() {
-        return dumpTap == null ? null : dumpTap.contents()
-                .map(c -> new Manifest.Contents(c.tables(), c.indexes(), c.foreignKeys())).orElse(null);
-    }
-
-    Manifest.Wal wal() {
-        if (baseBackup == null) {
-            return null;
-        }
-        io.stowage.engine.postgresql.PgBaseBackup.WalRange range = baseBackup.walRange();
-        return new Manifest.Wal(range.timeline(), range.start(), range.stop(),
-                io.stowage.engine.postgresql.WalNames.segment(range.timeline(),
-                        io.stowage.engine.postgresql.WalNames.lsn(range.start()), walSegmentSize),
-                io.stowage.engine.postgresql.WalNames.segment(range.timeline(),
-                        io.stowage.engine.postgresql.WalNames.lsn(range.stop()), walSegmentSize), walSegmentSize);
     }
 
     String prefix() {

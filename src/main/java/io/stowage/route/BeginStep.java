@@ -6,7 +6,7 @@ import io.stowage.catalog.BackupType;
 import io.stowage.catalog.Manifest;
 import io.stowage.job.Job;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +42,7 @@ final class BeginStep implements Step {
     public void process(Exchange exchange, StowageServices services) throws Exception {
         Job job = services.jobs().get(jobName);
         BackupType type = BackupType.of(exchange.getIn().getHeader(BackupRun.TYPE_HEADER, "full", String.class));
-        List<BackupType> supported = supportedTypes(job);
-        if (!supported.contains(type)) {
-            throw StowageException.usage("job '" + job.name() + "' (" + job.engine() + " " + job.method()
-                    + ") supports " + supported.stream().map(BackupType::id).toList() + " backups, not '" + type + "'");
-        }
+        services.engines().get(job.engine()).capabilities().requireType(job, type);
         exchange.setProperty(ATTEMPTS, exchange.getProperty(ATTEMPTS, 0, Integer.class) + 1);
         // A retry of the same exchange first lets go of the lock its failed attempt held.
         BackupRun previous = exchange.getProperty(BackupRun.PROPERTY, BackupRun.class);
@@ -60,12 +56,13 @@ final class BeginStep implements Step {
                 lock.close();
             }
         });
-        for (Repository repository : services.repositories().all()) {
+        List<Repository> repositories = services.repositories().forJob(job);
+        for (Repository repository : repositories) {
             removeIncomplete(repository, job.name());
         }
         Instant started = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         String id = BackupId.of(started, type);
-        while (Files.exists(services.repositories().local().root().resolve(job.name()).resolve(id))) {
+        while (!repositories.get(0).children(job.name() + "/" + id + "/").isEmpty()) {
             started = started.plusSeconds(1);
             id = BackupId.of(started, type);
         }
@@ -82,16 +79,12 @@ final class BeginStep implements Step {
     private static JobLock acquire(StowageServices services, Job job, Exchange exchange) throws Exception {
         boolean wait = !"command".equals(exchange.getIn().getHeader(StowageServices.TRIGGER_HEADER, "command",
                 String.class));
-        Path root = services.repositories().local().root();
+        Path root = services.repositories().home().root();
         if (!wait) {
             return JobLock.acquire(root, job.name());
         }
         return JobLock.acquire(root, job.name(),
                 java.time.Duration.ofSeconds(services.settings().number("stowage.schedule.lock-wait-seconds")));
-    }
-
-    static List<BackupType> supportedTypes(Job job) {
-        return BackupTypes.supported(job);
     }
 
     /** Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest. */

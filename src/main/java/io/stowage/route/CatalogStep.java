@@ -5,7 +5,7 @@ import io.stowage.catalog.Catalog;
 import io.stowage.catalog.Manifest;
 import io.stowage.catalog.ManifestCodec;
 import io.stowage.repository.Repository;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -35,18 +35,19 @@ final class CatalogStep implements Step {
         // The manifest is the commit point: after a stop, the backup stays incomplete (never listed) rather than
         // being committed by a command that is failing.
         io.stowage.Interruption.check();
-        Manifest.Contents contents = run.contents();
-        if (run.dumpTap != null && contents == null) {
-            LOG.warn("backup {} of job {}: row counts are not recorded ({}); its verification will skip them", run.id,
-                    run.job.name(), run.dumpTap.stopReason());
+        if (run.source == null) {
+            throw StowageException.usage("route '" + exchange.getFromRouteId() + "' reached stowage:catalog without a "
+                    + "source step: nothing was backed up");
         }
+        Map<String, Object> details = run.source.details();
         Manifest.Encryption encryption = run.passphrase ? new Manifest.Encryption("age", List.of(), true)
                 : run.recipients.isEmpty() ? null : new Manifest.Encryption("age", run.recipients, false);
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, run.id, run.job.name(), run.job.engine(), run.type,
                 run.job.method(), null, run.started, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
                 run.sizeBytes, run.storedBytes, run.compression, encryption, List.copyOf(run.objects),
-                new Manifest.Tool(run.toolName, run.toolVersion), new Manifest.Server(run.serverVersion,
-                run.serverDetails), run.database, run.wal(), contents);
+                new Manifest.Tool(run.source.toolName(), run.source.toolVersion()),
+                new Manifest.Server(run.source.serverVersion(), run.source.serverDetails()), run.source.database(),
+                ManifestCodec.JSON.valueToTree(details));
         byte[] json = ManifestCodec.write(manifest);
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {
@@ -64,9 +65,13 @@ final class CatalogStep implements Step {
         LOG.info("backup {} of job {} complete in {}", run.id, run.job.name(), run.completeIn);
         exchange.getIn().setBody(run.id);
         if (!run.copyFailures.isEmpty()) {
-            Map.Entry<String, String> failure = run.copyFailures.entrySet().iterator().next();
+            StringBuilder failures = new StringBuilder();
+            for (Map.Entry<String, String> failure : run.copyFailures.entrySet()) {
+                failures.append(failures.length() == 0 ? "" : "; ").append("its copy to '").append(failure.getKey())
+                        .append("' failed: ").append(failure.getValue());
+            }
             throw new StowageException("backup " + run.id + " is complete in " + quoted(run.completeIn)
-                    + " but its copy to '" + failure.getKey() + "' failed: " + failure.getValue());
+                    + " but " + failures);
         }
     }
 

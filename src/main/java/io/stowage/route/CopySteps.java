@@ -4,33 +4,101 @@ import io.stowage.Secrets;
 import io.stowage.StowageException;
 import io.stowage.repository.Repository;
 import io.stowage.repository.RepositoryException;
-import io.stowage.repository.S3Repository;
-import io.stowage.runtime.StowageServices;
-import java.io.File;
+import io.stowage.services.StowageServices;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.camel.Exchange;
-import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * Steps around the copy of a stored file to another repository. The copy is the repository's own upload: for S3,
- * {@link io.stowage.repository.S3Repository} reads the file part by part (one part in memory), sends every part
- * with its SHA-256 for S3 to check, and aborts the multipart upload when a part fails; an S3 object appears only when
- * the upload completes, so a failed copy leaves nothing that could be mistaken for a backup.
+ * The copy of a stored object to a backup job's other repositories. {@code stowage:copy} is the one generic step:
+ * after {@code stowage:store} wrote the object to the job's first repository, it copies it to each other repository
+ * of the job, in the configured order, through {@link Repository#copy}: between two S3 repositories of one endpoint,
+ * S3 copies it server-side (CopyObject, UploadPartCopy above 5 GiB) with its SHA-256; from a local file, an upload
+ * that reads the file part by part (one part in memory) and sends every part with its SHA-256 for S3 to check;
+ * otherwise the stored object is read as a stream. An S3 object appears only when its upload completes, a local
+ * one only when renamed into place, so a failed copy leaves nothing that could be mistaken for a backup.
+ *
+ * <p>A failed copy does not fail the backup at once: it is recorded for its repository, the other copies go on,
+ * the catalog step writes the manifest where the backup is complete, and then fails the run naming each failure.
+ * {@code upload}, {@code copied} and {@code copy-failed} are the same copy to one named repository, for routes that
+ * spell it out with their own doTry.
  */
 final class CopySteps {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CopySteps.class);
+
+    /** The header a backup route sets to choose the copies' storage class (the job's storageClass). */
+    static final String STORAGE_CLASS_HEADER = "StowageStorageClass";
+
     private CopySteps() {
     }
 
+    /** {@code stowage:copy}: the last stored object to every other repository of the job; failures recorded. */
+    static final class Copy implements Step {
+        Copy(Map<String, String> parameters) {
+            Steps.noParameters(parameters, "copy");
+        }
+
+        @Override
+        public void process(Exchange exchange, StowageServices services) {
+            BackupRun run = Step.run(exchange);
+            if (run.lastObjectKey == null) {
+                throw StowageException.usage("stowage:copy needs a 'stowage:store' step before it");
+            }
+            Repository source = services.repositories().get(run.lastStoredIn);
+            String storageClass = exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class);
+            for (Repository target : services.repositories().forJob(run.job)) {
+                String name = target.name();
+                if (name.equals(source.name()) || run.copyFailures.containsKey(name)) {
+                    continue;
+                }
+                long started = System.nanoTime();
+                try {
+                    copy(source, target, run.lastObjectKey, storageClass);
+                    if (!run.completeIn.contains(name)) {
+                        run.completeIn.add(name);
+                    }
+                    LOG.info("copied {} from repository {} to repository {} in {} ms", run.lastObjectKey,
+                            source.name(), name, (System.nanoTime() - started) / 1_000_000);
+                } catch (io.stowage.Interruption.Interrupted e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    run.completeIn.remove(name);
+                    run.copyFailures.put(name, describe(e));
+                    LOG.warn("backup {} of job {}: the copy to repository {} failed: {}", run.id, run.job.name(), name,
+                            describe(e));
+                }
+            }
+        }
+    }
+
+    /** One copy, its failure as a RepositoryException naming the object and the target. */
+    static void copy(Repository source, Repository target, String key, String storageClass) {
+        try {
+            // One look at the repository first: a missing bucket or an unreachable endpoint is then named as
+            // such, rather than showing as whatever the interrupted copy happens to report (a broken pipe).
+            target.check();
+            target.copy(key, source, storageClass);
+        } catch (IOException e) {
+            throw new RepositoryException("cannot copy '" + key + "' to repository '" + target.name() + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    static String describe(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof StowageException) {
+                return t.getMessage();
+            }
+        }
+        return Secrets.mask(String.valueOf(cause));
+    }
+
     /**
-     * {@code stowage:upload?repository=s3}: copies the file the store step wrote (the body, which stays the file) to
-     * that repository under the same key, in the storage class the {@code StowageStorageClass} header names (the
-     * job's {@code storageClass}; none: the bucket's default).
+     * {@code stowage:upload?repository=NAME}: copies the object the store step wrote to that repository under the
+     * same key, in the storage class the {@code StowageStorageClass} header names (the job's {@code storageClass};
+     * none: the bucket's default). Throws on failure, for the route's doCatch.
      */
     static final class Upload implements Step {
-        /** The header a backup route sets to choose the copy's storage class (the job's storageClass). */
-        static final String STORAGE_CLASS_HEADER = "StowageStorageClass";
-
         private final String repository;
 
         Upload(Map<String, String> parameters) {
@@ -41,21 +109,11 @@ final class CopySteps {
         @Override
         public void process(Exchange exchange, StowageServices services) {
             BackupRun run = Step.run(exchange);
-            if (run.lastObjectKey == null || !(exchange.getIn().getBody() instanceof File file)) {
-                throw StowageException.usage("stowage:upload needs the file a 'stowage:store?repository=local' step"
-                        + " wrote");
+            if (run.lastObjectKey == null) {
+                throw StowageException.usage("stowage:upload needs the object a 'stowage:store' step wrote");
             }
-            Repository target = services.repositories().get(repository);
-            try {
-                // One look at the repository first: a missing bucket or an unreachable endpoint is then named as
-                // such, rather than showing as whatever the interrupted upload happens to report (a broken pipe).
-                target.check();
-                target.upload(run.lastObjectKey, file.toPath(),
-                        exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class));
-            } catch (IOException e) {
-                throw new RepositoryException("cannot copy '" + run.lastObjectKey + "' to repository '" + repository
-                        + "': " + e.getMessage(), e);
-            }
+            copy(services.repositories().get(run.lastStoredIn), services.repositories().get(repository),
+                    run.lastObjectKey, exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class));
         }
     }
 
@@ -94,19 +152,9 @@ final class CopySteps {
             BackupRun run = Step.run(exchange);
             Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
             run.completeIn.remove(repository);
-            run.copyFailures.put(repository, describe(services, run, cause));
+            run.copyFailures.put(repository, describe(cause));
         }
 
-        private String describe(StowageServices services, BackupRun run, Throwable cause) {
-            for (Throwable t = cause; t != null; t = t.getCause()) {
-                if (t instanceof SdkException sdk && services.repositories().get(repository) instanceof S3Repository s3) {
-                    return s3.failure("upload", run.lastObjectKey, sdk).getMessage();
-                }
-                if (t instanceof StowageException) {
-                    return t.getMessage();
-                }
-            }
-            return Secrets.mask(String.valueOf(cause));
-        }
+
     }
 }

@@ -3,7 +3,7 @@ package io.stowage.route;
 import io.stowage.StowageException;
 import io.stowage.pipeline.BackupStream;
 import io.stowage.pipeline.Codec;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.util.Map;
 import org.apache.camel.Exchange;
 

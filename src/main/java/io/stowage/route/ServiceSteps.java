@@ -8,7 +8,7 @@ import io.stowage.alert.PagerDutyEvents;
 import io.stowage.alert.SlackMessages;
 import io.stowage.audit.AuditLog;
 import io.stowage.job.Job;
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -219,7 +219,7 @@ final class ServiceSteps {
 
     /**
      * {@code stowage:verify-all}: the scheduled verification: the newest backup of every job (logical or physical) is proven by
-     * {@link io.stowage.restore.Verification#run} (which audits and measures it); the body becomes the list of events
+     * {@link io.stowage.verify.Verification#run} (which audits and measures it); the body becomes the list of events
      * for the notify route: a failure (type {@code verify}) for each job that did not pass, a success for each that
      * did, and for a passed one whose restore took longer than the job's objective, a failure of type {@code rto}
      * (dedup key {@code stowage/<job>/rto}); the next verification within the objective resolves it.
@@ -242,13 +242,10 @@ final class ServiceSteps {
         public void process(Exchange exchange, StowageServices services) {
             List<BackupEvent> events = new java.util.ArrayList<>();
             for (Job job : services.jobs().all()) {
-                if (!"logical".equals(job.method()) && !"physical".equals(job.method())) {
-                    continue;
-                }
                 if (criticalOnly && !"critical".equals(AlertSettings.severity(job.parameter("severity", null)))) {
                     continue;
                 }
-                io.stowage.restore.Verification.Outcome outcome = new io.stowage.restore.Verification(services,
+                io.stowage.verify.Verification.Outcome outcome = new io.stowage.verify.Verification(services,
                         warning -> LOG.warn("verification of job {}: {}", job.name(), warning))
                         .waitingForOthers(java.time.Duration.ofSeconds(job.rtoSeconds())).run(job, "latest");
                 String error = outcome.passed() ? null : Failures.describe(outcome.failure());
@@ -261,7 +258,7 @@ final class ServiceSteps {
                         job.name(), job.engine(), "verify", id, "schedule", Instant.now(), outcome.took(), 0, 0, error,
                         1, severity, AuditLog.host()));
                 if (outcome.passed()) {
-                    io.stowage.restore.Verification.Result result = outcome.result();
+                    io.stowage.verify.Verification.Result result = outcome.result();
                     String rtoKey = "stowage/" + job.name() + "/rto";
                     if (!result.rtoMet()) {
                         String missed = String.format(java.util.Locale.ROOT, "the restore took %.1f s, over the RTO "

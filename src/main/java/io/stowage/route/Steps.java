@@ -8,13 +8,12 @@ import java.util.function.Function;
 final class Steps {
     private static final Map<String, Function<Map<String, String>, Step>> STEPS = Map.ofEntries(
             Map.entry("begin", BeginStep::new),
-            Map.entry("pg-dump", PgDumpStep::new),
-            Map.entry("pg-basebackup", PgBaseBackupStep::new),
             Map.entry("wal-ship", WalShipStep::new),
             Map.entry("compress", FilterSteps.Compress::new),
             Map.entry("checksum", FilterSteps.Checksum::new),
             Map.entry("encrypt", FilterSteps.Encrypt::new),
             Map.entry("store", StoreStep::new),
+            Map.entry("copy", CopySteps.Copy::new),
             Map.entry("upload", CopySteps.Upload::new),
             Map.entry("copied", CopySteps.Copied::new),
             Map.entry("copy-failed", CopySteps.CopyFailed::new),
@@ -32,11 +31,16 @@ final class Steps {
     private Steps() {
     }
 
-    static Step create(String name, Map<String, String> parameters) {
+    static Step create(String name, Map<String, String> parameters, io.stowage.engine.Engines engines) {
         Function<Map<String, String>, Step> factory = STEPS.get(name);
         if (factory == null) {
-            throw StowageException.usage("unknown step 'stowage:" + name + "'; steps: "
-                    + String.join(", ", new java.util.TreeSet<>(STEPS.keySet())));
+            Map.Entry<io.stowage.engine.Engine, String> source = engines.bySourceStep(name);
+            if (source != null) {
+                return new SourceStep(name, source.getKey(), source.getValue(), parameters);
+            }
+            java.util.Set<String> known = new java.util.TreeSet<>(STEPS.keySet());
+            engines.all().forEach(engine -> known.addAll(engine.sourceSteps().keySet()));
+            throw StowageException.usage("unknown step 'stowage:" + name + "'; steps: " + String.join(", ", known));
         }
         return factory.apply(parameters);
     }

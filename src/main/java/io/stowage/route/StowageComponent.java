@@ -1,6 +1,6 @@
 package io.stowage.route;
 
-import io.stowage.runtime.StowageServices;
+import io.stowage.services.StowageServices;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.camel.Consumer;
@@ -24,7 +24,13 @@ public final class StowageComponent extends DefaultComponent {
         Map<String, String> values = new HashMap<>();
         parameters.forEach((key, value) -> values.put(key, value == null ? null : value.toString()));
         parameters.clear();
-        Step step = Steps.create(remaining, values);
+        StowageServices services = getCamelContext().getRegistry().lookupByNameAndType(StowageServices.BEAN,
+                StowageServices.class);
+        if (services == null) {
+            throw new IllegalStateException("the stowage: component needs the bean '" + StowageServices.BEAN + "'");
+        }
+        Step step = Steps.create(remaining, values, services.engines());
+        step.check(services);
         return new StepEndpoint(uri, this, step);
     }
 

@@ -1,4 +1,5 @@
 package io.stowage.runtime;
+import io.stowage.config.RouteSources;
 
 import io.stowage.Secrets;
 import io.stowage.StowageException;

@@ -1,4 +1,5 @@
 package io.stowage.runtime;
+import io.stowage.services.StowageServices;
 
 import io.stowage.repository.Repository;
 import java.time.Duration;

@@ -1,4 +1,6 @@
 package io.stowage.runtime;
+import io.stowage.config.RouteSources;
+import io.stowage.services.StowageServices;
 
 import io.stowage.StowageException;
 import io.stowage.config.RouteDeclarations;
@@ -7,7 +9,7 @@ import io.stowage.job.JobRegistry;
 import io.stowage.lock.ExclusiveLock;
 import io.stowage.repository.LocalRepository;
 import io.stowage.repository.Repositories;
-import io.stowage.repository.S3Repository;
+import io.stowage.repository.RepositoryConfiguration;
 import io.stowage.repository.S3Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,15 +106,24 @@ public final class StowageRuntime implements AutoCloseable {
         }
         StowageServices services = configuration.services;
         try {
-            services.jobs(JobRegistry.from(main.getCamelContext()));
+            services.jobs(JobRegistry.from(main.getCamelContext(), services.engines()));
+            // Every job's repositories parameter names configured repositories, and at least one.
+            services.jobs().all().forEach(job -> services.repositories().forJob(job));
             java.util.List<io.stowage.schedule.Schedule> scheduleList =
-                    io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs());
+                    io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs(), services.engines());
+            java.util.Map<String, java.util.Map<String, String>> logArchives = new java.util.HashMap<>();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(main.getCamelContext())) {
-                if (!"physical".equals(services.jobs().get(archive.job()).method())) {
+                logArchives.put(archive.job(), archive.parameters());
+                io.stowage.job.Job archived = services.jobs().get(archive.job());
+                io.stowage.engine.Engine engine = services.engines().get(archived.engine());
+                if (!engine.archivesLogs(archived) || engine.logArchive().isEmpty()) {
                     throw StowageException.usage("route 'wal-" + archive.job() + "' archives WAL for job '"
-                            + archive.job() + "', which is not a physical job");
+                            + archive.job() + "', whose engine and method (" + archived.engine() + " " + archived.method()
+                            + ") keep no log archive");
                 }
+                engine.logArchive().get().validateRoute(archived, archive.parameters());
             }
+            services.logArchives(logArchives);
             if (service) {
                 ManagementServer.requireListening(main.getCamelContext());
                 io.micrometer.core.instrument.MeterRegistry registry = main.getCamelContext().getRegistry()
@@ -185,7 +196,16 @@ public final class StowageRuntime implements AutoCloseable {
             PropertiesComponent properties = context.getPropertiesComponent();
             // Every key is checked before anything uses one, and before the routes read theirs as placeholders.
             Settings settings = Settings.read(properties, configFile);
-            Path localPath = settings.path("stowage.repository.local.path").orElseThrow();
+            software.amazon.awssdk.services.s3.S3Client[] firstClient = new software.amazon.awssdk.services.s3.S3Client[1];
+            Repositories repositories = new RepositoryConfiguration(settings, configFile, s3 -> {
+                software.amazon.awssdk.services.s3.S3Client client = s3.client();
+                if (firstClient[0] == null) {
+                    firstClient[0] = client;
+                    context.getRegistry().bind("s3Client", client);
+                }
+                return client;
+            }).build();
+            Path localPath = repositories.home().root();
             if (service) {
                 // Before anything starts: a second service must not fire a schedule, ship WAL or log a failed bind.
                 try {
@@ -196,28 +216,13 @@ public final class StowageRuntime implements AutoCloseable {
                     throw e;
                 }
             }
-            LocalRepository local = new LocalRepository(Repositories.LOCAL, localPath);
-            S3Settings s3Settings = new S3Settings(
-                    settings.text("stowage.repository.s3.bucket").orElse(""),
-                    settings.text("stowage.repository.s3.prefix").orElse(""),
-                    settings.text("stowage.repository.s3.endpoint").orElse(""),
-                    settings.text("stowage.repository.s3.region").orElse(""),
-                    Math.toIntExact(settings.number("stowage.repository.s3.part-size")),
-                    S3Settings.checksums(settings.text("stowage.repository.s3.checksum").orElseThrow()));
-            S3Repository s3 = null;
-            if (s3Settings.enabled()) {
-                software.amazon.awssdk.services.s3.S3Client client = s3Settings.client();
-                context.getRegistry().bind("s3Client", client);
-                s3 = new S3Repository(Repositories.S3, client, s3Settings.bucket().trim(), s3Settings.prefix(),
-                        s3Settings.partSize(), s3Settings.checksums());
-            }
             io.stowage.alert.AlertSettings alerts = new io.stowage.alert.AlertSettings(
                     settings.text("stowage.alert.slack.webhook-url").orElse(null),
                     settings.flag("stowage.alert.slack.notify-success"),
                     settings.text("stowage.alert.pagerduty.routing-key").orElse(null),
                     settings.text("stowage.alert.pagerduty.url").orElse("https://events.pagerduty.com/v2/enqueue"));
             int attempts = Math.toIntExact(settings.number("stowage.retry.attempts"));
-            services = new StowageServices(new Repositories(local, s3), alerts, attempts);
+            services = new StowageServices(repositories, EngineCatalog.engines(), alerts, attempts);
             services.settings(settings);
             services.encryption(io.stowage.crypto.AgeKeys.configure(
                     settings.text("stowage.encryption.recipients").orElse(null),

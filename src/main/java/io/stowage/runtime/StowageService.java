@@ -1,8 +1,7 @@
 package io.stowage.runtime;
 
 import io.stowage.audit.AuditLog;
-import io.stowage.engine.postgresql.PgConnection;
-import io.stowage.engine.postgresql.WalReceiver;
+import io.stowage.engine.LogArchive;
 import io.stowage.schedule.WalArchive;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,8 +22,7 @@ public final class StowageService implements AutoCloseable {
     private final StowageRuntime runtime;
     private final long started = System.nanoTime();
     private final RepositoriesHealthCheck health;
-    private final List<WalReceiver> receivers = new ArrayList<>();
-    private final List<io.stowage.route.WalPartials> partials = new ArrayList<>();
+    private final List<LogArchive.Receiver> receivers = new ArrayList<>();
     private boolean closed;
 
     private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health) {
@@ -35,7 +33,8 @@ public final class StowageService implements AutoCloseable {
     public static StowageService start(Path config) {
         StowageRuntime runtime = StowageRuntime.start(config, true);
         for (WalArchive archive : WalArchive.from(runtime.context())) {
-            java.util.Optional<String> unusable = archive.spoolProblem();
+            java.util.Optional<String> unusable = archive.spoolProblem(logArchive(runtime, archive)
+                    .serviceFillsSpool(archive.parameters()));
             if (unusable.isPresent()) {
                 // Running without it would archive nothing for the job while looking healthy.
                 runtime.close();
@@ -57,16 +56,13 @@ public final class StowageService implements AutoCloseable {
                         + s.timeZone()).toList());
         try {
             for (WalArchive archive : WalArchive.from(runtime.context())) {
-                if (archive.streams()) {
-                    WalReceiver receiver = new WalReceiver(archive.job(),
-                            PgConnection.of(runtime.services().jobs().get(archive.job())), archive.spool(),
-                            archive.slot());
-                    service.receivers.add(receiver);
-                    runtime.services().metrics().declareReceiver(receiver, archive.job());
-                    receiver.start();
-                    if (!archive.partialInterval().isZero()) {
-                        service.partials.add(new io.stowage.route.WalPartials(runtime.services(), archive).start());
-                    }
+                io.stowage.job.Job job = runtime.services().jobs().get(archive.job());
+                java.util.Optional<LogArchive.Receiver> receiver = logArchive(runtime, archive).receiver(job,
+                        archive.parameters(), runtime.services().context(warning -> LOG.warn("{}", warning)));
+                if (receiver.isPresent()) {
+                    service.receivers.add(receiver.get());
+                    runtime.services().metrics().declareReceiver(receiver.get()::running, archive.job());
+                    receiver.get().start();
                 }
             }
         } catch (RuntimeException e) {
@@ -79,6 +75,12 @@ public final class StowageService implements AutoCloseable {
         }
         runtime.services().schedules().catchUp(runtime.context().createProducerTemplate());
         return service;
+    }
+
+    /** The log archive of the job a log route serves (the runtime refused a route whose job keeps none). */
+    private static LogArchive logArchive(StowageRuntime runtime, WalArchive archive) {
+        io.stowage.job.Job job = runtime.services().jobs().get(archive.job());
+        return runtime.services().engines().get(job.engine()).logArchive().orElseThrow();
     }
 
     public StowageRuntime runtime() {
@@ -104,8 +106,7 @@ public final class StowageService implements AutoCloseable {
         long timeout = runtime.context().getShutdownStrategy().getTimeout();
         LOG.info("stopping: in-flight backups get up to {} s to finish", timeout);
         try {
-            partials.forEach(io.stowage.route.WalPartials::close);
-            receivers.forEach(WalReceiver::close); // pg_receivewal flushes what it has; the spool keeps it
+            receivers.forEach(LogArchive.Receiver::close); // a receiver flushes what it has; the spool keeps it
             runtime.close();
             String cutShort = runtime.context().getShutdownStrategy().hasTimeoutOccurred()
                     ? "the service stopped before its in-flight work finished: camel.main.shutdown-timeout ("

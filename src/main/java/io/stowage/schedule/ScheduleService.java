@@ -6,7 +6,6 @@ import io.stowage.audit.AuditLog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.job.Job;
 import io.stowage.metrics.BackupMetrics;
-import io.stowage.runtime.StowageServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class ScheduleService {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduleService.class);
 
-    private final StowageServices services;
+    private final ScheduleContext services;
     private final List<Schedule> schedules;
     private final Duration margin;
     private final java.util.function.Supplier<Instant> clock;
@@ -33,12 +32,12 @@ public final class ScheduleService {
     private final Set<String> stale = ConcurrentHashMap.newKeySet();
     private volatile List<WalArchive> walArchives = List.of();
 
-    public ScheduleService(StowageServices services, List<Schedule> schedules, Duration margin) {
+    public ScheduleService(ScheduleContext services, List<Schedule> schedules, Duration margin) {
         this(services, schedules, margin, Instant::now);
     }
 
     /** With a clock of its own, so that tests can move time instead of waiting for it. */
-    public ScheduleService(StowageServices services, List<Schedule> schedules, Duration margin,
+    public ScheduleService(ScheduleContext services, List<Schedule> schedules, Duration margin,
                            java.util.function.Supplier<Instant> clock) {
         this.services = services;
         this.schedules = List.copyOf(schedules);
@@ -58,7 +57,17 @@ public final class ScheduleService {
     /** The WAL archives whose spools the staleness check watches. */
     public void walArchives(List<WalArchive> archives) {
         this.walArchives = List.copyOf(archives);
-        archives.forEach(services.metrics()::declareWal);
+        archives.forEach(archive -> services.metrics().declareWal(archive.job(), new BackupMetrics.Spool() {
+            @Override
+            public double oldestSeconds() {
+                return archive.spoolState(Instant.now()).oldest().toMillis() / 1000.0;
+            }
+
+            @Override
+            public double bytes() {
+                return archive.spoolState(Instant.now()).bytes();
+            }
+        }));
     }
 
     /** Reads each job's last successes from the catalog into the metrics. */
@@ -120,9 +129,11 @@ public final class ScheduleService {
      */
     public List<BackupEvent> checkStaleness(Instant now) {
         // A backup taken by a command beside the service is a success too; the service only hears of its own.
-        // Every backup is complete in the local repository first, so its manifests are enough, and cheap to read.
-        // (A damaged manifest was reported at start; this look, every few minutes, does not repeat it.)
-        readLastSuccesses(new io.stowage.catalog.Catalog(List.of(services.repositories().local())), warning -> { });
+        // Every backup is complete in its job's first repository first, so their manifests are enough (usually the
+        // home directory, cheap to read). (A damaged manifest was reported at start; this look, every few minutes,
+        // does not repeat it.)
+        readLastSuccesses(services.firstCopies(schedules.stream().map(Schedule::job).distinct().toList()),
+                warning -> { });
         List<BackupEvent> events = new ArrayList<>();
         for (Schedule schedule : schedules) {
             Duration allowed = schedule.longestInterval(now).plus(margin);

@@ -16,16 +16,16 @@ public final class Schedules {
      * Reads and checks every schedule: a bad cron expression or time zone is a configuration error (exit 2), and
      * a schedule of a job that does not exist or of a type the job does not support is one too.
      */
-    public static List<Schedule> from(CamelContext context, io.stowage.job.JobRegistry jobs) {
+    public static List<Schedule> from(CamelContext context, io.stowage.job.JobRegistry jobs,
+                                      io.stowage.engine.Engines engines) {
         List<Schedule> schedules = from(context);
         for (Schedule schedule : schedules) {
             io.stowage.job.Job job = jobs.get(schedule.job());
             io.stowage.catalog.BackupType type = io.stowage.catalog.BackupType.of(schedule.type());
-            if (!io.stowage.route.BackupTypes.supported(job).contains(type)) {
-                throw io.stowage.StowageException.usage("schedule '" + schedule.routeId() + "': job '" + job.name()
-                        + "' (" + job.engine() + " " + job.method() + ") supports " + io.stowage.route.BackupTypes
-                        .supported(job).stream().map(io.stowage.catalog.BackupType::id).toList()
-                        + " backups, not '" + type + "'");
+            try {
+                engines.get(job.engine()).capabilities().requireType(job, type);
+            } catch (io.stowage.StowageException e) {
+                throw io.stowage.StowageException.usage("schedule '" + schedule.routeId() + "': " + e.getMessage());
             }
         }
         return schedules;

@@ -1,7 +1,5 @@
 package io.stowage.schedule;
 
-import io.stowage.engine.postgresql.WalNames;
-import io.stowage.engine.postgresql.WalObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,33 +8,22 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteDefinition;
 
 /**
- * One job's WAL archiving, as its templated {@code postgresql-wal} route declares it: the spool directory, the
- * recovery point objective and the spool size limit. Knows the spool's state (lag) and the archive's gaps.
+ * One job's log archiving (PostgreSQL's WAL, later binlogs), as its templated route declares it (a route with
+ * {@code job} and {@code spool} parameters, such as {@code postgresql-wal}): the spool directory, the recovery point
+ * objective, the spool size limit, and every parameter as given, for the job's engine to read (its receiver, say).
+ * Knows the spool's state (lag). What the files mean is the engine's {@link io.stowage.engine.LogArchive}.
  */
-public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes, String receiver,
-                         String slot, String codec, String level, Duration partialInterval) {
-    /** The server's archive_command (bin/stowage-archive-wal) fills the spool. */
-    public static final String ARCHIVE_COMMAND = "archive_command";
-    /** The service runs pg_receivewal, which streams into the spool. */
-    public static final String PG_RECEIVEWAL = "pg_receivewal";
+public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes,
+                         Map<String, String> parameters) {
 
     public WalArchive {
-        if (!ARCHIVE_COMMAND.equals(receiver) && !PG_RECEIVEWAL.equals(receiver)) {
-            throw io.stowage.StowageException.usage("WAL route of job '" + job + "' has receiver '" + receiver
-                    + "'; HINT: use archive_command (the server's archive_command fills the spool) or pg_receivewal "
-                    + "(the service streams WAL with pg_receivewal)");
-        }
-    }
-
-    public boolean streams() {
-        return PG_RECEIVEWAL.equals(receiver);
+        parameters = Map.copyOf(parameters);
     }
 
     public static List<WalArchive> from(CamelContext context) {
@@ -46,13 +33,14 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
             if (parameters.get("spool") != null && parameters.get("job") != null) {
                 // The file consumer reads it only when the service starts the route: checked here for every command.
                 number(context, route, parameters, "pollDelay", 1000, 1);
+                if (parameters.containsKey("partialSeconds")) {
+                    number(context, route, parameters, "partialSeconds", 10, 0);
+                }
+                Map<String, String> trimmed = new java.util.HashMap<>();
+                parameters.forEach((key, value) -> trimmed.put(key, value == null ? "" : value.trim()));
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
                         Duration.ofSeconds(number(context, route, parameters, "rpoSeconds", 3600, 1)),
-                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1),
-                        parameters.getOrDefault("receiver", ARCHIVE_COMMAND).trim(),
-                        parameters.getOrDefault("slot", "").trim(), parameters.getOrDefault("codec", "zstd").trim(),
-                        parameters.getOrDefault("level", "1").trim(),
-                        Duration.ofSeconds(number(context, route, parameters, "partialSeconds", 10, 0))));
+                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1), trimmed));
             }
         }
         return archives;
@@ -64,13 +52,14 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
     }
 
     /**
-     * Why the spool cannot be used, or empty. The spool must be a directory this user can list and delete from; with
-     * archive_command it is also the server's, made by the operator (a spool made here, at a mistyped path or with
-     * this user's permissions, would silently receive nothing), while pg_receivewal's is made by the service.
+     * Why the spool cannot be used, or empty. The spool must be a directory this user can list and delete from; when
+     * the server fills it (archive_command) it is also the server's, made by the operator (a spool made here, at a
+     * mistyped path or with this user's permissions, would silently receive nothing), while one the service fills
+     * (through the engine's receiver, {@code serviceFillsIt}) is made by the service.
      */
-    public java.util.Optional<String> spoolProblem() {
+    public java.util.Optional<String> spoolProblem(boolean serviceFillsIt) {
         if (!Files.exists(spool)) {
-            return streams() ? java.util.Optional.empty() : java.util.Optional.of("spool " + spool + " does not exist;"
+            return serviceFillsIt ? java.util.Optional.empty() : java.util.Optional.of("spool " + spool + " does not exist;"
                     + " HINT: create it, writable by the server's user and by this one (docs/postgresql.md, "
                     + "\"Server set-up\")");
         }
@@ -116,36 +105,4 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         return new SpoolState(files, bytes, files == 0 ? Duration.ZERO : Duration.between(oldest, now));
     }
 
-    /**
-     * Missing segments in an archive (the keys of its objects, as listed under {@code <job>/wal/}) from
-     * {@code firstNeeded} (the oldest retained backup's first segment) to the newest archived segment of each
-     * timeline: each gap is named by its first missing segment.
-     */
-    public static List<String> gaps(List<String> archive, String firstNeeded, long segmentSize) {
-        TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
-        for (String key : archive) {
-            WalObject object = WalObject.ofKey(key).orElse(null);
-            String name = object == null || object.checksumFile() || object.partial() ? "" : object.walName();
-            if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {
-                byTimeline.computeIfAbsent(WalNames.timeline(name), t -> new java.util.TreeSet<>()).add(name);
-            }
-        }
-        List<String> gaps = new ArrayList<>();
-        for (java.util.TreeSet<String> timeline : byTimeline.values()) {
-            List<String> segments = new ArrayList<>(timeline);
-            for (int i = 1; i < segments.size(); i++) {
-                String expected = WalNames.next(segments.get(i - 1), segmentSize);
-                if (!expected.equals(segments.get(i))) {
-                    gaps.add(expected);
-                }
-            }
-        }
-        String first = byTimeline.isEmpty() ? null : byTimeline.firstEntry().getValue().first();
-        if (first == null) {
-            gaps.add(0, firstNeeded);
-        } else if (WalNames.timeline(first) == WalNames.timeline(firstNeeded) && !first.equals(firstNeeded)) {
-            gaps.add(0, firstNeeded);
-        }
-        return gaps;
-    }
 }

@@ -49,7 +49,7 @@ class CatalogTest {
         return new Manifest(Manifest.FORMAT_VERSION, id, "postgres", "postgresql", BackupType.FULL, "logical", null,
                 started, started.plusSeconds(60), 1000, 300, new Manifest.Compression("zstd", 1), null,
                 List.of(new Manifest.StoredObject("dump.pgfc.zst", 1000, 300, "ab".repeat(32))),
-                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres", null, null);
+                new Manifest.Tool("pg_dump", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres", null);
     }
 
     private Path manifestFile(LocalRepository repository, String id) {
@@ -64,7 +64,7 @@ class CatalogTest {
 
     private void futureVersion(LocalRepository repository, String id) throws Exception {
         Path file = manifestFile(repository, id);
-        Files.writeString(file, Files.readString(file).replace("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
+        Files.writeString(file, Files.readString(file).replace("\"formatVersion\" : 2", "\"formatVersion\" : 99"));
     }
 
     private static List<String> ids(List<CatalogEntry> entries) {
@@ -162,7 +162,7 @@ class CatalogTest {
         Files.write(manifestFile(local, IDS.get(1)), ManifestCodec.write(new Manifest(sound.formatVersion(), sound.id(),
                 "postgres\u001b[2J\u202e", sound.engine(), sound.type(), sound.method(), null, sound.started(),
                 sound.finished(), 1000, 300, sound.compression(), null, sound.objects(), sound.tool(), sound.server(),
-                sound.database(), null, null)));
+                sound.database(), null)));
         new Catalog(List.of(local)).list("postgres", warnings::add);
         assertThat(warnings).singleElement().asString().contains("backup " + IDS.get(1)).doesNotContain("\u001b")
                 .doesNotContain("\u202e");

@@ -103,7 +103,7 @@ class DamagedManifestTest {
 
         // The newest backup's manifest is of a version this Stowage does not know: latest is refused, with the way on.
         Path newest = manifest(ws, ids.get(4));
-        Files.writeString(newest, Files.readString(newest).replace("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
+        Files.writeString(newest, Files.readString(newest).replace("\"formatVersion\" : 2", "\"formatVersion\" : 99"));
         Workspace.Result refused = ws.run("restore", "postgres", "--backup", "latest", "--target-database",
                 "damaged_manifest_older");
         assertThat(refused.status()).as(refused.toString()).isEqualTo(1);

@@ -99,8 +99,8 @@ class ConfigurationErrorTest {
         Workspace ws = new Workspace(dir);
         ws.writeConfiguration();
         Path template = dir.resolve("routes/postgresql-logical.camel.yaml");
-        Files.writeString(template, Files.readString(template).replace("stowage:store?repository=local",
-                "stowage:store?repository=tape"));
+        Files.writeString(template, Files.readString(template).replace("stowage:store\"",
+                "stowage:store?repository=tape\""));
         assertUsageError(checkWithoutRewrite(ws), "unknown repository 'tape'");
     }
 
@@ -192,7 +192,7 @@ class ConfigurationErrorTest {
         assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
                 + jobsFile() + ", line 19): template 'postgresql-logical' has no parameter 'compresion'; HINT: its "
                 + "parameters are job, engine, method, host, port, user, password, database, pgBin, codec, level, "
-                + "workers, storageClass, severity, notifySuccess, rtoSeconds, probes");
+                + "workers, repositories, storageClass, severity, notifySuccess, rtoSeconds, probes");
     }
 
     @Test
@@ -328,7 +328,7 @@ class ConfigurationErrorTest {
         String[] key = ageKeyPair();
         Files.copy(Path.of("application.properties"), configFile());
         Files.createDirectories(dir.resolve("routes"));
-        for (String file : new String[] {"copy-to-s3", "error-handling", "jobs", "postgresql-logical",
+        for (String file : new String[] {"error-handling", "jobs", "postgresql-logical",
                 "postgresql-physical", "postgresql-wal", "service"}) {
             Files.copy(Path.of("routes", file + ".camel.yaml"), dir.resolve("routes/" + file + ".camel.yaml"));
         }

@@ -382,4 +382,101 @@ abstract class RepositoryContract {
 
         assertThat(repository.list("")).containsExactly("after/check");
     }
+
+    @Test
+    void should_copy_an_object_from_a_local_repository() throws IOException {
+        Repository repository = repository();
+        LocalRepository source = new LocalRepository("source", scratch.resolve("copy-source"));
+        byte[] data = randomBytes(LARGE, 41);
+        source.write("job/20261121T020000Z-F/dump.pgfc.zst", out -> out.write(data));
+
+        repository.copy("job/20261121T020000Z-F/dump.pgfc.zst", source, null);
+
+        assertThat(read(repository, "job/20261121T020000Z-F/dump.pgfc.zst")).isEqualTo(data);
+        assertThat(source.exists("job/20261121T020000Z-F/dump.pgfc.zst")).as("the source keeps its object").isTrue();
+    }
+
+    @Test
+    void should_copy_an_object_read_as_a_stream_from_a_repository_without_local_files() throws IOException {
+        Repository repository = repository();
+        LocalRepository files = new LocalRepository("files", scratch.resolve("stream-source"));
+        byte[] data = randomBytes(1024 * 1024, 43);
+        files.write("job/wal/000000010000000000000001.zst", out -> out.write(data));
+        Repository streamed = new StreamOnly(files);
+
+        repository.copy("job/wal/000000010000000000000001.zst", streamed, null);
+
+        assertThat(read(repository, "job/wal/000000010000000000000001.zst")).isEqualTo(data);
+    }
+
+    @Test
+    void should_fail_a_copy_of_a_missing_object_as_not_found_leaving_nothing() throws IOException {
+        Repository repository = repository();
+        LocalRepository source = new LocalRepository("source", scratch.resolve("empty-source"));
+
+        assertThatThrownBy(() -> repository.copy("job/missing", source, null))
+                .isInstanceOf(ObjectNotFoundException.class).hasMessageContaining("job/missing");
+        assertThatThrownBy(() -> repository.copy("job/missing", new StreamOnly(source), null))
+                .isInstanceOf(ObjectNotFoundException.class);
+        assertThat(repository.list("")).isEmpty();
+    }
+
+    /** A repository that offers no local file: copies from it read a stream, as from S3 to a local directory. */
+    static final class StreamOnly implements Repository {
+        private final Repository inner;
+
+        StreamOnly(Repository inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public String name() {
+            return "stream-" + inner.name();
+        }
+
+        @Override
+        public String location() {
+            return inner.location();
+        }
+
+        @Override
+        public long write(String key, ObjectWriter writer) throws IOException {
+            return inner.write(key, writer);
+        }
+
+        @Override
+        public void upload(String key, Path file) throws IOException {
+            inner.upload(key, file);
+        }
+
+        @Override
+        public InputStream open(String key) throws IOException {
+            return inner.open(key);
+        }
+
+        @Override
+        public boolean exists(String key) throws IOException {
+            return inner.exists(key);
+        }
+
+        @Override
+        public List<String> list(String prefix) throws IOException {
+            return inner.list(prefix);
+        }
+
+        @Override
+        public List<String> children(String directory) throws IOException {
+            return inner.children(directory);
+        }
+
+        @Override
+        public void delete(String key) throws IOException {
+            inner.delete(key);
+        }
+
+        @Override
+        public void check() throws IOException {
+            inner.check();
+        }
+    }
 }

@@ -413,4 +413,80 @@ class S3RepositoryTest extends RepositoryContract {
         assertThat(io.stowage.Secrets.mask("key " + secret + " token " + token + " id AKIAEXAMPLEEXAMPLE00"))
                 .isEqualTo("key **** token **** id AKIAEXAMPLEEXAMPLE00");
     }
+
+    /** Requests the client sends, by operation name (CopyObject, UploadPartCopy, PutObject, ...). */
+    private static S3Client watching(S3Settings settings, List<String> operations) {
+        return S3Client.builder().endpointOverride(URI.create(settings.endpoint())).forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                        S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY)))
+                .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                        operations.add(context.request().getClass().getSimpleName().replace("Request", ""));
+                    }
+                }))
+                .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(software.amazon.awssdk.core.checksums.ResponseChecksumValidation.WHEN_REQUIRED)
+                .build();
+    }
+
+    @Test
+    void should_copy_between_two_buckets_of_one_client_server_side() throws IOException {
+        List<String> operations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        S3Settings settings = server.settings(bucket, prefix);
+        try (S3Client watched = watching(settings, operations)) {
+            S3Repository source = new S3Repository("s3", watched, bucket, prefix, S3Repository.MIN_PART_SIZE);
+            String otherBucket = server.createBucket();
+            S3Repository target = new S3Repository("s3-west", watched, otherBucket, "dr/", S3Repository.MIN_PART_SIZE);
+            byte[] data = randomBytes(LARGE, 47);
+            source.write("job/20261121T020000Z-F/dump.pgfc.zst", out -> out.write(data));
+            operations.clear();
+
+            target.copy("job/20261121T020000Z-F/dump.pgfc.zst", new RetryingRepository(source, 2,
+                    java.time.Duration.ofMillis(1)), "STANDARD_IA");
+
+            assertThat(operations).contains("CopyObject").doesNotContain("GetObject", "PutObject", "UploadPart");
+            assertThat(read(target, "job/20261121T020000Z-F/dump.pgfc.zst")).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void should_copy_a_large_object_server_side_part_by_part() throws IOException {
+        List<String> operations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        S3Settings settings = server.settings(bucket, prefix);
+        try (S3Client watched = watching(settings, operations)) {
+            S3Repository source = new S3Repository("s3", watched, bucket, prefix, S3Repository.MIN_PART_SIZE);
+            S3Repository target = new S3Repository("s3-west", watched, server.createBucket(), "dr/",
+                    S3Repository.MIN_PART_SIZE);
+            // Above this, UploadPartCopy: 5 GiB in production, an object of three parts here.
+            target.singleCopyLimit(S3Repository.MIN_PART_SIZE);
+            byte[] data = randomBytes(LARGE, 53);
+            source.write("job/big", out -> out.write(data));
+            operations.clear();
+
+            target.copy("job/big", source, null);
+
+            assertThat(operations).contains("CreateMultipartUpload", "UploadPartCopy", "CompleteMultipartUpload")
+                    .doesNotContain("CopyObject", "GetObject", "UploadPart");
+            assertThat(read(target, "job/big")).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void should_copy_through_the_network_between_repositories_of_two_clients() throws IOException {
+        byte[] data = randomBytes(1024 * 1024, 59);
+        repository.write("job/wal/000000010000000000000001.zst", out -> out.write(data));
+        List<String> operations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (S3Client other = watching(server.settings(bucket, prefix), operations)) {
+            S3Repository target = new S3Repository("s3-west", other, server.createBucket(), "", S3Repository.MIN_PART_SIZE);
+
+            target.copy("job/wal/000000010000000000000001.zst", repository, null);
+
+            assertThat(operations).contains("PutObject").doesNotContain("CopyObject");
+            assertThat(read(target, "job/wal/000000010000000000000001.zst")).isEqualTo(data);
+            assertThatThrownBy(() -> target.copy("job/none", repository, null))
+                    .isInstanceOf(ObjectNotFoundException.class);
+        }
+    }
 }

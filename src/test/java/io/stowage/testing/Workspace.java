@@ -109,6 +109,21 @@ public final class Workspace {
         return this;
     }
 
+    /**
+     * Replaces the jobs with one job from {@code template} (a route template id), with these parameters (name, value,
+     * ...), and with {@code extraYaml} routes after it (a log route, say).
+     */
+    public Workspace templatedJob(String job, String template, List<String> parameters, String extraYaml) {
+        jobs.clear();
+        StringBuilder yaml = new StringBuilder("- templatedRoute:\n    routeTemplateRef: " + template
+                + "\n    routeId: backup-" + job + "\n    parameters:\n" + param("job", job));
+        for (int i = 0; i < parameters.size(); i += 2) {
+            yaml.append(param(parameters.get(i), parameters.get(i + 1)));
+        }
+        jobs.put(job, yaml + extraYaml);
+        return this;
+    }
+
     /** Starts the service in this JVM, as {@code stowage run} does, with this workspace's configuration. */
     public io.stowage.runtime.StowageService service() throws IOException {
         return io.stowage.runtime.StowageService.start(writeConfiguration());

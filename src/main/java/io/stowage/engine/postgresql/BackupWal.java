@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -25,23 +26,17 @@ import java.util.function.Consumer;
  * ({@link #archive}: the gaps {@code check} looks for, the checksums verification reads) takes it from here; make a
  * new one to see new WAL.
  */
-public final class BackupWal {
+public final class BackupWal implements io.stowage.engine.LogArchive.Reader {
     /** More segments than this between start and stop is no backup ever taken (16 TiB of 16 MiB segments). */
     private static final long MAX_SEGMENTS = 1L << 20;
 
     private final Map<String, List<String>> listings = new HashMap<>();
     private final Map<String, Set<String>> archived = new HashMap<>();
 
-    /**
-     * Whether a backup's WAL is in each repository holding it: those with all of it, and what each other one lacks. A
-     * repository whose archive cannot be listed is in neither.
-     */
-    public record Coverage(List<String> complete, Map<String, List<String>> missing) {
-    }
 
     /** Every segment a physical backup's WAL spans, first to last; refuses a range no backup can have. */
     public static List<String> segments(Manifest manifest) {
-        Manifest.Wal wal = manifest.wal();
+        PgDetails.Wal wal = PgDetails.wal(manifest);
         long size = wal.segmentSize();
         String start = wal.startSegment();
         String stop = wal.stopSegment();
@@ -66,7 +61,29 @@ public final class BackupWal {
                 + Long.parseUnsignedLong(segment.substring(16, 24), 16);
     }
 
+    @Override
+    public boolean needsLog(Manifest backup) {
+        return PgDetails.wal(backup) != null;
+    }
+
+    @Override
+    public String firstNeeded(Manifest oldest) {
+        return PgDetails.wal(oldest).startSegment();
+    }
+
+    @Override
+    public List<String> gaps(Repository repository, String job, Manifest oldest) throws IOException {
+        PgDetails.Wal wal = PgDetails.wal(oldest);
+        return gaps(archive(repository, job), wal.startSegment(), wal.segmentSize());
+    }
+
+    @Override
+    public String describe(List<String> names) {
+        return describeSegments(names);
+    }
+
     /** The segments of {@code manifest}'s WAL that {@code repository} has no complete archived copy of. */
+    @Override
     public List<String> missing(Repository repository, Manifest manifest) throws IOException {
         List<String> needed = segments(manifest);
         Set<String> present = archived(repository, manifest.job());
@@ -77,7 +94,8 @@ public final class BackupWal {
      * For each repository (in the order given) that holds {@code entry}, whether its archive has the backup's WAL. A
      * repository whose archive cannot be listed is reported to {@code warnings} and left out of both.
      */
-    public Coverage coverage(CatalogEntry entry, List<Repository> repositories, Consumer<String> warnings) {
+    @Override
+    public io.stowage.engine.LogArchive.Coverage coverage(CatalogEntry entry, List<Repository> repositories, Consumer<String> warnings) {
         List<String> complete = new ArrayList<>();
         Map<String, List<String>> missing = new LinkedHashMap<>();
         for (Repository repository : repositories) {
@@ -96,11 +114,11 @@ public final class BackupWal {
                         + repository.name() + "' cannot be checked: " + e.getMessage());
             }
         }
-        return new Coverage(List.copyOf(complete), missing);
+        return new io.stowage.engine.LogArchive.Coverage(List.copyOf(complete), missing);
     }
 
     /** Segment names for a message: all of a few, or the first and the last of many, with their number. */
-    public static String describe(List<String> segments) {
+    public static String describeSegments(List<String> segments) {
         if (segments.size() <= 4) {
             return String.join(", ", segments);
         }
@@ -133,5 +151,38 @@ public final class BackupWal {
             archived.put(key, segments);
         }
         return segments;
+    }
+
+    /**
+     * Missing segments in an archive (the keys of its objects, as listed under {@code <job>/wal/}) from
+     * {@code firstNeeded} (the oldest retained backup's first segment) to the newest archived segment of each
+     * timeline: each gap is named by its first missing segment.
+     */
+    static List<String> gaps(List<String> archive, String firstNeeded, long segmentSize) {
+        TreeMap<Integer, java.util.TreeSet<String>> byTimeline = new TreeMap<>();
+        for (String key : archive) {
+            WalObject object = WalObject.ofKey(key).orElse(null);
+            String name = object == null || object.checksumFile() || object.partial() ? "" : object.walName();
+            if (WalNames.isSegment(name) && name.substring(8).compareTo(firstNeeded.substring(8)) >= 0) {
+                byTimeline.computeIfAbsent(WalNames.timeline(name), t -> new java.util.TreeSet<>()).add(name);
+            }
+        }
+        List<String> gaps = new ArrayList<>();
+        for (java.util.TreeSet<String> timeline : byTimeline.values()) {
+            List<String> segments = new ArrayList<>(timeline);
+            for (int i = 1; i < segments.size(); i++) {
+                String expected = WalNames.next(segments.get(i - 1), segmentSize);
+                if (!expected.equals(segments.get(i))) {
+                    gaps.add(expected);
+                }
+            }
+        }
+        String first = byTimeline.isEmpty() ? null : byTimeline.firstEntry().getValue().first();
+        if (first == null) {
+            gaps.add(0, firstNeeded);
+        } else if (WalNames.timeline(first) == WalNames.timeline(firstNeeded) && !first.equals(firstNeeded)) {
+            gaps.add(0, firstNeeded);
+        }
+        return gaps;
     }
 }

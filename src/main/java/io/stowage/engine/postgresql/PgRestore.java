@@ -443,7 +443,16 @@ public final class PgRestore {
      */
     private void requireCommitted(String database, java.util.concurrent.CompletableFuture<String> transaction,
                                   RuntimeException psqlFailure) throws IOException {
-        String id = transaction.getNow(null);
+        // psql has exited, so its stdout ends at once; the thread reading it may not have been scheduled yet.
+        String id;
+        try {
+            id = transaction.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            id = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            id = null;
+        }
         if (id == null || !id.strip().matches("\\d+")) {
             if (psqlFailure != null) {
                 throw new IOException(psqlFailure.getMessage(), psqlFailure); // it failed before it began

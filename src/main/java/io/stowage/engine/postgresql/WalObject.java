@@ -2,11 +2,8 @@ package io.stowage.engine.postgresql;
 
 import io.stowage.crypto.AgeEncryption;
 import io.stowage.pipeline.Codec;
-import io.stowage.StowageException;
 import io.stowage.repository.Repository;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
@@ -19,7 +16,7 @@ import java.util.Optional;
  */
 public record WalObject(String file, String walName, Codec codec, boolean encrypted, boolean checksumFile,
                         boolean partial) {
-    public static final String CHECKSUM_EXTENSION = ".sha256";
+    public static final String CHECKSUM_EXTENSION = io.stowage.repository.ChecksumFiles.EXTENSION;
     /** pg_receivewal's name for the segment it is still receiving, and Stowage's for its copy of that segment. */
     public static final String PARTIAL_EXTENSION = ".partial";
 
@@ -86,28 +83,16 @@ public record WalObject(String file, String walName, Codec codec, boolean encryp
 
     /** The {@code sha256sum} line of a checksum file for {@code dataFile}. */
     public static String checksumLine(String sha256, String dataFile) {
-        return sha256 + "  " + dataFile + "\n";
+        return io.stowage.repository.ChecksumFiles.line(sha256, dataFile);
     }
 
     /** Reads the SHA-256 (hex) a checksum file holds; fails when it is not a checksum file. */
     public static String readChecksum(Repository repository, String key) throws IOException {
-        String content;
-        try (InputStream in = repository.open(key)) {
-            content = new String(in.readNBytes(4096), StandardCharsets.US_ASCII);
-        }
-        String sha256 = checksumOf(content);
-        if (sha256 == null) {
-            throw new StowageException("checksum file '" + key + "' in repository '" + repository.name()
-                    + "' is corrupt: it holds no SHA-256");
-        }
-        return sha256;
+        return io.stowage.repository.ChecksumFiles.read(repository, key);
     }
 
     /** The SHA-256 (hex) in a checksum file's content, or null when it is not one. */
     public static String checksumOf(String content) {
-        String line = content.strip();
-        int space = line.indexOf(' ');
-        String hex = space < 0 ? line : line.substring(0, space);
-        return hex.matches("[0-9a-f]{64}") ? hex : null;
+        return io.stowage.repository.ChecksumFiles.of(content);
     }
 }

@@ -29,7 +29,8 @@ class BackupWalTest {
                 "physical", null, at, at.plusSeconds(60), 1000, 300, new Manifest.Compression("zstd", 1), null,
                 List.of(new Manifest.StoredObject("base.tar.zst", 1000, 300, "ab".repeat(32))),
                 new Manifest.Tool("pg_basebackup", "15.20"), new Manifest.Server("15.20", Map.of()), "postgres",
-                new Manifest.Wal(1, "0/FE000028", "1/1000100", start, stop, segmentSize), null);
+                io.stowage.catalog.ManifestCodec.JSON.valueToTree(PgDetails.of(new PgDetails.Wal(1, "0/FE000028",
+                        "1/1000100", start, stop, segmentSize), null)));
     }
 
     @Test
@@ -75,7 +76,7 @@ class BackupWalTest {
         assertThat(wal.missing(nas, manifest)).isEmpty();
 
         List<String> warnings = new ArrayList<>();
-        BackupWal.Coverage coverage = wal.coverage(new CatalogEntry(manifest, List.of("local", "nas"), null),
+        io.stowage.engine.LogArchive.Coverage coverage = wal.coverage(new CatalogEntry(manifest, List.of("local", "nas"), null),
                 List.of(local, nas), warnings::add);
         assertThat(coverage.complete()).containsExactly("nas");
         assertThat(coverage.missing()).containsOnlyKeys("local");
@@ -86,15 +87,15 @@ class BackupWalTest {
         assertThat(new BackupWal().missing(nas, manifest)).containsExactly("0000000100000000000000FF");
         // What else needs the archive's listing (check's gaps, verification's checksums) reads that same one.
         assertThat(wal.archive(nas, "main")).contains("main/wal/0000000100000000000000FF.zst.age");
-        assertThat(io.stowage.schedule.WalArchive.gaps(wal.archive(nas, "main"), "0000000100000000000000FE", SEGMENT))
+        assertThat(BackupWal.gaps(wal.archive(nas, "main"), "0000000100000000000000FE", SEGMENT))
                 .isEmpty();
-        assertThat(io.stowage.schedule.WalArchive.gaps(new BackupWal().archive(nas, "main"),
+        assertThat(BackupWal.gaps(new BackupWal().archive(nas, "main"),
                 "0000000100000000000000FE", SEGMENT)).containsExactly("0000000100000000000000FF");
     }
 
     @Test
     void should_name_few_segments_all_and_many_by_their_ends() {
-        assertThat(BackupWal.describe(List.of("A", "B"))).isEqualTo("A, B");
-        assertThat(BackupWal.describe(List.of("A", "B", "C", "D", "E", "F"))).isEqualTo("A, B ... F (6 segments)");
+        assertThat(BackupWal.describeSegments(List.of("A", "B"))).isEqualTo("A, B");
+        assertThat(BackupWal.describeSegments(List.of("A", "B", "C", "D", "E", "F"))).isEqualTo("A, B ... F (6 segments)");
     }
 }

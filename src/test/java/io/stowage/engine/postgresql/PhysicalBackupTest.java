@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stowage.catalog.ManifestCodec;
-import io.stowage.restore.PhysicalRestore;
+import io.stowage.engine.postgresql.PhysicalRestore;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.WalTesting;
@@ -94,11 +94,46 @@ class PhysicalBackupTest {
             assertThat(partial).as("only finished WAL files are taken from the spool").exists();
             Files.delete(partial);
             Path manifest = ws.repository().resolve("postgres").resolve(entry.get("id").asText()).resolve("manifest.json");
-            JsonNode wal = ManifestCodec.JSON.readTree(manifest.toFile()).get("wal");
+            JsonNode wal = ManifestCodec.JSON.readTree(manifest.toFile()).get("engineDetails").get("wal");
             assertThat(wal.get("timeline").asInt()).isEqualTo(1);
             assertThat(wal.get("segmentSize").asLong()).isEqualTo(16L * 1024 * 1024);
             assertThat(ws.repository().resolve("postgres").resolve(entry.get("id").asText()).resolve("base.tar.zst"))
                     .exists();
+        }
+    }
+
+    @Test
+    void should_ship_wal_to_every_repository_of_the_job_and_restore_from_the_second_when_the_first_copy_is_gone()
+            throws Exception {
+        Path nas = dir.resolve("nas");
+        Workspace ws = new Workspace(dir).physicalJob("postgres", cluster, spool)
+                .property("stowage.repositories", "local, nas")
+                .property("stowage.repository.local.type", "local")
+                .property("stowage.repository.nas.type", "local")
+                .property("stowage.repository.nas.path", nas.toString());
+        String segment;
+        try (StowageService service = ws.service()) {
+            backupNow(service);
+            cluster.execute("postgres", "INSERT INTO t (note) VALUES ('named repositories')");
+            segment = switchWal();
+            awaitShipped(ws, segment);
+        }
+        assertThat(nas.resolve("postgres/wal").resolve(segment + ".zst")).exists();
+        assertThat(nas.resolve("postgres/wal").resolve(segment + ".zst.sha256")).exists();
+        JsonNode entry = ManifestCodec.JSON.readTree(ws.run("list", "--json").out()).get(0);
+        assertThat(entry.get("repositories").toString()).isEqualTo("[\"local\",\"nas\"]");
+
+        ThrowawayPostgres.deleteTree(ws.repository().resolve("postgres").resolve(entry.get("id").asText()));
+        Path latest = dir.resolve("from-nas");
+        Workspace.Result restore = ws.run("restore", "postgres", "--time", "latest", "--target-datadir",
+                latest.toString());
+        assertThat(restore.status()).as(restore.toString()).isZero();
+        ThrowawayPostgres restored = ThrowawayPostgres.startExisting(latest);
+        try {
+            restored.awaitRecoveryEnd();
+            assertThat(count(restored, "note = 'named repositories'")).isEqualTo(1);
+        } finally {
+            restored.stop();
         }
     }
 

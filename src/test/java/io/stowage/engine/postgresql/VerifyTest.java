@@ -45,7 +45,7 @@ class VerifyTest {
         Workspace ws = new Workspace(dir).job("postgres", "verify_source");
         String id = ws.run("backup", "postgres").lastLine();
         JsonNode contents = ManifestCodec.JSON.readTree(ws.repository().resolve("postgres").resolve(id)
-                .resolve("manifest.json").toFile()).get("contents");
+                .resolve("manifest.json").toFile()).get("engineDetails").get("contents");
         assertThat(contents.get("tables").get("public.kinds").asLong()).isEqualTo(5004);
         assertThat(contents.get("tables").get("sales.orders").asLong()).isEqualTo(3000);
         assertThat(contents.get("tables").get("Audit Log.Events").asLong()).isEqualTo(2);
@@ -143,7 +143,7 @@ class VerifyTest {
         ws.job("postgres", "probe_source");
         Path manifest = ws.repository().resolve("postgres").resolve(id).resolve("manifest.json");
         ObjectNode tree = (ObjectNode) ManifestCodec.JSON.readTree(manifest.toFile());
-        ((ObjectNode) tree.get("contents").get("tables")).put("sales.orders", 2999);
+        ((ObjectNode) tree.get("engineDetails").get("contents").get("tables")).put("sales.orders", 2999);
         Files.write(manifest, ManifestCodec.JSON.writeValueAsBytes(tree));
         Workspace.Result mismatch = ws.run("verify", "postgres");
         assertThat(mismatch.status()).isEqualTo(1);
@@ -151,7 +151,7 @@ class VerifyTest {
                 + "after the restore, the backup recorded 2999\n");
 
         // A backup from before counts were recorded is still verified, without that probe.
-        tree.remove("contents");
+        ((ObjectNode) tree.get("engineDetails")).remove("contents");
         Files.write(manifest, ManifestCodec.JSON.writeValueAsBytes(tree));
         Workspace.Result older = ws.run("verify", "postgres");
         assertThat(older.status()).as(older.toString()).isZero();
