@@ -2,12 +2,11 @@ package io.stowage.engine.redis;
 
 import io.stowage.Interruption;
 import io.stowage.StowageException;
-import io.stowage.catalog.Catalog;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.engine.EngineContext;
 import io.stowage.pipeline.Codec;
-import io.stowage.repository.LocalRepository;
+import io.stowage.restore.StoredObjects;
 import io.stowage.repository.Repository;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,14 +19,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.UUID;
 
 /**
- * A backup's {@code dump.rdb} laid out in a directory: the stored object chosen from a repository, its SHA-256
- * proven against the manifest before a byte of it is decoded, then decrypted and decompressed into a temporary file
+ * A backup's {@code dump.rdb} laid out in a directory: the stored object's copy proven by {@link StoredObjects}
+ * (its SHA-256 against the manifest, before a byte of it is decoded), then decrypted and decompressed into a temporary file
  * (0600) of the directory, fsynced and renamed to {@code dump.rdb}. The directory never holds a partial
  * {@code dump.rdb}: it holds the old one or the whole new one.
  */
@@ -41,27 +37,6 @@ final class RdbFiles {
     record Laid(Path file, Repository repository, RdbKeyspace keyspace) {
     }
 
-    /** The repository to read {@code entry} from: {@code from} when named, else the first configured that holds it. */
-    static Repository choose(CatalogEntry entry, String from, EngineContext context) {
-        for (Repository repository : context.repositories()) {
-            if (from != null && !repository.name().equals(from)) {
-                continue;
-            }
-            if (entry.repositories().contains(repository.name())) {
-                return repository;
-            }
-            if (from != null) {
-                throw new StowageException("repository '" + from + "' holds no complete copy of backup " + entry.id()
-                        + " of job '" + entry.job() + "'; it is in " + String.join(", ", entry.repositories()));
-            }
-        }
-        if (from != null) {
-            throw StowageException.usage("--from names repository '" + from + "', which is not configured");
-        }
-        throw new StowageException("backup " + entry.id() + " is held by " + entry.repositories()
-                + ", none of which is configured here");
-    }
-
     /** The backup's one object, which must be an RDB. */
     static Manifest.StoredObject object(Manifest manifest) {
         if (manifest.objects().size() != 1 || !manifest.objects().get(0).name().startsWith(FILE)) {
@@ -73,32 +48,20 @@ final class RdbFiles {
     }
 
     /**
-     * Writes the RDB of {@code entry}, read from {@code repository}, to {@code directory/dump.rdb}, replacing one that
-     * is there. {@code directory} must exist and be a real directory.
+     * Writes the RDB of {@code entry} to {@code directory/dump.rdb}, replacing one that is there, from the copy
+     * {@link StoredObjects#fetch} proves (the configured order, or {@code --from}). {@code directory} must exist and
+     * be a real directory.
      */
-    static Laid layOut(CatalogEntry entry, Repository repository, EngineContext context, Path directory)
-            throws IOException {
+    static Laid layOut(CatalogEntry entry, EngineContext context, Path directory) throws IOException {
         Manifest manifest = entry.manifest();
         Manifest.StoredObject object = object(manifest);
-        String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
         if (manifest.encrypted()) {
             context.encryption().requireKeyFor(manifest.encryption().passphrase(), "backup " + manifest.id());
         }
-        Path download = null;
         Path temporary = directory.resolve("." + FILE + ".tmp-" + UUID.randomUUID());
-        try {
-            Path stored;
-            if (repository instanceof LocalRepository local) {
-                stored = local.file(key);
-                requireAsRecorded(hash(Files.newInputStream(stored), OutputStream.nullOutputStream()), object, key,
-                        repository);
-            } else {
-                download = directory.resolve("." + object.name() + ".download-" + UUID.randomUUID());
-                try (OutputStream out = create(download)) {
-                    requireAsRecorded(hash(repository.open(key), out), object, key, repository);
-                }
-                stored = download;
-            }
+        try (StoredObjects.VerifiedCopy copy = StoredObjects.fetch(context, entry, object)) {
+            Path stored = copy.file();
+            Repository repository = copy.source();
             RdbKeyspace keyspace = new RdbKeyspace();
             long written = 0;
             try (InputStream plain = decode(manifest, Files.newInputStream(stored), context);
@@ -132,9 +95,6 @@ final class RdbFiles {
             return new Laid(file, repository, keyspace);
         } finally {
             Files.deleteIfExists(temporary);
-            if (download != null) {
-                Files.deleteIfExists(download);
-            }
         }
     }
 
@@ -148,43 +108,6 @@ final class RdbFiles {
         } catch (IOException | RuntimeException e) {
             in.close();
             throw e;
-        }
-    }
-
-    private static OutputStream create(Path file) throws IOException {
-        return Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS);
-    }
-
-    private record Hashed(String sha256, long bytes) {
-    }
-
-    private static Hashed hash(InputStream in, OutputStream copy) throws IOException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        long size = 0;
-        try (InputStream source = new DigestInputStream(Interruption.closingOnStop(in), sha)) {
-            byte[] buffer = new byte[1 << 16];
-            int n;
-            while ((n = source.read(buffer)) != -1) {
-                Interruption.check();
-                copy.write(buffer, 0, n);
-                size += n;
-            }
-        }
-        return new Hashed(HexFormat.of().formatHex(sha.digest()), size);
-    }
-
-    private static void requireAsRecorded(Hashed hashed, Manifest.StoredObject object, String key,
-                                          Repository repository) {
-        if (hashed.bytes() != object.storedBytes() || !hashed.sha256().equals(object.sha256())) {
-            throw new StowageException("object '" + key + "' in repository '" + repository.name() + "' is corrupt: "
-                    + "SHA-256 " + hashed.sha256() + " (" + hashed.bytes() + " bytes), the manifest says "
-                    + object.sha256() + " (" + object.storedBytes() + " bytes); nothing was restored");
         }
     }
 

@@ -49,13 +49,52 @@ final class RedisDetails {
         return details;
     }
 
-    /**
-     * The {@code engineDetails} of a manifest, or null. Read through the manifest's JSON form, so that it follows the
-     * manifest's own field whatever Java type holds it.
-     */
+    /** The {@code engineDetails} of a manifest, or null when it has none. */
     static JsonNode of(Manifest manifest) {
-        JsonNode tree = ManifestCodec.JSON.valueToTree(manifest);
-        JsonNode details = tree.get("engineDetails");
-        return details == null || details.isNull() ? null : details;
+        JsonNode details = manifest.engineDetails();
+        return details == null || details.isEmpty() ? null : details;
+    }
+
+    private static final java.util.regex.Pattern DATABASE = java.util.regex.Pattern.compile("db\\d{1,5}");
+
+    /**
+     * What makes a manifest's details unusable, or null: verification compares the restored server with them, so a
+     * database name that is not {@code db<n>}, a count that is not a whole number of zero or more, or an expiry that
+     * is not a time makes the manifest damaged.
+     */
+    static String problem(Manifest manifest) {
+        JsonNode details = manifest.engineDetails();
+        for (String field : java.util.List.of("keyspace", "volatileKeys", "serverKeyspace")) {
+            JsonNode counts = details.get(field);
+            if (counts == null || counts.isNull()) {
+                continue;
+            }
+            if (!counts.isObject()) {
+                return "its " + field + " is not an object";
+            }
+            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) counts::fields) {
+                if (!DATABASE.matcher(entry.getKey()).matches() || !entry.getValue().canConvertToLong()
+                        || !entry.getValue().isIntegralNumber() || entry.getValue().asLong() < 0) {
+                    return "its " + field + " entry '" + entry.getKey() + "' is not a database and a key count";
+                }
+            }
+        }
+        JsonNode expiries = details.get("firstExpiry");
+        if (expiries != null && !expiries.isNull()) {
+            if (!expiries.isObject()) {
+                return "its firstExpiry is not an object";
+            }
+            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) expiries::fields) {
+                try {
+                    Instant.parse(entry.getValue().asText());
+                } catch (java.time.format.DateTimeParseException e) {
+                    return "its firstExpiry entry '" + entry.getKey() + "' is not a time";
+                }
+                if (!DATABASE.matcher(entry.getKey()).matches()) {
+                    return "its firstExpiry entry '" + entry.getKey() + "' is not a database";
+                }
+            }
+        }
+        return null;
     }
 }

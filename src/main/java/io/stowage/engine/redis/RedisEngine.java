@@ -132,9 +132,16 @@ public final class RedisEngine implements Engine {
     }
 
     @Override
-    public List<String> describe(Manifest manifest) {
+    public String detailsProblem(Manifest manifest) {
+        return RedisDetails.problem(manifest);
+    }
+
+    /** {@code list --json}: {@code keys}, the keys the RDB held (all databases), when it was read. */
+    @Override
+    public Map<String, Object> listFields(Manifest manifest) {
         RedisScratch.Recorded recorded = RedisScratch.Recorded.of(RedisDetails.of(manifest));
-        return recorded == null ? List.of() : List.of("keys: " + RedisScratch.describe(recorded.keys()));
+        return recorded == null ? Map.of() : Map.of("keys",
+                recorded.keys().values().stream().mapToLong(Long::longValue).sum());
     }
 
     @Override

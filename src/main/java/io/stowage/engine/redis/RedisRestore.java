@@ -35,13 +35,12 @@ final class RedisRestore {
         }
         CatalogEntry entry = context.catalog().find(job.name(), request.backup(), context.warnings());
         RdbFiles.object(entry.manifest());
-        Repository repository = RdbFiles.choose(entry, request.from(), context);
         boolean created = !Files.exists(directory, LinkOption.NOFOLLOW_LINKS);
         requireTarget(directory, request.force());
         RdbFiles.Laid laid;
         try {
             RdbFiles.createDirectory(directory);
-            laid = RdbFiles.layOut(entry, repository, context, directory);
+            laid = RdbFiles.layOut(entry, context, directory);
         } catch (Exception | Error e) {
             if (created) {
                 RedisEngine.removeQuietly(directory);
@@ -60,14 +59,14 @@ final class RedisRestore {
                 + (laid.keyspace().complete() ? keys + " keys in " + databases.size() + " database(s)"
                 : "keys not counted: " + laid.keyspace().unreadable()) + ")";
         if (!request.start()) {
-            return new RestoreResult(entry, repository.name(), what + "; start it with: "
+            return new RestoreResult(entry, laid.repository().name(), what + "; start it with: "
                     + RedisEngine.startCommand(directory));
         }
         String binDir = job.parameter("redisBin", null);
         try (RedisServer started = RedisServer.daemon(binDir, directory, request.port())) {
             Map<String, Long> loaded = started.cli().keyspace();
             started.leaveRunning();
-            return new RestoreResult(entry, repository.name(), what + "; redis-server started on 127.0.0.1:"
+            return new RestoreResult(entry, laid.repository().name(), what + "; redis-server started on 127.0.0.1:"
                     + request.port() + " with " + RedisScratch.describe(loaded));
         } catch (StowageException e) {
             throw new StowageException(what + ", but redis-server did not start: " + e.getMessage());

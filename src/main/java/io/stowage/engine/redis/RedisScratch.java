@@ -57,7 +57,7 @@ public final class RedisScratch implements ScratchRestore {
             removeLeftovers(directory);
             Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
-            RdbFiles.layOut(backup, RdbFiles.choose(backup, null, context), context, directory);
+            RdbFiles.layOut(backup, context, directory);
             server = RedisServer.scratch(job.parameter("redisBin", null), directory);
             return new RedisScratch(directory, server, lock);
         } catch (Exception | Error e) {

@@ -64,8 +64,25 @@ final class RedisTesting {
         }
 
         @Override
-        public Repository home() {
+        public LocalRepository home() {
             return repository;
+        }
+
+        @Override
+        public List<Repository> logRepositories(Job job) {
+            return List.of(repository);
+        }
+
+        @Override
+        public Map<String, String> logArchiveParameters(Job job) {
+            return Map.of();
+        }
+
+        @Override
+        public long storeFile(Job job, String prefix, java.io.File file, Codec codec, int level, boolean checksum)
+                throws IOException {
+            return io.stowage.services.LogFiles.store(List.of(repository), encryption, prefix, file, codec, level,
+                    checksum);
         }
 
         @Override
@@ -113,7 +130,8 @@ final class RedisTesting {
                 List.of(new Manifest.StoredObject(result[0].objectName(), result[0].rawBytes(),
                         result[0].storedBytes(), result[0].sha256())),
                 new Manifest.Tool(source.toolName(), source.toolVersion()),
-                new Manifest.Server(source.serverVersion(), source.serverDetails()), null, null, null);
+                new Manifest.Server(source.serverVersion(), source.serverDetails()), null,
+                ManifestCodec.JSON.valueToTree(source.details()));
         byte[] json = ManifestCodec.write(manifest);
         context.repository.write(Catalog.manifestKey(job.name(), id), out -> out.write(json));
         CatalogEntry entry = context.catalog().find(job.name(), id, context.warnings());
