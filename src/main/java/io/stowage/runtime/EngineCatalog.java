@@ -10,6 +10,7 @@ public final class EngineCatalog {
 
     public static Engines engines() {
         return new Engines(List.of(
-                new io.stowage.engine.postgresql.PostgresqlEngine()));
+                new io.stowage.engine.postgresql.PostgresqlEngine(),
+                new io.stowage.engine.redis.RedisEngine()));
     }
 }
