@@ -68,9 +68,8 @@ final class RestoreCommand extends BaseCommand {
             + "has finished.")
     boolean start;
 
-    @Option(names = "--port", paramLabel = "N", defaultValue = "5433", description = "Port for --start (default: "
-            + "${DEFAULT-VALUE}).")
-    int port;
+    @Option(names = "--port", paramLabel = "N", description = "Port for --start (PostgreSQL: 5433 when not given).")
+    Integer port;
 
     /** A restore's work, with one audit line for it: success with the backup restored, or failure with why. */
     private <T> T audited(StowageRuntime runtime, Job job, java.util.concurrent.Callable<T> work,
@@ -121,7 +120,7 @@ final class RestoreCommand extends BaseCommand {
             options.put("source-database", sourceDatabase);
         }
         RestoreRequest request = new RestoreRequest(backup, time, targetDatabase,
-                targetDatadir == null ? null : java.nio.file.Path.of(targetDatadir), table, from, force, start, port,
+                targetDatadir == null ? null : java.nio.file.Path.of(targetDatadir), table, from, force, start, port == null ? 0 : port,
                 options);
         try (StowageRuntime runtime = startLightRuntime()) {
             Job job = runtime.services().jobs().get(jobName);

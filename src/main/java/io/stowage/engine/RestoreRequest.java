@@ -7,8 +7,8 @@ import java.util.Map;
  * What {@code restore} was asked: the backup ({@code latest} or an id), a point in time (null: the backup as it is),
  * the target (a database or a data directory), one table, the repository to read from (null: the first that holds a
  * complete copy, in configured order), whether to replace an existing target, whether to start a server on a
- * restored data directory and on which port, and engine-specific options by name (for PostgreSQL {@code no-owner},
- * {@code role}, {@code no-privileges}, {@code source-database}).
+ * restored data directory and on which port (0: not given, the engine's default), and engine-specific options by
+ * name (for PostgreSQL {@code no-owner}, {@code role}, {@code no-privileges}, {@code source-database}).
  */
 public record RestoreRequest(String backup, String time, String targetDatabase, Path targetDatadir, String table,
                              String from, boolean force, boolean start, int port, Map<String, String> options) {

@@ -241,11 +241,9 @@ public final class LocalRepository implements Repository {
         if (!Files.isDirectory(start)) {
             return;
         }
-        // A job's WAL directory is written by its WAL route, which no backup lock covers: it cleans it up itself.
-        Path wal = start.resolve("wal");
         List<Path> leftovers;
         try (Stream<Path> files = Files.walk(start)) {
-            leftovers = files.filter(path -> !path.startsWith(wal) || start.endsWith("wal")).filter(path -> {
+            leftovers = files.filter(path -> {
                 String fileName = path.getFileName().toString();
                 return fileName.startsWith(".") && fileName.contains(TMP_MARK) && Files.isRegularFile(path);
             }).toList();
@@ -258,7 +256,6 @@ public final class LocalRepository implements Repository {
         List<Path> directories;
         try (Stream<Path> paths = Files.walk(start)) {
             directories = paths.filter(Files::isDirectory).filter(d -> !d.equals(start))
-                    .filter(d -> !d.startsWith(wal) || start.endsWith("wal"))
                     .sorted(java.util.Comparator.reverseOrder()).toList();
         }
         for (Path directory : directories) {

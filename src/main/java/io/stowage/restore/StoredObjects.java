@@ -30,7 +30,6 @@ import java.util.UUID;
  * one {@code restore --from} names, the first whose copy proves sound.
  */
 public final class StoredObjects {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoredObjects.class);
 
     private StoredObjects() {
     }
@@ -143,8 +142,8 @@ public final class StoredObjects {
                     throw e;
                 }
                 failures.add(e.getMessage());
-                LOG.warn("backup {} of job {}: the copy in repository {} cannot be used: {}", entry.id(), entry.job(),
-                        source.name(), e.getMessage());
+                services.warnings().accept("backup " + entry.id() + " of job " + entry.job() + ": the copy in "
+                        + "repository " + source.name() + " cannot be used (" + e.getMessage() + "); reading the next");
             }
         }
         throw new StowageException("backup " + entry.id() + " of job '" + entry.job() + "' has no sound copy: "

@@ -90,7 +90,13 @@ final class BeginStep implements Step {
     /** Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest. */
     private static void removeIncomplete(Repository repository, String job) {
         try {
-            repository.cleanUpInterruptedWrites(job + "/");
+            // Only the backups' own directories: the job's log archive beside them (<job>/wal/) is written by its
+            // log route, which the job's lock does not cover; that route cleans its directory itself.
+            for (String child : repository.children(job + "/")) {
+                if (child.endsWith("/") && BackupId.isValid(child.substring(0, child.length() - 1))) {
+                    repository.cleanUpInterruptedWrites(job + "/" + child);
+                }
+            }
             Map<String, List<String>> byBackup = new TreeMap<>();
             Set<String> complete = new HashSet<>();
             for (String key : repository.list(job + "/")) {

@@ -48,7 +48,17 @@ final class CatalogStep implements Step {
                 new Manifest.Tool(run.source.toolName(), run.source.toolVersion()),
                 new Manifest.Server(run.source.serverVersion(), run.source.serverDetails()), run.source.database(),
                 ManifestCodec.JSON.valueToTree(details));
+        // Whatever lists or restores the backup reads its manifest back, its engine checking its details: a manifest
+        // that would not read back is never written, and the run fails instead of committing a backup no one could
+        // list.
         byte[] json = ManifestCodec.write(manifest);
+        try {
+            ManifestCodec.read(new java.io.ByteArrayInputStream(json), "of backup " + run.id,
+                    services.engines().get(run.job.engine())::detailsProblem);
+        } catch (StowageException | java.io.IOException e) {
+            throw new StowageException("backup " + run.id + " of job " + run.job.name() + " was not committed: its "
+                    + "manifest would not read back (" + e.getMessage() + ")", e);
+        }
         String key = Catalog.manifestKey(run.job.name(), run.id);
         for (String name : List.copyOf(run.completeIn)) {
             Repository repository = services.repositories().get(name);

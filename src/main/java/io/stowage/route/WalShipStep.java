@@ -62,8 +62,11 @@ final class WalShipStep implements Step {
         String prefix = job + "/" + archive.directory() + "/";
         List<Repository> targets = services.logRepositories(job, repositories);
         if (!cleaned) {
-            // The file consumer is this route's only writer: temporaries left in the archive are from a killed run.
-            targets.get(0).cleanUpInterruptedWrites(prefix);
+            // The file consumer is this route's only writer: temporaries left in the archive, in any of its
+            // repositories, are from a killed run.
+            for (Repository target : targets) {
+                target.cleanUpInterruptedWrites(prefix);
+            }
             cleaned = true;
         }
         String name = file.getName();

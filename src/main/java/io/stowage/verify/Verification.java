@@ -137,11 +137,11 @@ public final class Verification {
         backupId = manifest.id();
         EngineContext context = services.context(warnings);
         long started = System.nanoTime();
-        // The engine's restore hashes every object of the first repository holding the backup before it uses it;
-        // the copies in the other repositories are hashed after it, so that each object is read once.
+        // The engine's restore hashes what it reads before it uses it, and may read another copy than the first when
+        // one is unsound; every copy is hashed here again after it, so that none is recorded as verified unread.
         try (ScratchRestore scratch = engine.restoreForVerification(job, entry, context)) {
             Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
-            checkOtherCopies(entry);
+            checkEveryCopy(entry);
             ScratchRestore.Probes probed = scratch.probe(manifest, probes);
             Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, probed.tables(), probed.rows(),
                     probed.outcomes(), probed.summary());
@@ -150,16 +150,14 @@ public final class Verification {
         }
     }
 
-    /** Every object of the backup in the other repositories holding it hashes as the manifest says. */
-    private void checkOtherCopies(CatalogEntry entry) throws Exception {
+    /**
+     * Every object of the backup, in every repository holding it, hashes as the manifest says: a verification proves
+     * every copy it records itself beside, not only the one the restore read.
+     */
+    private void checkEveryCopy(CatalogEntry entry) throws Exception {
         Manifest manifest = entry.manifest();
-        boolean first = true;
         for (Repository repository : services.repositories().all()) {
             if (entry.repositories().contains(repository.name())) {
-                if (first) {
-                    first = false;
-                    continue;
-                }
                 for (Manifest.StoredObject object : manifest.objects()) {
                     String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
                     StoredObjects.requireAsRecorded(StoredObjects.hash(repository.open(key),

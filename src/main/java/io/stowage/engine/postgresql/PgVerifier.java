@@ -58,13 +58,11 @@ final class PgVerifier {
         if (PgDetails.wal(manifest) != null) {
             BackupWal wal = new BackupWal();
             requireWalEverywhere(entry, wal);
-            boolean first = true;
+            // Every holding repository's WAL, against its checksum files: the restore may read another repository's
+            // than the first, and a verification proves every copy.
             for (Repository repository : services.repositories()) {
                 if (entry.repositories().contains(repository.name())) {
-                    if (!first) {
-                        checkBackupWal(repository, manifest, wal);
-                    }
-                    first = false;
+                    checkBackupWal(repository, manifest, wal);
                 }
             }
         }

@@ -28,6 +28,8 @@ import java.util.Set;
  */
 public final class PostgresqlEngine implements Engine {
     public static final String NAME = "postgresql";
+    /** The port {@code restore --start} starts a restored cluster on when no {@code --port} is given. */
+    static final int DEFAULT_START_PORT = 5433;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PostgresqlEngine.class);
 
     private static final Capabilities CAPABILITIES = new Capabilities(
@@ -225,13 +227,14 @@ public final class PostgresqlEngine implements Engine {
                 throw StowageException.usage("--no-owner, --role and --no-privileges go with --target-database: a "
                         + "physical restore brings back the whole cluster, roles and owners included");
             }
+            int port = request.port() == 0 ? DEFAULT_START_PORT : request.port();
             PhysicalRestore.Result result = new PhysicalRestore(context, context.warnings()).restore(job, backup,
                     PhysicalRestore.Target.parse(request.time()), request.targetDatadir(), request.force(),
-                    request.start(), request.port());
+                    request.start(), port);
             return new RestoreResult(result.backup(), null, String.format(java.util.Locale.ROOT,
                     "restored backup %s of job %s into %s with %d WAL files%s", result.backup().id(), job.name(),
                     result.dataDirectory(), result.walFiles(), result.started()
-                            ? ", started on port " + request.port() + ", recovery finished"
+                            ? ", started on port " + port + ", recovery finished"
                             : "; start it with: pg_ctl -D " + result.dataDirectory() + " start"));
         }
         LogicalRestore.Result result = new LogicalRestore(context, context.warnings()).restore(job, request.backup(),

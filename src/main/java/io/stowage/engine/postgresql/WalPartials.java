@@ -107,19 +107,31 @@ final class WalPartials implements AutoCloseable {
     }
 
     private boolean complete(String segment) throws IOException {
-        Repository first = repositories().get(0);
-        String base = job.name() + "/wal/" + segment + codec.extension();
-        return first.exists(base) || first.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
+        return complete(repositories().get(0), segment);
     }
 
+    private boolean complete(Repository repository, String segment) throws IOException {
+        String base = job.name() + "/wal/" + segment + codec.extension();
+        return repository.exists(base) || repository.exists(base + io.stowage.crypto.AgeEncryption.EXTENSION);
+    }
+
+    /**
+     * Removes each partial copy from each repository that holds the complete segment: a repository whose copy of the
+     * segment failed keeps its partial, the newest WAL it has, until the segment reaches it.
+     */
     private void removeCompleted() throws IOException {
         for (Iterator<String> keys = shipped.keySet().iterator(); keys.hasNext(); ) {
             String key = keys.next();
             String segment = key.substring(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 25);
-            if (complete(segment)) {
-                for (Repository repository : repositories()) {
+            boolean everywhere = true;
+            for (Repository repository : repositories()) {
+                if (complete(repository, segment)) {
                     repository.delete(key);
+                } else {
+                    everywhere = false;
                 }
+            }
+            if (everywhere) {
                 keys.remove();
             }
         }

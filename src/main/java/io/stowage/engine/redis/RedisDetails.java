@@ -55,44 +55,68 @@ final class RedisDetails {
         return details == null || details.isEmpty() ? null : details;
     }
 
-    private static final java.util.regex.Pattern DATABASE = java.util.regex.Pattern.compile("db\\d{1,5}");
+    /** A database's name as the RDB reader writes it: {@code db} and its number (0 to 2^31 - 1, as Redis allows). */
+    private static final java.util.regex.Pattern DATABASE = java.util.regex.Pattern.compile("db(0|[1-9]\\d{0,9})");
+
+    private static boolean database(String name) {
+        return DATABASE.matcher(name).matches() && Long.parseLong(name.substring(2)) <= Integer.MAX_VALUE;
+    }
 
     /**
      * What makes a manifest's details unusable, or null: verification compares the restored server with them, so a
-     * database name that is not {@code db<n>}, a count that is not a whole number of zero or more, or an expiry that
-     * is not a time makes the manifest damaged.
+     * database name that is not {@code db<n>}, a count that is not a whole number of zero or more, more keys with an
+     * expiry than keys, or an expiry that is not a time (in the range of epoch milliseconds) where a database has keys
+     * with one, makes the manifest damaged.
      */
     static String problem(Manifest manifest) {
         JsonNode details = manifest.engineDetails();
+        Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
         for (String field : java.util.List.of("keyspace", "volatileKeys", "serverKeyspace")) {
-            JsonNode counts = details.get(field);
-            if (counts == null || counts.isNull()) {
+            JsonNode node = details.get(field);
+            if (node == null || node.isNull()) {
                 continue;
             }
-            if (!counts.isObject()) {
+            if (!node.isObject()) {
                 return "its " + field + " is not an object";
             }
-            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) counts::fields) {
-                if (!DATABASE.matcher(entry.getKey()).matches() || !entry.getValue().canConvertToLong()
-                        || !entry.getValue().isIntegralNumber() || entry.getValue().asLong() < 0) {
+            Map<String, Long> values = new LinkedHashMap<>();
+            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) node::fields) {
+                if (!database(entry.getKey()) || !entry.getValue().isIntegralNumber()
+                        || !entry.getValue().canConvertToLong() || entry.getValue().asLong() < 0) {
                     return "its " + field + " entry '" + entry.getKey() + "' is not a database and a key count";
                 }
+                values.put(entry.getKey(), entry.getValue().asLong());
+            }
+            counts.put(field, values);
+        }
+        Map<String, Long> keys = counts.getOrDefault("keyspace", Map.of());
+        Map<String, Long> volatileKeys = counts.getOrDefault("volatileKeys", Map.of());
+        for (Map.Entry<String, Long> entry : volatileKeys.entrySet()) {
+            if (entry.getValue() > keys.getOrDefault(entry.getKey(), 0L)) {
+                return "its volatileKeys entry '" + entry.getKey() + "' counts more keys than its keyspace";
             }
         }
         JsonNode expiries = details.get("firstExpiry");
+        Map<String, JsonNode> firstExpiry = new LinkedHashMap<>();
         if (expiries != null && !expiries.isNull()) {
             if (!expiries.isObject()) {
                 return "its firstExpiry is not an object";
             }
-            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) expiries::fields) {
-                try {
-                    Instant.parse(entry.getValue().asText());
-                } catch (java.time.format.DateTimeParseException e) {
-                    return "its firstExpiry entry '" + entry.getKey() + "' is not a time";
-                }
-                if (!DATABASE.matcher(entry.getKey()).matches()) {
-                    return "its firstExpiry entry '" + entry.getKey() + "' is not a database";
-                }
+            expiries.fields().forEachRemaining(e -> firstExpiry.put(e.getKey(), e.getValue()));
+        }
+        for (Map.Entry<String, JsonNode> entry : firstExpiry.entrySet()) {
+            if (!database(entry.getKey()) || volatileKeys.getOrDefault(entry.getKey(), 0L) == 0) {
+                return "its firstExpiry entry '" + entry.getKey() + "' is not a database with keys that expire";
+            }
+            try {
+                Instant.parse(entry.getValue().asText()).toEpochMilli();
+            } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
+                return "its firstExpiry entry '" + entry.getKey() + "' is not a time";
+            }
+        }
+        for (Map.Entry<String, Long> entry : volatileKeys.entrySet()) {
+            if (entry.getValue() > 0 && !firstExpiry.containsKey(entry.getKey())) {
+                return "its volatileKeys entry '" + entry.getKey() + "' has no firstExpiry";
             }
         }
         return null;

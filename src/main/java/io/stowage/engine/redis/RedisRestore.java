@@ -29,6 +29,11 @@ final class RedisRestore {
             throw StowageException.usage("job '" + job.name() + "' (redis rdb) restores into a data directory: give "
                     + "--target-datadir DIR");
         }
+        if (!request.options().isEmpty()) {
+            throw StowageException.usage("job '" + job.name() + "' (redis rdb) restores a whole server: "
+                    + String.join(", ", new java.util.TreeSet<>(request.options().keySet()).stream().map(o -> "--" + o)
+                    .toList()) + " do not apply");
+        }
         directory = directory.toAbsolutePath().normalize();
         if (request.start() && (request.port() < 1 || request.port() > 65535)) {
             throw StowageException.usage("--start needs --port N (1-65535) for the restored redis-server");
@@ -92,10 +97,11 @@ final class RedisRestore {
             throw StowageException.usage("--target-datadir " + directory + " exists and is not empty; HINT: name a new "
                     + "or empty directory, or add --force to replace its dump.rdb");
         }
-        if (RedisServer.pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of)
-                .map(RedisServer::isRedisServer).orElse(false)) {
-            throw new StowageException("--target-datadir " + directory + " belongs to a running redis-server (its "
-                    + "redis.pid); HINT: stop it first (redis-cli SHUTDOWN NOSAVE), or restore into another directory");
+        java.util.Optional<ProcessHandle> running = RedisServer.runningIn(directory);
+        if (running.isPresent()) {
+            throw new StowageException("--target-datadir " + directory + " is the data directory of a running "
+                    + "redis-server (pid " + running.get().pid() + "), which would overwrite the restored dump.rdb at its "
+                    + "next save; HINT: stop it first (redis-cli SHUTDOWN NOSAVE), or restore into another directory");
         }
         Path rdb = directory.resolve(RdbFiles.FILE);
         if (Files.exists(rdb, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(rdb, LinkOption.NOFOLLOW_LINKS)) {

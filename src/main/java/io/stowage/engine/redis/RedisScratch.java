@@ -31,6 +31,8 @@ public final class RedisScratch implements ScratchRestore {
     private final Path directory;
     private final RedisServer server;
     private final ExclusiveLock lock;
+    /** The keys of the RDB as it was laid out, counted again: what the server must hold when the manifest has none. */
+    private RdbKeyspace laidOut;
     private boolean closed;
 
     private RedisScratch(Path directory, RedisServer server, ExclusiveLock lock) {
@@ -57,9 +59,11 @@ public final class RedisScratch implements ScratchRestore {
             removeLeftovers(directory);
             Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
-            RdbFiles.layOut(backup, context, directory);
+            RdbFiles.Laid laid = RdbFiles.layOut(backup, context, directory);
             server = RedisServer.scratch(job.parameter("redisBin", null), directory);
-            return new RedisScratch(directory, server, lock);
+            RedisScratch scratch = new RedisScratch(directory, server, lock);
+            scratch.laidOut = laid.keyspace();
+            return scratch;
         } catch (Exception | Error e) {
             if (server != null) {
                 server.close();
@@ -92,9 +96,18 @@ public final class RedisScratch implements ScratchRestore {
         return server.cli();
     }
 
+    /**
+     * The keys per database are compared with what the manifest recorded; a backup that recorded none (its RDB held a
+     * type this Stowage could not read as it was stored) is compared with the RDB counted again as it was laid out,
+     * and only when neither can be read is the comparison skipped, which the outcome says.
+     */
     @Override
     public Probes probe(Manifest manifest, List<Probe> probes) {
-        return probe(Recorded.of(RedisDetails.of(manifest)), probes);
+        Recorded recorded = Recorded.of(RedisDetails.of(manifest));
+        if (recorded == null && laidOut != null && laidOut.complete()) {
+            recorded = Recorded.of(laidOut);
+        }
+        return probe(recorded, probes);
     }
 
     /** Probes against {@code recorded} (null: the backup recorded no key counts). */
@@ -163,6 +176,21 @@ public final class RedisScratch implements ScratchRestore {
 
     /** The keys per database a backup recorded (its manifest's {@code engineDetails}), with their expiries. */
     record Recorded(Map<String, Long> keys, Map<String, Long> volatileKeys, Map<String, Long> firstExpiry) {
+        /** The counts of an RDB as {@link RdbKeyspace} read it. */
+        static Recorded of(RdbKeyspace rdb) {
+            Map<String, Long> keys = new TreeMap<>(RdbKeyspace.DATABASE_ORDER);
+            Map<String, Long> volatileKeys = new TreeMap<>(RdbKeyspace.DATABASE_ORDER);
+            Map<String, Long> firstExpiry = new TreeMap<>(RdbKeyspace.DATABASE_ORDER);
+            rdb.databases().forEach((db, d) -> {
+                keys.put(db, d.keys());
+                if (d.volatileKeys() > 0) {
+                    volatileKeys.put(db, d.volatileKeys());
+                    firstExpiry.put(db, d.firstExpiryMillis());
+                }
+            });
+            return new Recorded(keys, volatileKeys, firstExpiry);
+        }
+
 
         /** From a manifest's {@code engineDetails}; null when it recorded none. */
         static Recorded of(JsonNode details) {

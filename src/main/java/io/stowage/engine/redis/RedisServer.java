@@ -125,6 +125,33 @@ public final class RedisServer implements AutoCloseable {
      * Whether {@code process} is a redis-server (its executable is redis-server, or redis-check-rdb, which Debian's
      * redis-server links to), so that a pid file naming another program by now is never acted on.
      */
+    /**
+     * A live redis-server whose data directory is {@code directory}: one whose pid file there names it, or, found
+     * through /proc, one whose working directory it is (redis-server changes into its {@code dir}), whatever its
+     * pid file (Debian's is in /run/redis) and whether it is daemonized. Processes of other users whose /proc
+     * entries cannot be read are not seen.
+     */
+    static Optional<ProcessHandle> runningIn(Path directory) {
+        Optional<ProcessHandle> byPidFile = pid(directory.resolve("redis.pid")).flatMap(ProcessHandle::of)
+                .filter(RedisServer::isRedisServer);
+        if (byPidFile.isPresent()) {
+            return byPidFile;
+        }
+        Path real;
+        try {
+            real = directory.toRealPath();
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+        return ProcessHandle.allProcesses().filter(RedisServer::isRedisServer).filter(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).equals(real);
+            } catch (java.io.IOException | SecurityException | UnsupportedOperationException e) {
+                return false;
+            }
+        }).findFirst();
+    }
+
     static boolean isRedisServer(ProcessHandle process) {
         return process.isAlive() && process.info().command().map(c -> {
             String name = c.substring(c.lastIndexOf('/') + 1);

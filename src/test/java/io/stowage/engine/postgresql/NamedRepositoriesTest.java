@@ -115,7 +115,20 @@ class NamedRepositoriesTest {
         Workspace.Result restore = ws.run("restore", "postgres", "--target-database", "named_damaged");
         assertThat(restore.status()).as(restore.toString()).isZero();
         assertThat(restore.out()).contains("from repository nas");
+        assertThat(restore.err()).contains("warning: backup " + backup.lastLine()).contains("the copy in repository "
+                + "local cannot be used").contains("corrupt");
         pg.dropDatabase("named_damaged");
+
+        // A verification proves every copy it records itself beside: the damaged one fails it, named, and nothing
+        // is recorded as verified.
+        Workspace.Result verify = ws.run("verify", "postgres");
+        assertThat(verify.status()).as(verify.toString()).isEqualTo(1);
+        assertThat(verify.err()).contains("in repository 'local' is corrupt");
+        try (java.util.stream.Stream<Path> files = Files.list(dump.getParent())) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("verified-")).toList())
+                    .isEmpty();
+        }
+        assertThat(list(ws).get(0).get("verified").isNull()).isTrue();
     }
 
     @Test

@@ -76,6 +76,29 @@ class RedisRestoreVerifyTest {
         }
     }
 
+    /**
+     * --force replaces dump.rdb, but never under a running redis-server, which would overwrite it at its next save:
+     * found through its working directory, although its pid file is elsewhere (Debian keeps it in /run/redis).
+     */
+    @Test
+    void forceIsRefusedInTheDataDirectoryOfARunningServer() throws Exception {
+        try (ThrowawayRedis source = ThrowawayRedis.start(); ThrowawayRedis live = ThrowawayRedis.start()) {
+            source.loadSample(1, 100, 0, 10);
+            live.call("SET", "live-only", "x");
+            live.call("SAVE");
+            RedisTesting.Context context = new RedisTesting.Context(root);
+            RedisTesting.backup(engine, RedisTesting.job(source, null, Map.of()), context);
+            Path dir = live.directory();
+            byte[] before = Files.readAllBytes(dir.resolve("dump.rdb"));
+            assertThat(dir.resolve("redis.pid")).doesNotExist();
+            assertThatThrownBy(() -> engine.restore(RedisTesting.job(source, null, Map.of()),
+                    RedisBackupTest.request(dir, true, false, 0), context))
+                    .isInstanceOf(io.stowage.StowageException.class)
+                    .hasMessageContaining("is the data directory of a running redis-server (pid " + live.pid() + ")");
+            assertThat(Files.readAllBytes(dir.resolve("dump.rdb"))).isEqualTo(before);
+        }
+    }
+
     @Test
     void anEncryptedBackupIsRestoredAndVerified() throws Exception {
         try (ThrowawayRedis redis = ThrowawayRedis.start()) {
