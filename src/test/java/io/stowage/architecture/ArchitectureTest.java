@@ -26,7 +26,28 @@ class ArchitectureTest {
 
     @Test
     void engines_are_found() {
-        org.assertj.core.api.Assertions.assertThat(ENGINES).contains("postgresql");
+        org.assertj.core.api.Assertions.assertThat(ENGINES).contains("postgresql", "redis");
+    }
+
+    /** No code outside an engine's package compares or names the engine: a quoted engine name is nowhere else. */
+    @Test
+    void no_engine_name_is_written_outside_its_engine() throws Exception {
+        java.util.List<String> found = new java.util.ArrayList<>();
+        java.nio.file.Path main = java.nio.file.Path.of("src/main/java/io/stowage");
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(main)) {
+            for (java.nio.file.Path file : files.filter(f -> f.toString().endsWith(".java"))
+                    .filter(f -> !main.relativize(f).toString().startsWith("engine/")).toList()) {
+                java.util.List<String> lines = java.nio.file.Files.readAllLines(file);
+                for (int i = 0; i < lines.size(); i++) {
+                    for (String engine : ENGINES) {
+                        if (lines.get(i).contains("\"" + engine + "\"")) {
+                            found.add(main.relativize(file) + ":" + (i + 1) + ": " + lines.get(i).strip());
+                        }
+                    }
+                }
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(found).isEmpty();
     }
 
     @Test
