@@ -381,6 +381,9 @@ public final class S3Repository implements Repository {
         } else if (e instanceof SdkClientException && isChecksumMismatch(e)) {
             reason = "the bytes read do not match the checksum S3 stored with them (" + rootMessage(e)
                     + "); HINT: read it again; if it persists, the stored object is damaged";
+        } else if (e instanceof SdkClientException && isMissingCredentials(e)) {
+            reason = "no AWS credentials were found; HINT: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                    + "AWS_PROFILE, or give the host an instance role";
         } else if (e instanceof SdkClientException) {
             reason = "cannot reach S3: " + rootMessage(e) + "; HINT: check AWS_ENDPOINT_URL_S3 and the network";
         } else {
@@ -389,11 +392,18 @@ public final class S3Repository implements Repository {
         String what = key == null ? "" : " '" + key + "'";
         // Bytes damaged on the way up (BadDigest) are sent again by a retry; a stored object that reads back damaged
         // is not mended by reading it again at once.
-        boolean transientFailure = (e instanceof SdkClientException && !isChecksumMismatch(e))
+        // Missing credentials do not come by waiting.
+        boolean transientFailure = (e instanceof SdkClientException && !isChecksumMismatch(e)
+                && !isMissingCredentials(e))
                 || (e instanceof AwsServiceException ase && (ase.statusCode() >= 500 || ase.statusCode() == 429
                         || "BadDigest".equals(errorCode(ase))));
         return new RepositoryException("cannot " + operation + what + " in repository '" + name + "' ("
                 + location() + "): " + reason, e, transientFailure);
+    }
+
+    /** The SDK's credential chain found nothing to sign with (its message is long: every provider it tried). */
+    private static boolean isMissingCredentials(SdkException e) {
+        return String.valueOf(e.getMessage()).startsWith("Unable to load credentials");
     }
 
     /** The SDK's verdict when the bytes of a GET do not match the checksum S3 returned with them. */

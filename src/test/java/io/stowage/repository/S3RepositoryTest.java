@@ -163,6 +163,33 @@ class S3RepositoryTest extends RepositoryContract {
                 .hasMessageContaining("'s3'");
     }
 
+    /**
+     * No credentials anywhere (the SDK's provider chain, over an empty profile file): one short line saying where to
+     * put them, and not transient, so nothing retries what waiting cannot mend.
+     */
+    @Test
+    void should_say_that_no_credentials_were_found_and_not_retry() throws IOException {
+        java.nio.file.Path empty = java.nio.file.Files.createTempFile("no-credentials", ".ini");
+        try (S3Client anonymous = S3Client.builder()
+                .endpointOverride(URI.create(S3TestServer.get().endpoint()))
+                .forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain.of(
+                        software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider.builder()
+                                .profileFile(software.amazon.awssdk.profiles.ProfileFile.builder().content(empty)
+                                        .type(software.amazon.awssdk.profiles.ProfileFile.Type.CREDENTIALS).build())
+                                .profileName("default").build()))
+                .build()) {
+            S3Repository unsigned = new S3Repository("s3", anonymous, bucket, prefix, S3Repository.MIN_PART_SIZE);
+            assertThatThrownBy(unsigned::check).isInstanceOf(RepositoryException.class)
+                    .hasMessageContaining("no AWS credentials were found; HINT: set AWS_ACCESS_KEY_ID")
+                    .hasMessageNotContaining("ProfileFile")
+                    .satisfies(e -> assertThat(((RepositoryException) e).isTransient()).isFalse());
+        } finally {
+            java.nio.file.Files.deleteIfExists(empty);
+        }
+    }
+
     @Test
     void should_fail_with_cannot_reach_s3_when_nothing_listens() throws IOException {
         String endpoint = "http://127.0.0.1:" + freePort();
