@@ -50,6 +50,28 @@ public interface EngineContext {
         return null;
     }
 
+    /**
+     * The backup {@code backup} (an id, or {@code latest}) of {@code job}, refused unless the job's engine and method
+     * made it: a manifest of another engine under the job's name (the job's engine changed, or a crafted one) is never
+     * handed to this engine to restore.
+     */
+    default io.stowage.catalog.CatalogEntry backup(io.stowage.job.Job job, String backup) {
+        io.stowage.catalog.CatalogEntry entry = catalog().find(job.name(), backup, warnings());
+        requireMadeBy(job, entry);
+        return entry;
+    }
+
+    /** Refuses {@code entry} unless {@code job}'s engine and method made it. */
+    static void requireMadeBy(io.stowage.job.Job job, io.stowage.catalog.CatalogEntry entry) {
+        io.stowage.catalog.Manifest m = entry.manifest();
+        if (!m.engine().equals(job.engine()) || !m.method().equals(job.method())) {
+            throw new io.stowage.StowageException("backup " + entry.id() + " of job '" + job.name() + "' was made by "
+                    + m.engine() + " " + m.method() + " and the job is " + job.engine() + " " + job.method()
+                    + "; HINT: restore it with a job of that engine and method (a job of another name reads another "
+                    + "directory: copy the job's block and keep its name)");
+        }
+    }
+
     /** Where the operator's warnings go (a command prints them, the service logs them). */
     Consumer<String> warnings();
 }

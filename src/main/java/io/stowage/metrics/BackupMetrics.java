@@ -140,10 +140,13 @@ public final class BackupMetrics {
         double bytes();
     }
 
-    /** {@code stowage_wal_receiver_up{job}}: 1 while the job's pg_receivewal runs, 0 while it is being restarted. */
+    /**
+     * {@code stowage_wal_receiver_up{job}}: 1 while the job's log receiver (its engine's: PostgreSQL's is
+     * pg_receivewal) runs, 0 while it is being restarted.
+     */
     public void declareReceiver(java.util.function.BooleanSupplier running, String job) {
         Gauge.builder("stowage.wal.receiver.up", running, r -> r.getAsBoolean() ? 1 : 0)
-                .description("1 while the job's pg_receivewal streams WAL, 0 while it is down").tag("job", job)
+                .description("1 while the job's log receiver runs, 0 while it is down").tag("job", job)
                 .register(registry);
     }
 

@@ -133,6 +133,7 @@ public final class Verification {
         List<Probe> probes = job.probes();
         long rtoSeconds = job.rtoSeconds();
         CatalogEntry entry = services.catalog().find(job.name(), backup, warnings);
+        EngineContext.requireMadeBy(job, entry);
         Manifest manifest = entry.manifest();
         backupId = manifest.id();
         EngineContext context = services.context(warnings);

@@ -88,6 +88,29 @@ public abstract class EngineContractTest {
         assertRestoredEqualsSource(target);
     }
 
+    /** A manifest of another engine under the job's name (the job's engine changed, or a crafted one) is refused. */
+    @Test
+    void should_refuse_to_restore_or_verify_a_backup_another_engine_made() throws Exception {
+        Workspace ws = workspace(dir);
+        Workspace.Result backup = ws.run("backup", JOB);
+        assertThat(backup.status()).as(backup.toString()).isZero();
+        String id = backup.lastLine();
+        Path manifest = ws.repository().resolve(JOB).resolve(id).resolve("manifest.json");
+        com.fasterxml.jackson.databind.node.ObjectNode tree =
+                (com.fasterxml.jackson.databind.node.ObjectNode) ManifestCodec.JSON.readTree(manifest.toFile());
+        tree.put("engine", "other").put("method", "other");
+        Files.write(manifest, ManifestCodec.JSON.writeValueAsBytes(tree));
+
+        List<String> restore = new ArrayList<>(List.of("restore", JOB, "--backup", id));
+        restore.addAll(restoreTarget(dir.resolve("restored-other")));
+        for (Workspace.Result refused : List.of(ws.run(restore.toArray(String[]::new)), ws.run("verify", JOB))) {
+            assertThat(refused.status()).as(refused.toString()).isEqualTo(1);
+            assertThat(refused.err()).as(refused.toString()).contains("error: backup " + id + " of job '" + JOB
+                    + "' was made by other other and the job is ");
+        }
+        assertThat(dir.resolve("restored-other")).doesNotExist();
+    }
+
     @Test
     void should_refuse_wrong_credentials_in_one_line_and_list_nothing() throws Exception {
         Workspace ws = withWrongPassword(dir);

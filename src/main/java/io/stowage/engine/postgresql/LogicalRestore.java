@@ -54,6 +54,7 @@ public final class LogicalRestore {
         PgConnection maintenance = maintenance(connection, target);
         refuseSystemDatabase(target, maintenance);
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
+        io.stowage.engine.EngineContext.requireMadeBy(job, entry);
         Manifest manifest = entry.manifest();
         String backupName = "backup " + manifest.id() + " of job " + manifest.job();
         if (manifest.encrypted()) {

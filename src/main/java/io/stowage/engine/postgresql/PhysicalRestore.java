@@ -214,6 +214,7 @@ public final class PhysicalRestore {
         io.stowage.catalog.CatalogListing listing = services.catalog().read(job.name(), warnings);
         if (backupId != null && !backupId.equals("latest")) {
             CatalogEntry named = listing.find(job.name(), backupId);
+            io.stowage.engine.EngineContext.requireMadeBy(job, named);
             // Recovery runs forward from a backup's end: a target before it cannot be reached from this backup, and
             // PostgreSQL would either refuse to start or stop at the backup's own point.
             if (target.time() != null && !named.manifest().finished().isBefore(target.time())) {
@@ -230,7 +231,8 @@ public final class PhysicalRestore {
             listing.requireNewestReadable(job.name());
         }
         List<CatalogEntry> entries = listing.entries().stream()
-                .filter(e -> "physical".equals(e.manifest().method()) && PgDetails.wal(e.manifest()) != null).toList();
+                .filter(e -> PostgresqlEngine.NAME.equals(e.manifest().engine()) && "physical".equals(e.manifest()
+                        .method()) && PgDetails.wal(e.manifest()) != null).toList();
         if (entries.isEmpty()) {
             throw new StowageException("job '" + job.name() + "' has no complete physical backup; HINT: run 'stowage "
                     + "backup " + job.name() + "'");

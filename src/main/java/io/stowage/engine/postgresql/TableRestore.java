@@ -80,6 +80,7 @@ public final class TableRestore {
         refuseExistingTable(connection, table, target, force);
         long started = System.nanoTime();
         CatalogEntry entry = services.catalog().find(job.name(), backupId, warnings);
+        io.stowage.engine.EngineContext.requireMadeBy(job, entry);
         LogicalRestore logical = new LogicalRestore(services, warnings);
         try (LogicalRestore.Archive archive = logical.openArchive(entry)) {
             return restore(connection, archive::open, "backup " + entry.id(), entry, table, target, force, started);

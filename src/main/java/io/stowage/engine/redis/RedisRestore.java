@@ -38,7 +38,7 @@ final class RedisRestore {
         if (request.start() && (request.port() < 1 || request.port() > 65535)) {
             throw StowageException.usage("--start needs --port N (1-65535) for the restored redis-server");
         }
-        CatalogEntry entry = context.catalog().find(job.name(), request.backup(), context.warnings());
+        CatalogEntry entry = context.backup(job, request.backup());
         RdbFiles.object(entry.manifest());
         boolean created = !Files.exists(directory, LinkOption.NOFOLLOW_LINKS);
         requireTarget(directory, request.force());
