@@ -72,6 +72,15 @@ public interface EngineContext {
         }
     }
 
+    /** Records that the object {@code key} in {@code repository} was hashed and matched its manifest in this task. */
+    default void proved(Repository repository, String key) {
+    }
+
+    /** Whether {@link #proved} recorded that object in this task (a verification hashes it again otherwise). */
+    default boolean isProved(Repository repository, String key) {
+        return false;
+    }
+
     /** Where the operator's warnings go (a command prints them, the service logs them). */
     Consumer<String> warnings();
 }

@@ -88,6 +88,25 @@ public final class StoredObjects {
 
     /** A verified backup object to read: where it lies locally, or a copy downloaded from S3 (removed on close). */
     public record VerifiedCopy(Path file, Repository source, Path scratch) implements AutoCloseable {
+        /**
+         * The object's plain bytes, from its start: the proven copy read (a stop closes it), decrypted with
+         * {@code keys} when the backup is encrypted, decompressed with its codec. The caller closes it.
+         */
+        public InputStream decoded(Manifest manifest, io.stowage.crypto.AgeKeys keys) throws IOException {
+            InputStream stored = new java.io.BufferedInputStream(Interruption.closingOnStop(Files.newInputStream(file)),
+                    1 << 20);
+            try {
+                if (manifest.encrypted()) {
+                    stored = keys.decrypt(stored, manifest.encryption().passphrase(), "backup " + manifest.id()
+                            + " of job " + manifest.job());
+                }
+                return io.stowage.pipeline.Codec.of(manifest.compression().codec()).decompress(stored);
+            } catch (IOException | RuntimeException e) {
+                stored.close();
+                throw e;
+            }
+        }
+
         @Override
         public void close() {
             if (scratch != null) {
@@ -160,6 +179,7 @@ public final class StoredObjects {
             Path file = inPlace.get();
             requireAsRecorded(hash(Interruption.closingOnStop(Files.newInputStream(file)), OutputStream.nullOutputStream()),
                     object, key, source);
+            services.proved(source, key);
             return new VerifiedCopy(file, source, null);
         }
         Path scratch = createScratch(services.home().root());
@@ -168,6 +188,7 @@ public final class StoredObjects {
             try (OutputStream out = Files.newOutputStream(file)) {
                 requireAsRecorded(hash(source.open(key), out), object, key, source);
             }
+            services.proved(source, key);
             return new VerifiedCopy(file, source, scratch);
         } catch (IOException | RuntimeException e) {
             io.stowage.FileTrees.deleteQuietly(scratch);

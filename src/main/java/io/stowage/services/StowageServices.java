@@ -94,7 +94,18 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
     /** What engines may use of these services, with the warnings of one command or task going to {@code warnings}. */
     public io.stowage.engine.EngineContext context(java.util.function.Consumer<String> warnings) {
         StowageServices services = this;
+        java.util.Set<String> proved = java.util.concurrent.ConcurrentHashMap.newKeySet();
         return new io.stowage.engine.EngineContext() {
+            @Override
+            public void proved(io.stowage.repository.Repository repository, String key) {
+                proved.add(repository.name() + "\u0000" + key);
+            }
+
+            @Override
+            public boolean isProved(io.stowage.repository.Repository repository, String key) {
+                return proved.contains(repository.name() + "\u0000" + key);
+            }
+
             @Override
             public java.util.List<io.stowage.repository.Repository> repositories() {
                 return services.repositories.all();

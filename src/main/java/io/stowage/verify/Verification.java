@@ -138,11 +138,12 @@ public final class Verification {
         backupId = manifest.id();
         EngineContext context = services.context(warnings);
         long started = System.nanoTime();
-        // The engine's restore hashes what it reads before it uses it, and may read another copy than the first when
-        // one is unsound; every copy is hashed here again after it, so that none is recorded as verified unread.
+        // The engine's restore hashes what it reads before it uses it (through StoredObjects, which records it in the
+        // context), and may read another copy than the first when one is unsound; every copy it did not prove is
+        // hashed here after it, so that none is recorded as verified unread, and none is read twice.
         try (ScratchRestore scratch = engine.restoreForVerification(job, entry, context)) {
             Duration restoreTime = Duration.ofNanos(System.nanoTime() - started);
-            checkEveryCopy(entry);
+            checkEveryCopy(entry, context);
             ScratchRestore.Probes probed = scratch.probe(manifest, probes);
             Result result = new Result(entry, Instant.now(), restoreTime, rtoSeconds, probed.tables(), probed.rows(),
                     probed.outcomes(), probed.summary());
@@ -153,14 +154,17 @@ public final class Verification {
 
     /**
      * Every object of the backup, in every repository holding it, hashes as the manifest says: a verification proves
-     * every copy it records itself beside, not only the one the restore read.
+     * every copy it records itself beside, not only the one the restore read (which the restore proved already).
      */
-    private void checkEveryCopy(CatalogEntry entry) throws Exception {
+    private void checkEveryCopy(CatalogEntry entry, EngineContext context) throws Exception {
         Manifest manifest = entry.manifest();
         for (Repository repository : services.repositories().all()) {
             if (entry.repositories().contains(repository.name())) {
                 for (Manifest.StoredObject object : manifest.objects()) {
                     String key = Catalog.objectKey(manifest.job(), manifest.id(), object.name());
+                    if (context.isProved(repository, key)) {
+                        continue;
+                    }
                     StoredObjects.requireAsRecorded(StoredObjects.hash(repository.open(key),
                             OutputStream.nullOutputStream()), object, key, repository);
                 }

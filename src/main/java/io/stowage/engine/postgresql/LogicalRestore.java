@@ -9,11 +9,8 @@ import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.PgRestore;
 import io.stowage.engine.postgresql.RestoreTarget;
 import io.stowage.job.Job;
-import io.stowage.pipeline.Codec;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.util.function.Consumer;
 
 /**
@@ -167,18 +164,7 @@ public final class LogicalRestore {
 
         /** The plain archive, from its start; the caller closes it. */
         public InputStream open() throws IOException {
-            Manifest manifest = entry.manifest();
-            InputStream stored = new BufferedInputStream(Files.newInputStream(copy.file()), 1 << 20);
-            try {
-                if (manifest.encrypted()) {
-                    stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(),
-                            "backup " + manifest.id() + " of job " + manifest.job());
-                }
-                return Codec.of(manifest.compression().codec()).decompress(stored);
-            } catch (IOException | RuntimeException e) {
-                stored.close();
-                throw e;
-            }
+            return copy.decoded(entry.manifest(), services.encryption());
         }
 
         @Override

@@ -10,7 +10,6 @@ import io.stowage.engine.postgresql.PgConnection;
 import io.stowage.engine.postgresql.WalNames;
 import io.stowage.engine.postgresql.WalObject;
 import io.stowage.job.Job;
-import io.stowage.pipeline.Codec;
 import io.stowage.repository.Repository;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -124,7 +123,6 @@ public final class PhysicalRestore {
         Manifest manifest = entry.manifest();
         Repository source = repositoryWithWal(entry);
         IncompleteRestore.check(directory, force);
-        Codec codec = Codec.of(manifest.compression().codec());
         String backupName = "backup " + manifest.id() + " of job " + manifest.job();
         Path dir;
         int walFiles;
@@ -134,13 +132,8 @@ public final class PhysicalRestore {
              IncompleteRestore incomplete = IncompleteRestore.begin(directory, force, manifest)) {
             dir = incomplete.directory();
             try {
-                InputStream stored = new BufferedInputStream(Interruption.closingOnStop(
-                        Files.newInputStream(base.file())), 1 << 20);
-                if (manifest.encrypted()) {
-                    stored = services.encryption().decrypt(stored, manifest.encryption().passphrase(), backupName);
-                }
                 String pgVersion;
-                try (InputStream in = codec.decompress(stored)) {
+                try (InputStream in = base.decoded(manifest, services.encryption())) {
                     pgVersion = BaseBackupTar.extract(in, dir, backupName);
                 } catch (IOException e) {
                     Interruption.check(); // the stop closed the file being read

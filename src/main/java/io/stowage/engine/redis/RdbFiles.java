@@ -5,7 +5,6 @@ import io.stowage.StowageException;
 import io.stowage.catalog.CatalogEntry;
 import io.stowage.catalog.Manifest;
 import io.stowage.engine.EngineContext;
-import io.stowage.pipeline.Codec;
 import io.stowage.restore.StoredObjects;
 import io.stowage.repository.Repository;
 import java.io.IOException;
@@ -60,11 +59,10 @@ final class RdbFiles {
         }
         Path temporary = directory.resolve("." + FILE + ".tmp-" + UUID.randomUUID());
         try (StoredObjects.VerifiedCopy copy = StoredObjects.fetch(context, entry, object)) {
-            Path stored = copy.file();
             Repository repository = copy.source();
             RdbKeyspace keyspace = new RdbKeyspace();
             long written = 0;
-            try (InputStream plain = decode(manifest, Files.newInputStream(stored), context);
+            try (InputStream plain = copy.decoded(manifest, context.encryption());
                  FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW,
                          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
                  OutputStream out = Channels.newOutputStream(channel)) {
@@ -95,19 +93,6 @@ final class RdbFiles {
             return new Laid(file, repository, keyspace);
         } finally {
             Files.deleteIfExists(temporary);
-        }
-    }
-
-    private static InputStream decode(Manifest manifest, InputStream stored, EngineContext context) throws IOException {
-        InputStream in = stored;
-        try {
-            if (manifest.encrypted()) {
-                in = context.encryption().decrypt(in, manifest.encryption().passphrase(), "backup " + manifest.id());
-            }
-            return Codec.of(manifest.compression().codec()).decompress(in);
-        } catch (IOException | RuntimeException e) {
-            in.close();
-            throw e;
         }
     }
 
