@@ -113,9 +113,20 @@ public final class BackupMetrics {
     }
 
     /**
+     * An attempt to ship a log file failed ({@code stowage_archive_failures_total{job}}): attempts, not files, so
+     * its rate shows how hard the route is retrying.
+     */
+    public void logShipFailed(String job) {
+        Counter.builder("stowage.archive.failures").description("Failed attempts to ship a log file to every repository")
+                .tag("job", job).register(registry).increment();
+    }
+
+    /**
      * Registers a WAL archive's gauges: {@code stowage_archive_lag_seconds} (age of the oldest file waiting in the
      * spool), {@code stowage_archive_spool_bytes}, and {@code stowage_archive_rpo_seconds} (time since the last WAL
-     * file reached every repository: the data at risk if the server were lost now).
+     * file reached every repository: the data at risk if the server were lost now). The recovery point is never
+     * later than the oldest file still waiting in the spool, so the RPO is at least that file's age: after a restart
+     * with a spool to drain it is the exposure from the first scrape on, not 0 until the first file ships.
      */
     public void declareWal(String job, Spool spool) {
         Gauge.builder("stowage.archive.lag", spool, s -> s.oldestSeconds())
@@ -126,9 +137,19 @@ public final class BackupMetrics {
                 .register(registry);
         AtomicLong last = gauge(lastArchive, "stowage.archive.last.success.timestamp", "seconds",
                 "Unix time the last WAL file was archived to every repository", job, "wal");
-        Gauge.builder("stowage.archive.rpo", last, l -> l.get() == 0 ? 0 : Instant.now().getEpochSecond() - l.get())
+        Gauge.builder("stowage.archive.rpo", last, l -> rpoSeconds(l.get(), spool.oldestSeconds(),
+                        Instant.now().getEpochSecond()))
                 .baseUnit("seconds").description("Seconds since the last WAL file was archived to every repository")
                 .tag("job", job).register(registry);
+    }
+
+    /**
+     * Seconds of writes at risk: since the last file reached every repository ({@code lastArchived}, Unix seconds, 0
+     * when none has since the start), and at least the age of the oldest file still waiting.
+     */
+    static double rpoSeconds(long lastArchived, double oldestWaitingSeconds, long now) {
+        double sinceLast = lastArchived == 0 ? 0 : now - lastArchived;
+        return Math.max(sinceLast, oldestWaitingSeconds);
     }
 
     /** A log spool as the archive gauges read it, when scraped. */

@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * names; blank: those of the backup job of the same name. It returns only when every copy is written; the file
  * consumer deletes the spooled file after that, and leaves it for the next poll when anything failed, so no log file
  * is deleted before its copies are confirmed.
+ *
+ * <p>A failed attempt is retried on the same file ({@link LogShipping}: the route's poll strategy waits
+ * {@code retryDelay} ms, doubled per failure up to {@code retryMaxDelay}), resuming where it stopped: the file is
+ * compressed and written to the first repository once, and each copy that was made is not made again.
  */
 final class WalShipStep implements Step {
     private static final Logger LOG = LoggerFactory.getLogger(WalShipStep.class);
@@ -30,7 +34,11 @@ final class WalShipStep implements Step {
     private final Codec codec;
     private final int level;
     private final String repositories;
+    private final java.time.Duration retryDelay;
+    private final java.time.Duration retryMaxDelay;
     private volatile boolean cleaned;
+    /** This route's shipping state: the file it is on, its failures; shared with the route's poll strategy. */
+    private final LogShipping.Route state = new LogShipping.Route();
 
     WalShipStep(Map<String, String> parameters) {
         job = Steps.required(parameters, "job", "wal-ship");
@@ -39,6 +47,10 @@ final class WalShipStep implements Step {
         parameters.remove("codec");
         String named = parameters.remove("repositories");
         repositories = named == null ? "" : named.strip();
+        retryDelay = java.time.Duration.ofMillis(Steps.integer(parameters.remove("retryDelay"), "retryDelay", 1,
+                3_600_000, 1000));
+        retryMaxDelay = java.time.Duration.ofMillis(Steps.integer(parameters.remove("retryMaxDelay"),
+                "retryMaxDelay", 1, 86_400_000, 60_000));
         Steps.noParameters(parameters, "wal-ship");
     }
 
@@ -74,7 +86,22 @@ final class WalShipStep implements Step {
             LOG.warn("ignoring {} in the log spool of job {}: not a log file of its engine", name, job);
             return;
         }
-        long stored = LogFiles.store(targets, services.encryption(), prefix, file, codec, level, true);
+        LogShipping shipping = exchange.getContext().getRegistry().lookupByNameAndType(LogShipping.BEAN,
+                LogShipping.class);
+        if (shipping != null && exchange.getFromEndpoint() != null) {
+            shipping.attach(exchange.getFromEndpoint(), state);
+        }
+        long stored;
+        try {
+            stored = LogFiles.store(targets, services.encryption(), prefix, file, codec, level, true, state.progress);
+        } catch (io.stowage.Interruption.Interrupted e) {
+            throw e;
+        } catch (Exception e) {
+            services.metrics().logShipFailed(job);
+            state.failed(job, name, CopySteps.describe(e), retryDelay, retryMaxDelay);
+            throw e;
+        }
+        state.shipped(job, name);
         services.metrics().walArchived(job, stored);
         LOG.debug("archived {} of job {}", name, job);
     }

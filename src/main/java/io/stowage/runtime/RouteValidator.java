@@ -41,6 +41,7 @@ public final class RouteValidator {
                     EngineCatalog.engines()));
             // Duplicate ids and template parameters no template declares fail the build as they fail at start.
             context.getRegistry().bind("stowageRouteDeclarations", new io.stowage.config.RouteDeclarations());
+            context.getRegistry().bind(io.stowage.route.LogShipping.BEAN, new io.stowage.route.LogShipping());
             java.util.List<Resource> resources = new java.util.ArrayList<>();
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {

@@ -94,6 +94,7 @@ public final class StowageRuntime implements AutoCloseable {
         }
         main.configure().withRoutesIncludePattern("file:" + routes + "/*.camel.yaml");
         main.bind("stowageRouteDeclarations", new RouteDeclarations());
+        main.bind(io.stowage.route.LogShipping.BEAN, new io.stowage.route.LogShipping());
         ServicesConfiguration configuration = new ServicesConfiguration(config, service);
         main.configure().addConfiguration(configuration);
         try {
