@@ -49,7 +49,6 @@ public final class StowageService implements AutoCloseable {
             registry.register(health);
         }
         StowageService service = new StowageService(runtime, health);
-        runtime.services().audit().record(new AuditLog.Entry("service-start", null, null, "success", null, null));
         LOG.info("stowage started with jobs {} and schedules {}",
                 runtime.services().jobs().all().stream().map(j -> j.name()).toList(),
                 runtime.services().schedules().schedules().stream().map(s -> s.routeId() + " '" + s.cron() + "' "
@@ -73,6 +72,9 @@ public final class StowageService implements AutoCloseable {
             }
             throw e;
         }
+        // After the receivers: the audit trail also goes to every other repository, and one that does not answer (S3
+        // down) must not hold back the WAL receivers for as long as its calls may take.
+        runtime.services().audit().record(new AuditLog.Entry("service-start", null, null, "success", null, null));
         runtime.services().schedules().catchUp(runtime.context().createProducerTemplate());
         return service;
     }
