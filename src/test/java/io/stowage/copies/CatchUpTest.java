@@ -256,6 +256,70 @@ class CatchUpTest {
         }
     }
 
+    /** Writes a log object and, unless {@code checksum} is null, its checksum file, as the log route does. */
+    private static void logFile(Path archive, String name, byte[] bytes, String checksum) throws Exception {
+        Files.createDirectories(archive);
+        Files.write(archive.resolve(name), bytes);
+        if (checksum != null) {
+            Files.writeString(archive.resolve(name + ".sha256"), checksum + "  " + name + "\n");
+        }
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    @Test
+    void should_copy_log_files_a_repository_lacks_proven_by_their_checksum_files() throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("spool"));
+        Path nasRoot = dir.resolve("nas");
+        Workspace ws = new Workspace(dir).physicalJob("main", ThrowawayPostgres.get(), spool)
+                .property("stowage.repositories", "local, nas")
+                .property("stowage.repository.local.type", "local")
+                .property("stowage.repository.nas.type", "local")
+                .property("stowage.repository.nas.path", nasRoot.toString());
+        Path local = ws.repository().resolve("main/wal");
+        Path nas = nasRoot.resolve("main/wal");
+        byte[] one = "segment one".getBytes();
+        byte[] two = "segment two".getBytes();
+        byte[] three = "segment three".getBytes();
+        byte[] four = "segment four".getBytes();
+        byte[] five = "segment five".getBytes();
+        logFile(local, "000000010000000000000001.zst", one, sha256(one));
+        logFile(local, "000000010000000000000002.zst", two, sha256(two));
+        logFile(local, "000000010000000000000003.zst", three, sha256("not segment three".getBytes()));
+        logFile(local, "000000010000000000000004.zst", four, sha256(four));
+        logFile(nas, "000000010000000000000005.zst", five, sha256(five));
+        // Still in the spool: the log route ships it to every repository itself.
+        Files.writeString(spool.resolve("000000010000000000000004"), "in flight");
+
+        Workspace.Result dry = ws.run("sync", "--dry-run");
+        assertThat(dry.status()).as(dry.toString()).isEqualTo(1);
+        assertThat(dry.out()).contains("missing: 3 log file(s) of job main (000000010000000000000001.zst to "
+                + "000000010000000000000003.zst) missing in repository 'nas'")
+                .contains("missing: 1 log file(s) of job main (000000010000000000000005.zst) missing in repository "
+                        + "'local'");
+        assertThat(nas.resolve("000000010000000000000001.zst")).doesNotExist();
+
+        Workspace.Result sync = ws.run("sync", "main");
+        assertThat(sync.status()).as(sync.toString()).isEqualTo(1);
+        assertThat(sync.out()).contains("copied: 2 log file(s) of job main copied to repository 'nas'")
+                .contains("copied: 1 log file(s) of job main copied to repository 'local'");
+        assertThat(sync.err().strip().lines().toList()).last().asString().startsWith("error: ")
+                .contains("000000010000000000000003.zst").contains("is damaged");
+        assertThat(nas.resolve("000000010000000000000001.zst")).hasBinaryContent(one);
+        assertThat(nas.resolve("000000010000000000000001.zst.sha256")).hasContent(sha256(one)
+                + "  000000010000000000000001.zst");
+        assertThat(nas.resolve("000000010000000000000002.zst")).hasBinaryContent(two);
+        assertThat(nas.resolve("000000010000000000000003.zst")).doesNotExist();
+        assertThat(nas.resolve("000000010000000000000004.zst")).doesNotExist();
+        assertThat(local.resolve("000000010000000000000005.zst")).hasBinaryContent(five);
+        assertThat(local.resolve("000000010000000000000005.zst.sha256")).exists();
+        try (var files = Files.list(nas)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.contains(".tmp-"));
+        }
+    }
+
     @FunctionalInterface
     private interface Condition {
         boolean holds() throws Exception;
