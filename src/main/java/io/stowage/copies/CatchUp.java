@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * big archive in S3 costs: it is listed on the first round, after a repository came back, and every
  * {@code logInterval}).
  *
- * <p>A round takes each job's lock without waiting ({@link JobLocks}): a job whose backup runs is left for the next
- * round. Two rounds never run at once, in this process or another: the caller holds {@link #lock}.
+ * <p>Each backup is copied holding its job's lock, taken without waiting ({@link JobLocks}) and only for that copy: while
+ * a backup of the job runs, the copy is left for the next round, and a backup waits at most for one copy. Log files
+ * need no lock: the log route writes the same keys atomically with content of the same meaning. Two rounds never run at once, in this process or another: the caller holds {@link #lock}.
  */
 public final class CatchUp {
     private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
@@ -164,34 +165,9 @@ public final class CatchUp {
                 repositories.forEach(r -> count(report.missingBackups, job.name(), r.name(), 0));
                 continue;
             }
-            Optional<? extends AutoCloseable> held = Optional.empty();
-            if (!options.dryRun()) {
-                try {
-                    held = locks.tryLock(job.name());
-                } catch (IOException | RuntimeException e) {
-                    report.failures.add("job '" + job.name() + "': cannot take its lock: " + Failures.describe(e));
-                    continue;
-                }
-                if (held.isEmpty()) {
-                    report.failures.add("job '" + job.name() + "': a backup of it is running; its copies are caught "
-                            + "up on the next round");
-                    LOG.debug("catch-up of job {} left for the next round: a backup of it is running", job.name());
-                    continue;
-                }
-            }
-            try {
-                backups(job, repositories, options, downThisRound, report);
-                if (archive.isPresent() && listLogs && logRepositories.size() > 1) {
-                    logs(job, archive.get(), logRepositories, options, downThisRound, report);
-                }
-            } finally {
-                if (held.isPresent()) {
-                    try {
-                        held.get().close();
-                    } catch (Exception e) {
-                        LOG.warn("job {}: cannot release its lock: {}", job.name(), Failures.describe(e));
-                    }
-                }
+            backups(job, repositories, options, downThisRound, report);
+            if (archive.isPresent() && listLogs && logRepositories.size() > 1) {
+                logs(job, archive.get(), logRepositories, options, downThisRound, report);
             }
         }
         if (listLogs && downThisRound.isEmpty()) {
@@ -291,9 +267,41 @@ public final class CatchUp {
         return found;
     }
 
-    /** Copies one backup to {@code target} from the first of {@code sources} whose copy proves sound. */
+    /**
+     * Copies one backup to {@code target} from the first of {@code sources} whose copy proves sound, holding the
+     * job's lock for that copy only (taken without waiting: while a backup of the job runs, it waits for the next
+     * round).
+     */
     private boolean copyBackup(Job job, String id, Repository target, List<String> sources,
                                Set<String> downThisRound, Report report) {
+        String what = "backup " + id + " of job " + job.name();
+        Optional<? extends AutoCloseable> held;
+        try {
+            held = locks.tryLock(job.name());
+        } catch (IOException | RuntimeException e) {
+            report.failures.add(what + " could not be copied to repository '" + target.name() + "': cannot take the "
+                    + "job's lock: " + Failures.describe(e));
+            return false;
+        }
+        if (held.isEmpty()) {
+            LOG.debug("{}: its copy to {} is left for the next round: a backup of the job is running", what,
+                    target.name());
+            report.failures.add(what + " could not be copied to repository '" + target.name() + "': a backup of "
+                    + "job '" + job.name() + "' is running; the copy is made on the next round");
+            return false;
+        }
+        try (AutoCloseable lock = held.get()) {
+            return copyBackupLocked(job, id, target, sources, downThisRound, report);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.warn("job {}: cannot release its lock: {}", job.name(), Failures.describe(e));
+            return complete.getOrDefault(target.name(), Set.of()).contains(job.name() + "/" + id);
+        }
+    }
+
+    private boolean copyBackupLocked(Job job, String id, Repository target, List<String> sources,
+                                     Set<String> downThisRound, Report report) {
         String what = "backup " + id + " of job " + job.name();
         List<String> why = new ArrayList<>();
         for (String sourceName : sources) {
