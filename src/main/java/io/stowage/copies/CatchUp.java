@@ -116,8 +116,10 @@ public final class CatchUp {
     private final Map<String, Set<String>> complete = new HashMap<>();
     /** Damaged source copies already warned about ({@code repository/key}). */
     private final Set<String> warnedDamaged = new HashSet<>();
-    private long logsListedAt = Long.MIN_VALUE;
+    private long logsListedAt;
+    /** Whether the next round lists the log archives whatever the interval: the first, and after a comeback. */
     private boolean forceLogs = true;
+    private boolean cameBack;
 
     public CatchUp(StowageServices services, JobLocks locks, Duration logInterval) {
         this.services = services;
@@ -148,6 +150,7 @@ public final class CatchUp {
     public synchronized Report run(Options options) {
         Report report = new Report();
         Set<String> downThisRound = new HashSet<>();
+        cameBack = false;
         boolean listLogs = options.listLogs() || forceLogs
                 || System.nanoTime() - logsListedAt >= logInterval.toNanos();
         if (options.repository() != null) {
@@ -170,9 +173,10 @@ public final class CatchUp {
                 logs(job, archive.get(), logRepositories, options, downThisRound, report);
             }
         }
-        if (listLogs && downThisRound.isEmpty()) {
+        if (listLogs) {
+            // A repository down now is listed again as soon as it answers (answered() asks for it), not every round.
             logsListedAt = System.nanoTime();
-            forceLogs = false;
+            forceLogs = cameBack;
         }
         return report;
     }
@@ -556,6 +560,7 @@ public final class CatchUp {
         if (was != null) {
             LOG.info("repository {} answers again: copies it lacks are caught up", repository.name());
             forceLogs = true;
+            cameBack = true;
         }
     }
 

@@ -256,6 +256,33 @@ class CatchUpTest {
         }
     }
 
+    @Test
+    void should_not_retry_a_scheduled_backup_whose_copy_failed_as_a_new_backup() throws Exception {
+        Workspace ws = workspace(dir).property("stowage.retry.attempts", "3").property("stowage.retry.delay-ms", "1")
+                .property("stowage.catch-up.interval-seconds", "0")
+                .property("stowage.staleness.first-check-ms", "3600000");
+        s3.mode(FaultProxy.Mode.REFUSE);
+        try (io.stowage.runtime.StowageService service = ws.service()) {
+            org.apache.camel.Exchange done = service.runtime().context().createProducerTemplate().send(
+                    "direct:run-backup", exchange -> {
+                        exchange.getIn().setHeader("StowageJob", "postgres");
+                        exchange.getIn().setHeader("StowageBackupType", "full");
+                        exchange.getIn().setHeader("StowageTrigger", "schedule");
+                    });
+            Throwable failure = done.getProperty(io.stowage.services.StowageServices.FAILURE_PROPERTY,
+                    Throwable.class);
+            assertThat(failure).isNotNull();
+            assertThat(failure.getMessage()).contains("is complete in 'local'")
+                    .contains("'stowage sync postgres' does it now");
+            // One attempt: the backup is good where it was written; only its copy waits for S3.
+            assertThat(done.getProperty("StowageAttempts", Integer.class)).isEqualTo(1);
+            s3.mode(FaultProxy.Mode.PASS);
+            JsonNode listed = list(ws);
+            assertThat(listed).hasSize(1);
+            assertThat(listed.get(0).get("repositories").toString()).isEqualTo("[\"local\"]");
+        }
+    }
+
     /** Writes a log object and, unless {@code checksum} is null, its checksum file, as the log route does. */
     private static void logFile(Path archive, String name, byte[] bytes, String checksum) throws Exception {
         Files.createDirectories(archive);
