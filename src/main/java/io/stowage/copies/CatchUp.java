@@ -252,7 +252,7 @@ public final class CatchUp {
 
     /** The ids of the job's backups complete in {@code repository} (with their manifest). */
     private Set<String> completeBackups(Repository repository, String job) throws IOException {
-        List<String> children = repository.children(job + "/");
+        List<String> children = quiet(repository).children(job + "/");
         Set<String> known = complete.computeIfAbsent(repository.name(), n -> new HashSet<>());
         Set<String> found = new TreeSet<>();
         Set<String> listed = new HashSet<>();
@@ -406,7 +406,7 @@ public final class CatchUp {
                 continue;
             }
             try {
-                listed.put(repository.name(), new HashSet<>(repository.list(prefix)));
+                listed.put(repository.name(), new HashSet<>(quiet(repository).list(prefix)));
                 answered(repository);
             } catch (IOException | RuntimeException e) {
                 failed(repository, e, downThisRound);
@@ -554,6 +554,15 @@ public final class CatchUp {
     }
 
     // ---------------------------------------------------------------- repositories' state
+
+    /**
+     * The repository for the first call of a round: while it is known not to answer, its driver, called once without
+     * the retry layer, so that an outage costs one warning however many rounds it lasts, not the retries' warnings
+     * every round.
+     */
+    private Repository quiet(Repository repository) {
+        return down.containsKey(repository.name()) ? repository.unwrap() : repository;
+    }
 
     private void answered(Repository repository) {
         String was = down.remove(repository.name());
