@@ -123,6 +123,15 @@ class CatchUpTest {
         assertThat(dry.err()).startsWith("error: 1 copy is missing").contains("'stowage sync'");
         assertThat(s3Keys("postgres/")).isEmpty();
 
+        // Bad usage: exit 2, one line.
+        for (String[] bad : List.of(new String[] {"sync", "--repository", "nowhere"}, new String[] {"sync", "nojob"},
+                new String[] {"sync", "--no-such-option"})) {
+            Workspace.Result refused = ws.run(bad);
+            assertThat(refused.status()).as(refused.toString()).isEqualTo(2);
+            assertThat(refused.err()).startsWith("error: ");
+        }
+        assertThat(s3Keys("postgres/")).isEmpty();
+
         // While S3 still refuses, sync says what it could not copy, and exits 1.
         s3.mode(FaultProxy.Mode.REFUSE);
         Workspace.Result refused = ws.run("sync", "postgres");
