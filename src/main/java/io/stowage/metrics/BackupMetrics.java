@@ -207,4 +207,37 @@ public final class BackupMetrics {
     public MeterRegistry registry() {
         return registry;
     }
+
+    private final Map<String, AtomicLong> copiesMissing = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> logFilesMissing = new ConcurrentHashMap<>();
+
+    /**
+     * {@code stowage_copies_missing{job,repository}}: complete backups of the job that the repository lacks, as the
+     * last catch-up round of copies found them.
+     */
+    public void copiesMissing(String job, String repository, long backups) {
+        missingGauge(copiesMissing, "stowage.copies.missing",
+                "Complete backups of the job that the repository lacks (last catch-up round)", job, repository)
+                .set(backups);
+    }
+
+    /**
+     * {@code stowage_copies_missing_log_files{job,repository}}: log files of the job's archive that the repository
+     * lacks, as the last catch-up round that listed the archives found them.
+     */
+    public void logFilesMissing(String job, String repository, long files) {
+        missingGauge(logFilesMissing, "stowage.copies.missing.log.files",
+                "Log files of the job's archive that the repository lacks (last catch-up round that listed them)",
+                job, repository).set(files);
+    }
+
+    private AtomicLong missingGauge(Map<String, AtomicLong> map, String name, String help, String job,
+                                    String repository) {
+        return map.computeIfAbsent(key(job, repository), k -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder(name, value, AtomicLong::doubleValue).description(help).tag("job", job)
+                    .tag("repository", repository).register(registry);
+            return value;
+        });
+    }
 }

@@ -42,6 +42,10 @@ public final class BackupRun {
     String lastObjectKey;
     /** The repository the last store step wrote it to: where a copy step reads it. */
     String lastStoredIn;
+    /** Every object the store steps wrote, as a repository key, with the repository it was written to. */
+    final Map<String, String> storedKeys = new LinkedHashMap<>();
+    /** For each repository, the keys a copy step copied there. */
+    final Map<String, java.util.Set<String>> copiedKeys = new LinkedHashMap<>();
 
     BackupRun(Job job, BackupType type, String id, Instant started) {
         this.job = job;
@@ -68,6 +72,17 @@ public final class BackupRun {
 
     public Map<String, String> copyFailures() {
         return Map.copyOf(copyFailures);
+    }
+
+    /** Whether {@code repository} holds every object the store steps wrote: stored there or copied there. */
+    boolean holdsAll(String repository) {
+        java.util.Set<String> copied = copiedKeys.getOrDefault(repository, java.util.Set.of());
+        return storedKeys.entrySet().stream().allMatch(e -> e.getValue().equals(repository)
+                || copied.contains(e.getKey()));
+    }
+
+    void copied(String repository, String key) {
+        copiedKeys.computeIfAbsent(repository, r -> new java.util.LinkedHashSet<>()).add(key);
     }
 
     String prefix() {

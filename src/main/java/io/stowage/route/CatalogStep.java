@@ -60,12 +60,21 @@ final class CatalogStep implements Step {
                     + "manifest would not read back (" + e.getMessage() + ")", e);
         }
         String key = Catalog.manifestKey(run.job.name(), run.id);
+        String first = run.completeIn.get(0);
         for (String name : List.copyOf(run.completeIn)) {
+            if (!run.holdsAll(name)) {
+                // A copy step ran before a later store step: that repository lacks the later objects, and a manifest
+                // there would describe objects it does not hold.
+                run.completeIn.remove(name);
+                run.copyFailures.putIfAbsent(name, "it holds only some of the backup's objects (a stowage:copy "
+                        + "step must follow the last stowage:store step)");
+                continue;
+            }
             Repository repository = services.repositories().get(name);
             try {
                 repository.write(key, out -> out.write(json));
             } catch (RuntimeException | java.io.IOException e) {
-                if (name.equals(run.completeIn.get(0))) {
+                if (name.equals(first)) {
                     throw e;
                 }
                 run.completeIn.remove(name);
@@ -81,7 +90,8 @@ final class CatalogStep implements Step {
                         .append("' failed: ").append(failure.getValue());
             }
             throw new StowageException("backup " + run.id + " is complete in " + quoted(run.completeIn)
-                    + " but " + failures);
+                    + " but " + failures + "; the service copies it there once the repository answers again "
+                    + "(stowage.catch-up.interval-seconds), and 'stowage sync " + run.job.name() + "' does it now");
         }
     }
 

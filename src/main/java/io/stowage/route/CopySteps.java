@@ -32,7 +32,10 @@ final class CopySteps {
     private CopySteps() {
     }
 
-    /** {@code stowage:copy}: the last stored object to every other repository of the job; failures recorded. */
+    /**
+     * {@code stowage:copy}: every object the store steps wrote and not yet copied, to every other repository of the
+     * job; a repository is complete once it holds all of them. Failures recorded.
+     */
     static final class Copy implements Step {
         Copy(Map<String, String> parameters) {
             Steps.noParameters(parameters, "copy");
@@ -44,28 +47,38 @@ final class CopySteps {
             if (run.lastObjectKey == null) {
                 throw StowageException.usage("stowage:copy needs a 'stowage:store' step before it");
             }
-            Repository source = services.repositories().get(run.lastStoredIn);
             String storageClass = exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class);
             for (Repository target : services.repositories().forJob(run.job.name(), run.job.parameters().get("repositories"))) {
                 String name = target.name();
-                if (name.equals(source.name()) || run.copyFailures.containsKey(name)) {
+                if (run.copyFailures.containsKey(name)) {
                     continue;
                 }
-                long started = System.nanoTime();
-                try {
-                    copy(source, target, run.lastObjectKey, storageClass);
-                    if (!run.completeIn.contains(name)) {
-                        run.completeIn.add(name);
+                // Each object is copied from where it was stored; one a store step wrote here needs no copy.
+                for (Map.Entry<String, String> stored : run.storedKeys.entrySet()) {
+                    String key = stored.getKey();
+                    if (stored.getValue().equals(name) || run.copiedKeys.getOrDefault(name, java.util.Set.of())
+                            .contains(key)) {
+                        continue;
                     }
-                    LOG.info("copied {} from repository {} to repository {} in {} ms", run.lastObjectKey,
-                            source.name(), name, (System.nanoTime() - started) / 1_000_000);
-                } catch (io.stowage.Interruption.Interrupted e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    run.completeIn.remove(name);
-                    run.copyFailures.put(name, describe(e));
-                    LOG.warn("backup {} of job {}: the copy to repository {} failed: {}", run.id, run.job.name(), name,
-                            describe(e));
+                    Repository source = services.repositories().get(stored.getValue());
+                    long started = System.nanoTime();
+                    try {
+                        copy(source, target, key, storageClass);
+                        run.copied(name, key);
+                        LOG.info("copied {} from repository {} to repository {} in {} ms", key, source.name(), name,
+                                (System.nanoTime() - started) / 1_000_000);
+                    } catch (io.stowage.Interruption.Interrupted e) {
+                        throw e;
+                    } catch (RuntimeException e) {
+                        run.completeIn.remove(name);
+                        run.copyFailures.put(name, describe(e));
+                        LOG.warn("backup {} of job {}: the copy to repository {} failed: {}", run.id, run.job.name(),
+                                name, describe(e));
+                        break;
+                    }
+                }
+                if (!run.copyFailures.containsKey(name) && run.holdsAll(name) && !run.completeIn.contains(name)) {
+                    run.completeIn.add(name);
                 }
             }
         }
@@ -114,6 +127,7 @@ final class CopySteps {
             }
             copy(services.repositories().get(run.lastStoredIn), services.repositories().get(repository),
                     run.lastObjectKey, exchange.getIn().getHeader(STORAGE_CLASS_HEADER, String.class));
+            run.copied(repository, run.lastObjectKey);
         }
     }
 

@@ -14,7 +14,7 @@ import java.util.Optional;
  * {@code <local repository>/<job>/.lock}. The OS drops it when the process dies, so a killed backup never blocks the
  * next one.
  */
-final class JobLock implements AutoCloseable {
+public final class JobLock implements AutoCloseable {
     private final ExclusiveLock lock;
 
     private JobLock(ExclusiveLock lock) {
@@ -24,6 +24,14 @@ final class JobLock implements AutoCloseable {
     /** Takes the job's lock, or fails at once (a transient failure) when another backup of the job holds it. */
     static JobLock acquire(Path repositoryRoot, String job) throws IOException {
         return held(ExclusiveLock.tryAcquire(file(repositoryRoot, job)), job);
+    }
+
+    /**
+     * Takes the job's lock if no backup of the job holds it; empty otherwise. For work that must not run beside a
+     * backup of the job and would rather wait for its next round than hold a backup up (the catch-up of copies).
+     */
+    public static Optional<JobLock> tryAcquire(Path repositoryRoot, String job) throws IOException {
+        return ExclusiveLock.tryAcquire(file(repositoryRoot, job)).map(JobLock::new);
     }
 
     /** Takes the job's lock, waiting up to {@code wait} for a running backup of the job to finish. */

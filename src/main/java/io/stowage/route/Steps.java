@@ -26,7 +26,8 @@ final class Steps {
             Map.entry("alert-send", AlertSendStep::new),
             Map.entry("alert-failed", ServiceSteps.AlertFailed::new),
             Map.entry("staleness", ServiceSteps.Staleness::new),
-            Map.entry("verify-all", ServiceSteps.VerifyAll::new));
+            Map.entry("verify-all", ServiceSteps.VerifyAll::new),
+            Map.entry("catch-up", CatchUpStep::new));
 
     private Steps() {
     }

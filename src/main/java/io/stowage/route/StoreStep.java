@@ -57,6 +57,7 @@ final class StoreStep implements Step {
         run.passphrase = stream.passphrase();
         run.lastObjectKey = key;
         run.lastStoredIn = repository.name();
+        run.storedKeys.put(key, repository.name());
         if (!run.completeIn.contains(repository.name())) {
             run.completeIn.add(repository.name());
         }

@@ -1,0 +1,62 @@
+package io.stowage.route;
+
+import io.stowage.copies.CatchUp;
+import io.stowage.lock.ExclusiveLock;
+import io.stowage.services.StowageServices;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code stowage:catch-up?intervalSeconds=60&logIntervalSeconds=21600}: one round of the service's catch-up of
+ * copies ({@link CatchUp}): every complete backup, and every log file, that one of a job's repositories holds is
+ * copied to each of the job's repositories lacking it, and {@code stowage_copies_missing} is updated. The round is
+ * skipped while another runs ({@code stowage sync}); a job whose backup runs waits for the next round.
+ * {@code intervalSeconds=0}: nothing is done.
+ */
+final class CatchUpStep implements Step {
+    private static final Logger LOG = LoggerFactory.getLogger(CatchUpStep.class);
+
+    private final long intervalSeconds;
+    private final Duration logInterval;
+    private CatchUp catchUp;
+
+    CatchUpStep(Map<String, String> parameters) {
+        String interval = parameters.remove("intervalSeconds");
+        String logs = parameters.remove("logIntervalSeconds");
+        intervalSeconds = interval == null ? 60 : io.stowage.config.Settings.wholeNumber(interval, 0, Long.MAX_VALUE);
+        logInterval = Duration.ofSeconds(logs == null ? 21_600
+                : io.stowage.config.Settings.wholeNumber(logs, 0, Long.MAX_VALUE / 1_000_000_000L));
+        Steps.noParameters(parameters, "catch-up");
+    }
+
+    @Override
+    public void process(Exchange exchange, StowageServices services) throws Exception {
+        if (intervalSeconds == 0) {
+            return;
+        }
+        java.nio.file.Path home = services.repositories().home().root();
+        CatchUp.Report report;
+        synchronized (this) {
+            if (catchUp == null) {
+                catchUp = new CatchUp(services, job -> JobLock.tryAcquire(home, job), logInterval);
+            }
+            Optional<ExclusiveLock> lock = CatchUp.lock(home, Duration.ZERO);
+            if (lock.isEmpty()) {
+                LOG.debug("catch-up round skipped: another catch-up of copies (stowage sync) is running");
+                return;
+            }
+            try (ExclusiveLock held = lock.get()) {
+                report = catchUp.run(new CatchUp.Options(null, null, false, false));
+            }
+        }
+        report.missingBackups().forEach((job, counts) -> counts.forEach((repository, n) ->
+                services.metrics().copiesMissing(job, repository, n)));
+        report.missingLogs().forEach((job, counts) -> counts.forEach((repository, n) ->
+                services.metrics().logFilesMissing(job, repository, n)));
+        report.failures().forEach(line -> LOG.debug("catch-up: {}", line));
+    }
+}
