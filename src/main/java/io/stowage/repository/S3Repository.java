@@ -115,6 +115,11 @@ public final class S3Repository implements Repository {
         return p.endsWith("/") ? p : p + "/";
     }
 
+    /** The bounds of one call to this repository. */
+    public S3Settings.Timeouts timeouts() {
+        return timeouts;
+    }
+
     @Override
     public String name() {
         return name;
