@@ -151,12 +151,13 @@ public final class S3Repository implements Repository {
 
     private long write(String key, ObjectWriter writer, StorageClass storageClass) throws IOException {
         String objectKey = objectKey(key);
-        try (PartUploader uploader = new PartUploader(objectKey, storageClass)) {
+        PartUploader uploader = new PartUploader(objectKey, storageClass);
+        try (uploader) {
             writer.writeTo(uploader);
             uploader.complete();
             return uploader.total;
         } catch (SdkException e) {
-            throw failure("write", key, e);
+            throw failure("write", key, e, uploader.bound);
         }
     }
 
@@ -394,7 +395,12 @@ public final class S3Repository implements Repository {
      * @param key the repository key concerned, or null for the bucket itself
      */
     RepositoryException failure(String operation, String key, SdkException e) {
-        Duration bound = timedOut(operation, e);
+        return failure(operation, key, e, null);
+    }
+
+    /** @param callBound the whole-call bound of the call that failed, when the operation's name does not tell it */
+    private RepositoryException failure(String operation, String key, SdkException e, Duration callBound) {
+        Duration bound = timedOut(operation, e, callBound);
         if (bound != null) {
             // The SDK has already tried again within the call's bound: calling again would only wait as long again.
             return new RepositoryTimeoutException("repository '" + name + "' (" + location() + ") did not answer "
@@ -438,6 +444,9 @@ public final class S3Repository implements Repository {
                 + location() + "): " + reason, e, transientFailure);
     }
 
+    /** The largest object whose PUT is bounded as a metadata call (by the call timeout). */
+    static final int SMALL_OBJECT = 1024 * 1024;
+
     /** Operations made of metadata calls, bounded by the call timeout; the others are data transfers. */
     private static final java.util.Set<String> METADATA = java.util.Set.of("look up", "list", "delete",
             "reach the bucket");
@@ -446,13 +455,15 @@ public final class S3Repository implements Repository {
      * The bound that {@code e} ran into, or null when it is not a timeout: the whole call's bound (the call or the
      * transfer timeout, by {@code operation}), the connect timeout, or the read timeout (no byte for that long).
      */
-    private Duration timedOut(String operation, SdkException e) {
+    private Duration timedOut(String operation, SdkException e, Duration callBound) {
+        Duration whole = callBound != null ? callBound
+                : METADATA.contains(operation) ? timeouts.call() : timeouts.transfer();
         if (e instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException) {
-            return METADATA.contains(operation) ? timeouts.call() : timeouts.transfer();
+            return whole;
         }
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException) {
-                return METADATA.contains(operation) ? timeouts.call() : timeouts.transfer();
+                return whole;
             }
             if (t instanceof org.apache.http.conn.ConnectTimeoutException
                     || t instanceof java.net.SocketTimeoutException && String.valueOf(t.getMessage())
@@ -553,6 +564,8 @@ public final class S3Repository implements Repository {
         private final StorageClass storageClass;
         private String uploadId;
         private boolean completed;
+        /** The whole-call bound of the call being made. */
+        volatile Duration bound = timeouts.transfer();
 
         PartUploader(String objectKey, StorageClass storageClass) {
             this.objectKey = objectKey;
@@ -592,6 +605,7 @@ public final class S3Repository implements Repository {
                 if (checksums) {
                     create.checksumAlgorithm(ChecksumAlgorithm.SHA256);
                 }
+                bound = timeouts.call();
                 uploadId = s3.createMultipartUpload(create.overrideConfiguration(metadataCall).build()).uploadId();
             }
             int number = parts.size() + 1;
@@ -603,6 +617,7 @@ public final class S3Repository implements Repository {
                 request.checksumSHA256(checksum);
                 completed.checksumSHA256(checksum);
             }
+            bound = timeouts.transfer();
             String etag = s3.uploadPart(request.overrideConfiguration(transferCall).build(), body()).eTag();
             parts.add(completed.eTag(etag).build());
             filled = 0;
@@ -620,11 +635,16 @@ public final class S3Repository implements Repository {
                 if (checksums) {
                     request.checksumSHA256(sha256(part, filled));
                 }
-                s3.putObject(request.overrideConfiguration(transferCall).build(), body());
+                // A small object (a manifest, a checksum file, an audit line) is a metadata call; a larger one a
+                // transfer.
+                boolean small = filled <= SMALL_OBJECT;
+                bound = small ? timeouts.call() : timeouts.transfer();
+                s3.putObject(request.overrideConfiguration(small ? metadataCall : transferCall).build(), body());
             } else {
                 if (filled > 0) {
                     sendPart();
                 }
+                bound = timeouts.transfer();
                 s3.completeMultipartUpload(CompleteMultipartUploadRequest.builder().bucket(bucket).key(objectKey)
                         .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build())
                         .overrideConfiguration(transferCall).build());

@@ -65,11 +65,19 @@ class S3TimeoutTest {
             Repository repository = repository(proxy, bucket, client);
             proxy.mode(FaultProxy.Mode.HANG);
             long started = System.nanoTime();
-            assertThatThrownBy(() -> repository.write("job/20261121T020000Z-F/dump", out -> out.write(new byte[1000])))
+            assertThatThrownBy(() -> repository.write("job/20261121T020000Z-F/dump", out -> out.write(
+                    new byte[S3Repository.SMALL_OBJECT + 1])))
                     .isInstanceOfSatisfying(RepositoryTimeoutException.class, e -> assertThat(e.getMessage())
                             .startsWith("repository 's3-hang' (s3://" + bucket + "/) did not answer within ")
                             .contains("(write 'job/20261121T020000Z-F/dump')"));
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(9));
+
+            // A small object (a manifest, an audit line) is bounded as a metadata call.
+            long small = System.nanoTime();
+            assertThatThrownBy(() -> repository.write("job/20261121T020000Z-F/manifest.json", out -> out.write('m')))
+                    .isInstanceOfSatisfying(RepositoryTimeoutException.class, e -> assertThat(e.getMessage())
+                            .containsAnyOf("did not answer within 3 s (write", "did not answer within 1 s (write"));
+            assertThat(Duration.ofNanos(System.nanoTime() - small)).isLessThan(Duration.ofSeconds(5));
         } finally {
             client[0].close();
         }
