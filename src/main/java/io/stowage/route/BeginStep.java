@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code stowage:begin?job=NAME}: starts a backup. Takes the job's lock (no two backups of a job overlap), checks
- * the requested type against what the job supports, removes what interrupted backups of this job left behind (no
- * manifest means incomplete, and nothing else can be writing under the lock), and allocates the backup id.
+ * the requested type against what the job supports, removes what interrupted backups of this job left behind in the
+ * repository the backup is streamed into (no manifest means incomplete, and nothing else can be writing under the
+ * lock; the other repositories are cleaned up before the first copy to them), and allocates the backup id.
  */
 final class BeginStep implements Step {
     private static final Logger LOG = LoggerFactory.getLogger(BeginStep.class);
