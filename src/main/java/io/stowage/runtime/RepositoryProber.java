@@ -95,14 +95,14 @@ public final class RepositoryProber implements AutoCloseable {
             Future<?> pending = inFlight;
             long waiting = pending != null && !pending.isDone() ? clock.getAsLong() - startedNanos : 0;
             if (waiting > bound.toNanos()) {
-                return new Status(repository.name(), false, "repository " + repository.name() + " did not answer "
+                return new Status(repository.name(), false, "repository '" + repository.name() + "' did not answer "
                         + "within " + bound.toSeconds() + " s (still checking for "
                         + TimeUnit.NANOSECONDS.toSeconds(waiting) + " s)",
                         result == null ? null : result.checkedAt(), Duration.ofNanos(waiting));
             }
             if (result == null) {
-                return new Status(repository.name(), false, "repository " + repository.name()
-                        + " has not been checked yet", null, Duration.ofNanos(waiting));
+                return new Status(repository.name(), false, "repository '" + repository.name()
+                        + "' has not been checked yet", null, Duration.ofNanos(waiting));
             }
             return new Status(repository.name(), result.up(), result.message(), result.checkedAt(),
                     Duration.ofNanos(Math.max(result.tookNanos(), waiting)));
