@@ -56,6 +56,10 @@ public final class Settings {
             numberKey("stowage.repository.s3.part-size", 16_777_216, io.stowage.repository.S3Repository.MIN_PART_SIZE,
                     Integer.MAX_VALUE),
             choiceKey("stowage.repository.s3.checksum", "sha256", "off"),
+            numberKey("stowage.repository.s3.connect-timeout-seconds", 5, 1, 3600),
+            numberKey("stowage.repository.s3.read-timeout-seconds", 30, 1, 3600),
+            numberKey("stowage.repository.s3.call-timeout-seconds", 60, 1, 86_400),
+            numberKey("stowage.repository.s3.transfer-timeout-seconds", 900, 1, 86_400),
             // Named repositories (docs/repositories.md): the list, in the order restores prefer, and each one's keys.
             textKey("stowage.repositories"),
             new Key("stowage.repository.<name>.type", Kind.CHOICE, null, 0, 0, List.of("local", "s3")),
@@ -67,6 +71,11 @@ public final class Settings {
             numberKey("stowage.repository.<name>.part-size", 16_777_216,
                     io.stowage.repository.S3Repository.MIN_PART_SIZE, Integer.MAX_VALUE),
             choiceKey("stowage.repository.<name>.checksum", "sha256", "off"),
+            // How long one call to an S3 repository may take (S3Settings.Timeouts).
+            numberKey("stowage.repository.<name>.connect-timeout-seconds", 5, 1, 3600),
+            numberKey("stowage.repository.<name>.read-timeout-seconds", 30, 1, 3600),
+            numberKey("stowage.repository.<name>.call-timeout-seconds", 60, 1, 86_400),
+            numberKey("stowage.repository.<name>.transfer-timeout-seconds", 900, 1, 86_400),
             new Key("stowage.repository.<name>.media", Kind.CHOICE, null, 0, 0,
                     List.of("disk", "nas", "object", "tape")),
             new Key("stowage.repository.<name>.offsite", Kind.FLAG, null, 0, 0, List.of()),
@@ -103,6 +112,8 @@ public final class Settings {
             numberKey("stowage.alert.retry.delay-ms", 30_000, 1, Long.MAX_VALUE),
             numberKey("stowage.alert.retry.max-delay-ms", 900_000, 1, Long.MAX_VALUE),
             pathKey("stowage.scratch.path", null),
+            // How often the service probes each repository for /observe/health and stowage_repository_up.
+            numberKey("stowage.health.repository-interval-seconds", 30, 1, 86_400),
             // Set by the runtime for its routes, not by operators.
             flagKey("stowage.service", "false"),
             pathKey(io.stowage.config.RouteSources.DIRECTORY_PROPERTY, null));

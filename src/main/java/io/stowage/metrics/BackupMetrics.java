@@ -240,4 +240,14 @@ public final class BackupMetrics {
             return value;
         });
     }
+
+    /**
+     * The recovery point objective of a job's log archive (its log route's {@code rpoSeconds}),
+     * {@code stowage_archive_rpo_objective_seconds{job}}: the alert rules compare the archive's lag and RPO with it.
+     */
+    public void archiveObjective(String job, long seconds) {
+        Gauge.builder("stowage.archive.rpo.objective", () -> seconds).baseUnit("seconds")
+                .description("The job's recovery point objective for its log archive (rpoSeconds)").tag("job", job)
+                .register(registry);
+    }
 }

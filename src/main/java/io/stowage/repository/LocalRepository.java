@@ -144,11 +144,36 @@ public final class LocalRepository implements Repository {
             return List.of();
         }
         List<String> keys = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(start)) {
-            files.filter(Files::isRegularFile).forEach(path -> {
-                String key = root.relativize(path).toString().replace('\\', '/');
-                if (key.startsWith(prefix) && isKey(key)) {
-                    keys.add(key);
+        try {
+            // A file or directory that vanishes while the tree is walked (a temporary renamed into place by a write
+            // running beside the listing, a directory removed by a delete) is simply not listed.
+            Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path path,
+                        java.nio.file.attribute.BasicFileAttributes attributes) {
+                    if (attributes.isRegularFile()) {
+                        String key = root.relativize(path).toString().replace('\\', '/');
+                        if (key.startsWith(prefix) && isKey(key)) {
+                            keys.add(key);
+                        }
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path path, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    if (e != null && !(e instanceof NoSuchFileException)) {
+                        throw e;
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
                 }
             });
         } catch (IOException | java.io.UncheckedIOException e) {

@@ -3,6 +3,7 @@ package io.stowage.repository;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -66,6 +68,11 @@ public final class S3Repository implements Repository {
     private final String prefix;
     private final int partSize;
     private final boolean checksums;
+    private final S3Settings.Timeouts timeouts;
+    /** A metadata call (HEAD, LIST, DELETE, creating or aborting an upload): bounded by the call timeout. */
+    private final java.util.function.Consumer<AwsRequestOverrideConfiguration.Builder> metadataCall;
+    /** A data transfer (PUT of an object or a part, GET of an object, a copy): bounded by the transfer timeout. */
+    private final java.util.function.Consumer<AwsRequestOverrideConfiguration.Builder> transferCall;
 
     /** A repository whose uploads carry SHA-256 checksums. */
     public S3Repository(String name, S3Client s3, String bucket, String prefix, int partSize) {
@@ -77,6 +84,18 @@ public final class S3Repository implements Repository {
      *                  ({@code stowage.repository.s3.checksum}); off for servers that refuse them
      */
     public S3Repository(String name, S3Client s3, String bucket, String prefix, int partSize, boolean checksums) {
+        this(name, s3, bucket, prefix, partSize, checksums, S3Settings.Timeouts.DEFAULT);
+    }
+
+    /**
+     * @param timeouts the bounds of one call as a whole, the SDK's own retries included (the connect and read
+     *                 timeouts are the client's: {@link S3Settings#client()})
+     */
+    public S3Repository(String name, S3Client s3, String bucket, String prefix, int partSize, boolean checksums,
+                        S3Settings.Timeouts timeouts) {
+        this.timeouts = timeouts;
+        this.metadataCall = o -> o.apiCallTimeout(timeouts.call());
+        this.transferCall = o -> o.apiCallTimeout(timeouts.transfer());
         this.name = name;
         this.s3 = s3;
         this.bucket = bucket;
@@ -94,6 +113,11 @@ public final class S3Repository implements Repository {
             p = p.substring(1);
         }
         return p.endsWith("/") ? p : p + "/";
+    }
+
+    /** The bounds of one call to this repository. */
+    public S3Settings.Timeouts timeouts() {
+        return timeouts;
     }
 
     @Override
@@ -127,12 +151,13 @@ public final class S3Repository implements Repository {
 
     private long write(String key, ObjectWriter writer, StorageClass storageClass) throws IOException {
         String objectKey = objectKey(key);
-        try (PartUploader uploader = new PartUploader(objectKey, storageClass)) {
+        PartUploader uploader = new PartUploader(objectKey, storageClass);
+        try (uploader) {
             writer.writeTo(uploader);
             uploader.complete();
             return uploader.total;
         } catch (SdkException e) {
-            throw failure("write", key, e);
+            throw failure("write", key, e, uploader.bound);
         }
     }
 
@@ -189,8 +214,8 @@ public final class S3Repository implements Repository {
         try {
             long size;
             try {
-                size = s3.headObject(HeadObjectRequest.builder().bucket(from.bucket).key(sourceKey).build())
-                        .contentLength();
+                size = s3.headObject(HeadObjectRequest.builder().bucket(from.bucket).key(sourceKey)
+                        .overrideConfiguration(metadataCall).build()).contentLength();
             } catch (NoSuchKeyException e) {
                 throw new ObjectNotFoundException(from.name, key);
             } catch (AwsServiceException e) {
@@ -206,7 +231,7 @@ public final class S3Repository implements Repository {
                 if (checksums) {
                     request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
                 }
-                s3.copyObject(request.build());
+                s3.copyObject(request.overrideConfiguration(transferCall).build());
                 return;
             }
             copyInParts(from, sourceKey, targetKey, size, storageClass);
@@ -222,7 +247,7 @@ public final class S3Repository implements Repository {
         if (checksums) {
             create.checksumAlgorithm(ChecksumAlgorithm.SHA256);
         }
-        String uploadId = s3.createMultipartUpload(create.build()).uploadId();
+        String uploadId = s3.createMultipartUpload(create.overrideConfiguration(metadataCall).build()).uploadId();
         boolean completed = false;
         try {
             long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
@@ -233,19 +258,20 @@ public final class S3Repository implements Repository {
                 long last = Math.min(size, offset + part) - 1;
                 var result = s3.uploadPartCopy(UploadPartCopyRequest.builder().sourceBucket(from.bucket)
                         .sourceKey(sourceKey).destinationBucket(bucket).destinationKey(targetKey).uploadId(uploadId)
-                        .partNumber(number).copySourceRange("bytes=" + offset + "-" + last).build()).copyPartResult();
+                        .partNumber(number).copySourceRange("bytes=" + offset + "-" + last)
+                        .overrideConfiguration(transferCall).build()).copyPartResult();
                 parts.add(CompletedPart.builder().partNumber(number).eTag(result.eTag())
                         .checksumSHA256(checksums ? result.checksumSHA256() : null).build());
             }
             s3.completeMultipartUpload(CompleteMultipartUploadRequest.builder().bucket(bucket).key(targetKey)
                     .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build())
-                    .build());
+                    .overrideConfiguration(transferCall).build());
             completed = true;
         } finally {
             if (!completed) {
                 try {
                     s3.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(targetKey)
-                            .uploadId(uploadId).build());
+                            .uploadId(uploadId).overrideConfiguration(metadataCall).build());
                 } catch (SdkException e) {
                     // The upload stays invisible either way; a bucket lifecycle rule removes abandoned parts.
                 }
@@ -273,7 +299,7 @@ public final class S3Repository implements Repository {
             if (checksums) {
                 request.checksumMode(ChecksumMode.ENABLED);
             }
-            return new ReadFailures(s3.getObject(request.build()), key);
+            return new ReadFailures(s3.getObject(request.overrideConfiguration(transferCall).build()), key);
         } catch (NoSuchKeyException e) {
             throw new ObjectNotFoundException(name, key);
         } catch (SdkException e) {
@@ -284,7 +310,8 @@ public final class S3Repository implements Repository {
     @Override
     public boolean exists(String key) throws IOException {
         try {
-            s3.headObject(HeadObjectRequest.builder().bucket(bucket).key(objectKey(key)).build());
+            s3.headObject(HeadObjectRequest.builder().bucket(bucket).key(objectKey(key))
+                    .overrideConfiguration(metadataCall).build());
             return true;
         } catch (NoSuchKeyException e) {
             return false;
@@ -303,7 +330,8 @@ public final class S3Repository implements Repository {
         Keys.checkPrefix(keyPrefix);
         List<String> keys = new ArrayList<>();
         try {
-            ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(prefix + keyPrefix).build();
+            ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(prefix + keyPrefix)
+                    .overrideConfiguration(metadataCall).build();
             for (S3Object object : s3.listObjectsV2Paginator(request).contents()) {
                 keys.add(object.key().substring(prefix.length()));
             }
@@ -324,7 +352,7 @@ public final class S3Repository implements Repository {
         List<String> names = new ArrayList<>();
         try {
             ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(from).delimiter("/")
-                    .build();
+                    .overrideConfiguration(metadataCall).build();
             for (ListObjectsV2Response page : s3.listObjectsV2Paginator(request)) {
                 for (S3Object object : page.contents()) {
                     names.add(object.key().substring(from.length()));
@@ -343,7 +371,8 @@ public final class S3Repository implements Repository {
     @Override
     public void delete(String key) throws IOException {
         try {
-            s3.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(objectKey(key)).build());
+            s3.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(objectKey(key))
+                    .overrideConfiguration(metadataCall).build());
         } catch (NoSuchKeyException e) {
             // already gone
         } catch (SdkException e) {
@@ -354,7 +383,7 @@ public final class S3Repository implements Repository {
     @Override
     public void check() throws IOException {
         try {
-            s3.headBucket(HeadBucketRequest.builder().bucket(bucket).build());
+            s3.headBucket(HeadBucketRequest.builder().bucket(bucket).overrideConfiguration(metadataCall).build());
         } catch (SdkException e) {
             throw failure("reach the bucket", null, e);
         }
@@ -366,6 +395,20 @@ public final class S3Repository implements Repository {
      * @param key the repository key concerned, or null for the bucket itself
      */
     RepositoryException failure(String operation, String key, SdkException e) {
+        return failure(operation, key, e, null);
+    }
+
+    /** @param callBound the whole-call bound of the call that failed, when the operation's name does not tell it */
+    private RepositoryException failure(String operation, String key, SdkException e, Duration callBound) {
+        Duration bound = timedOut(operation, e, callBound);
+        if (bound != null) {
+            // The SDK has already tried again within the call's bound: calling again would only wait as long again.
+            return new RepositoryTimeoutException("repository '" + name + "' (" + location() + ") did not answer "
+                    + "within " + bound.toSeconds() + " s (" + operation + (key == null ? "" : " '" + key + "'")
+                    + "); HINT: check the S3 endpoint and the network, or raise stowage.repository." + name + "." + (bound.equals(timeouts.call())
+                    ? "call" : bound.equals(timeouts.transfer()) ? "transfer" : bound.equals(timeouts.connect())
+                    ? "connect" : "read") + "-timeout-seconds", e);
+        }
         String reason;
         if (e instanceof NoSuchBucketException
                 || (e instanceof AwsServiceException ase && ase.statusCode() == 404 && key == null)) {
@@ -399,6 +442,39 @@ public final class S3Repository implements Repository {
                         || "BadDigest".equals(errorCode(ase))));
         return new RepositoryException("cannot " + operation + what + " in repository '" + name + "' ("
                 + location() + "): " + reason, e, transientFailure);
+    }
+
+    /** The largest object whose PUT is bounded as a metadata call (by the call timeout). */
+    static final int SMALL_OBJECT = 1024 * 1024;
+
+    /** Operations made of metadata calls, bounded by the call timeout; the others are data transfers. */
+    private static final java.util.Set<String> METADATA = java.util.Set.of("look up", "list", "delete",
+            "reach the bucket");
+
+    /**
+     * The bound that {@code e} ran into, or null when it is not a timeout: the whole call's bound (the call or the
+     * transfer timeout, by {@code operation}), the connect timeout, or the read timeout (no byte for that long).
+     */
+    private Duration timedOut(String operation, SdkException e, Duration callBound) {
+        Duration whole = callBound != null ? callBound
+                : METADATA.contains(operation) ? timeouts.call() : timeouts.transfer();
+        if (e instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException) {
+            return whole;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException) {
+                return whole;
+            }
+            if (t instanceof org.apache.http.conn.ConnectTimeoutException
+                    || t instanceof java.net.SocketTimeoutException && String.valueOf(t.getMessage())
+                    .toLowerCase(java.util.Locale.ROOT).contains("connect")) {
+                return timeouts.connect();
+            }
+            if (t instanceof java.net.SocketTimeoutException) {
+                return timeouts.read();
+            }
+        }
+        return null;
     }
 
     /** The SDK's credential chain found nothing to sign with (its message is long: every provider it tried). */
@@ -488,6 +564,8 @@ public final class S3Repository implements Repository {
         private final StorageClass storageClass;
         private String uploadId;
         private boolean completed;
+        /** The whole-call bound of the call being made. */
+        volatile Duration bound = timeouts.transfer();
 
         PartUploader(String objectKey, StorageClass storageClass) {
             this.objectKey = objectKey;
@@ -527,7 +605,8 @@ public final class S3Repository implements Repository {
                 if (checksums) {
                     create.checksumAlgorithm(ChecksumAlgorithm.SHA256);
                 }
-                uploadId = s3.createMultipartUpload(create.build()).uploadId();
+                bound = timeouts.call();
+                uploadId = s3.createMultipartUpload(create.overrideConfiguration(metadataCall).build()).uploadId();
             }
             int number = parts.size() + 1;
             UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(objectKey)
@@ -538,7 +617,8 @@ public final class S3Repository implements Repository {
                 request.checksumSHA256(checksum);
                 completed.checksumSHA256(checksum);
             }
-            String etag = s3.uploadPart(request.build(), body()).eTag();
+            bound = timeouts.transfer();
+            String etag = s3.uploadPart(request.overrideConfiguration(transferCall).build(), body()).eTag();
             parts.add(completed.eTag(etag).build());
             filled = 0;
         }
@@ -555,14 +635,19 @@ public final class S3Repository implements Repository {
                 if (checksums) {
                     request.checksumSHA256(sha256(part, filled));
                 }
-                s3.putObject(request.build(), body());
+                // A small object (a manifest, a checksum file, an audit line) is a metadata call; a larger one a
+                // transfer.
+                boolean small = filled <= SMALL_OBJECT;
+                bound = small ? timeouts.call() : timeouts.transfer();
+                s3.putObject(request.overrideConfiguration(small ? metadataCall : transferCall).build(), body());
             } else {
                 if (filled > 0) {
                     sendPart();
                 }
+                bound = timeouts.transfer();
                 s3.completeMultipartUpload(CompleteMultipartUploadRequest.builder().bucket(bucket).key(objectKey)
                         .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build())
-                        .build());
+                        .overrideConfiguration(transferCall).build());
             }
             completed = true;
         }
@@ -572,7 +657,7 @@ public final class S3Repository implements Repository {
             if (!completed && uploadId != null) {
                 try {
                     s3.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(objectKey)
-                            .uploadId(uploadId).build());
+                            .uploadId(uploadId).overrideConfiguration(metadataCall).build());
                 } catch (SdkException e) {
                     // The upload stays invisible either way; a bucket lifecycle rule removes abandoned parts.
                 }

@@ -20,11 +20,30 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  *                  {@code sha256} by default, {@code off} for servers that refuse them); see {@link S3Repository}
  */
 public record S3Settings(String bucket, String prefix, String endpoint, String region, int partSize,
-                         boolean checksums) {
+                         boolean checksums, Timeouts timeouts) {
+
+    /**
+     * How long one S3 call may take. {@code connect}: to open a connection; {@code read}: the longest wait for the
+     * next byte of an answer (or for S3 to take the next bytes of a request); {@code call}: a metadata call (HEAD,
+     * LIST, DELETE, creating or aborting a multipart upload) as a whole, the SDK's own retries included;
+     * {@code transfer}: a data transfer (PUT of an object or a part, GET of an object until its body starts, a
+     * server-side copy, completing a multipart upload) as a whole, the SDK's own retries included.
+     */
+    public record Timeouts(Duration connect, Duration read, Duration call, Duration transfer) {
+        /** What the keys default to: connect 5 s, read 30 s, a metadata call 60 s, a transfer 15 min. */
+        public static final Timeouts DEFAULT = new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30),
+                Duration.ofSeconds(60), Duration.ofMinutes(15));
+    }
 
     /** Settings with SHA-256 checksums on. */
     public S3Settings(String bucket, String prefix, String endpoint, String region, int partSize) {
         this(bucket, prefix, endpoint, region, partSize, true);
+    }
+
+    /** Settings with the default timeouts. */
+    public S3Settings(String bucket, String prefix, String endpoint, String region, int partSize,
+                      boolean checksums) {
+        this(bucket, prefix, endpoint, region, partSize, checksums, Timeouts.DEFAULT);
     }
 
     /** Reads {@code stowage.repository.s3.checksum}: {@code sha256} (also when blank) or {@code off}. */
@@ -42,13 +61,19 @@ public record S3Settings(String bucket, String prefix, String endpoint, String r
         return bucket != null && !bucket.isBlank();
     }
 
-    /** An S3 client for these settings: path-style addressing when an endpoint is given (S3-compatible servers). */
+    /**
+     * An S3 client for these settings: path-style addressing when an endpoint is given (S3-compatible servers); the
+     * connect and read timeouts on every connection, and the call timeout on every call that does not set its own
+     * ({@link S3Repository} bounds each of its calls by the call or the transfer timeout).
+     */
     public S3Client client() {
         S3ClientBuilder builder = S3Client.builder()
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .overrideConfiguration(o -> o.apiCallAttemptTimeout(Duration.ofMinutes(5)))
+                .overrideConfiguration(o -> o.apiCallTimeout(timeouts.call()))
                 .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(10)));
+                        .connectionTimeout(timeouts.connect())
+                        .socketTimeout(timeouts.read())
+                        .connectionAcquisitionTimeout(timeouts.call()));
         if (region != null && !region.isBlank()) {
             builder.region(Region.of(region.trim()));
         } else if (endpoint != null && !endpoint.isBlank()) {

@@ -34,6 +34,8 @@ public final class BackupRun {
     long storedBytes;
     final List<String> completeIn = new ArrayList<>();
     final Map<String, String> copyFailures = new LinkedHashMap<>();
+    /** The other repositories whose interrupted backups of the job were looked for before the first copy there. */
+    final java.util.Set<String> cleanedUpIn = new java.util.HashSet<>();
     /** What the operator should know about this backup although it succeeds (a command prints them). */
     final List<String> warnings = new ArrayList<>();
     /** The job's lock, released when the exchange completes or a retry begins. */

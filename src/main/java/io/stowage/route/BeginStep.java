@@ -11,11 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
@@ -23,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code stowage:begin?job=NAME}: starts a backup. Takes the job's lock (no two backups of a job overlap), checks
- * the requested type against what the job supports, removes what interrupted backups of this job left behind (no
- * manifest means incomplete, and nothing else can be writing under the lock), and allocates the backup id.
+ * the requested type against what the job supports, removes what interrupted backups of this job left behind in the
+ * repository the backup is streamed into (no manifest means incomplete, and nothing else can be writing under the
+ * lock; the other repositories are cleaned up before the first copy to them), and allocates the backup id.
  */
 final class BeginStep implements Step {
     private static final Logger LOG = LoggerFactory.getLogger(BeginStep.class);
@@ -57,8 +55,13 @@ final class BeginStep implements Step {
             }
         });
         List<Repository> repositories = services.repositories().forJob(job.name(), job.parameters().get("repositories"));
-        for (Repository repository : repositories) {
-            removeIncomplete(repository, job.name());
+        // Only the repository the backup is streamed into: a remote one that does not answer must never hold up the
+        // local backup. The others are cleaned up just before the first copy to them (stowage:copy).
+        try {
+            removeIncomplete(repositories.get(0), job.name(), null);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot clean up incomplete backups of job {} in repository {}: {}", job.name(),
+                    repositories.get(0).name(), e.getMessage());
         }
         Instant started = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         String id = BackupId.of(started, type);
@@ -87,40 +90,31 @@ final class BeginStep implements Step {
                 java.time.Duration.ofSeconds(services.settings().number("stowage.schedule.lock-wait-seconds")));
     }
 
-    /** Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest. */
-    private static void removeIncomplete(Repository repository, String job) {
-        try {
-            // Only the backups' own directories: the job's log archive beside them (<job>/wal/) is written by its
-            // log route, which the job's lock does not cover; that route cleans its directory itself.
-            for (String child : repository.children(job + "/")) {
-                if (child.endsWith("/") && BackupId.isValid(child.substring(0, child.length() - 1))) {
-                    repository.cleanUpInterruptedWrites(job + "/" + child);
-                }
+    /**
+     * Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest, except backup
+     * {@code keep} (the one being written, or null). Reads only the backups' own directories, one by one: the job's
+     * log archive beside them ({@code <job>/wal/}) is written by its log route, which the job's lock does not cover;
+     * that route cleans its directory itself.
+     */
+    static void removeIncomplete(Repository repository, String job, String keep) throws IOException {
+        for (String child : repository.children(job + "/")) {
+            if (!child.endsWith("/")) {
+                continue;
             }
-            Map<String, List<String>> byBackup = new TreeMap<>();
-            Set<String> complete = new HashSet<>();
-            for (String key : repository.list(job + "/")) {
-                String[] parts = key.split("/");
-                if (parts.length < 3 || !BackupId.isValid(parts[1])) {
-                    continue;
-                }
-                byBackup.computeIfAbsent(parts[1], k -> new java.util.ArrayList<>()).add(key);
-                if (parts.length == 3 && parts[2].equals(Manifest.FILE_NAME)) {
-                    complete.add(parts[1]);
-                }
+            String id = child.substring(0, child.length() - 1);
+            if (!BackupId.isValid(id) || id.equals(keep)) {
+                continue;
             }
-            for (Map.Entry<String, List<String>> backup : byBackup.entrySet()) {
-                if (!complete.contains(backup.getKey())) {
-                    LOG.warn("removing incomplete backup {} of job {} from repository {}", backup.getKey(), job,
-                            repository.name());
-                    for (String key : backup.getValue()) {
-                        repository.delete(key);
-                    }
-                }
+            String directory = job + "/" + child;
+            repository.cleanUpInterruptedWrites(directory);
+            List<String> keys = repository.list(directory);
+            if (keys.contains(directory + Manifest.FILE_NAME)) {
+                continue;
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot clean up incomplete backups of job {} in repository {}: {}", job, repository.name(),
-                    e.getMessage());
+            LOG.warn("removing incomplete backup {} of job {} from repository {}", id, job, repository.name());
+            for (String key : keys) {
+                repository.delete(key);
+            }
         }
     }
 }

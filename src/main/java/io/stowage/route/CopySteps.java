@@ -53,6 +53,14 @@ final class CopySteps {
                 if (run.copyFailures.containsKey(name)) {
                     continue;
                 }
+                String unanswered = cleanUpOnce(target, run);
+                if (unanswered != null) {
+                    run.completeIn.remove(name);
+                    run.copyFailures.put(name, unanswered);
+                    LOG.warn("backup {} of job {}: no copy to repository {}: {}", run.id, run.job.name(), name,
+                            unanswered);
+                    continue;
+                }
                 // Each object is copied from where it was stored; one a store step wrote here needs no copy.
                 for (Map.Entry<String, String> stored : run.storedKeys.entrySet()) {
                     String key = stored.getKey();
@@ -81,6 +89,30 @@ final class CopySteps {
                     run.completeIn.add(name);
                 }
             }
+        }
+    }
+
+    /**
+     * Before the first copy of a backup to {@code target}: removes what interrupted backups of the job left there
+     * (the begin step cleans only the repository the backup is streamed into, so that a remote repository never
+     * holds up the local backup). Every call is bounded by the repository's timeouts. Returns why the copy cannot
+     * go on when the repository did not answer; any other failure of the clean-up is logged and the copy goes on.
+     */
+    static String cleanUpOnce(Repository target, BackupRun run) {
+        if (!run.cleanedUpIn.add(target.name())) {
+            return null;
+        }
+        try {
+            BeginStep.removeIncomplete(target, run.job.name(), run.id);
+            return null;
+        } catch (io.stowage.repository.RepositoryTimeoutException e) {
+            return e.getMessage();
+        } catch (io.stowage.Interruption.Interrupted e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot clean up incomplete backups of job {} in repository {}: {}", run.job.name(),
+                    target.name(), describe(e));
+            return null;
         }
     }
 

@@ -1,8 +1,4 @@
 package io.stowage.runtime;
-import io.stowage.services.StowageServices;
-
-import io.stowage.repository.Repository;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.camel.CamelContext;
@@ -11,19 +7,16 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Health of what backups need: every repository reachable and writable, and the Quartz scheduler running. Shown
- * at /observe/health; a repository is probed at most every 30 seconds, so a scrape never waits on S3 for long.
+ * at /observe/health. The repositories' state is what the {@link RepositoryProber} found in the background: this
+ * check never calls a repository, so it answers at once whatever they do.
  */
 public final class RepositoriesHealthCheck extends AbstractHealthCheck {
-    private static final Duration CACHE = Duration.ofSeconds(30);
-
-    private final StowageServices services;
     private final CamelContext context;
-    private volatile long checkedAt;
-    private volatile Map<String, String> failures = Map.of();
+    private final RepositoryProber prober;
 
-    public RepositoriesHealthCheck(StowageServices services, CamelContext context) {
+    public RepositoriesHealthCheck(RepositoryProber prober, CamelContext context) {
         super("stowage", "stowage");
-        this.services = services;
+        this.prober = prober;
         this.context = context;
     }
 
@@ -34,20 +27,19 @@ public final class RepositoriesHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        long now = System.nanoTime();
-        if (checkedAt == 0 || now - checkedAt > CACHE.toNanos()) {
-            Map<String, String> found = new LinkedHashMap<>();
-            for (Repository repository : services.repositories().all()) {
-                try {
-                    repository.check();
-                } catch (Exception e) {
-                    found.put("repository." + repository.name(), e.getMessage());
-                }
+        Map<String, String> problems = new LinkedHashMap<>();
+        for (RepositoryProber.Status status : prober.statuses()) {
+            String prefix = "repository." + status.repository();
+            if (status.checkedAt() != null) {
+                builder.detail(prefix + ".checked", status.checkedAt().toString());
             }
-            failures = found;
-            checkedAt = now;
+            builder.detail(prefix + ".check-seconds", String.format(java.util.Locale.ROOT, "%.3f",
+                    status.took().toNanos() / 1e9));
+            builder.detail(prefix + ".up", status.up());
+            if (!status.up()) {
+                problems.put(prefix, status.message());
+            }
         }
-        Map<String, String> problems = new LinkedHashMap<>(failures);
         String scheduler = schedulerProblem();
         if (scheduler != null) {
             problems.put("scheduler", scheduler);
@@ -78,8 +70,8 @@ public final class RepositoriesHealthCheck extends AbstractHealthCheck {
         }
     }
 
-    /** Clears the cached repository probes (for tests and after a configuration change). */
+    /** Checks the repositories again now, in the background (for tests and after a configuration change). */
     public void refresh() {
-        checkedAt = 0;
+        prober.probeNow();
     }
 }

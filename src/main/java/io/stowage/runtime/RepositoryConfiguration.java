@@ -41,7 +41,8 @@ public final class RepositoryConfiguration {
     private static final String KEY = "stowage.repository.";
     private static final List<String> COMMON = List.of("type", "media", "offsite", "region");
     private static final List<String> LOCAL_KEYS = List.of("path");
-    private static final List<String> S3_KEYS = List.of("bucket", "prefix", "endpoint", "part-size", "checksum");
+    private static final List<String> S3_KEYS = List.of("bucket", "prefix", "endpoint", "part-size", "checksum",
+            "connect-timeout-seconds", "read-timeout-seconds", "call-timeout-seconds", "transfer-timeout-seconds");
     /** Names under stowage.repository. that are settings of their own, not repositories. */
     private static final List<String> RESERVED = List.of("retry");
 
@@ -81,10 +82,10 @@ public final class RepositoryConfiguration {
                 region = settings.text(key(name, "region")).orElse("");
             } else {
                 S3Settings s3 = s3Settings(name);
-                S3Client client = shared.computeIfAbsent(s3.endpoint().strip() + "|" + s3.region().strip(),
-                        k -> clients.apply(s3));
+                S3Client client = shared.computeIfAbsent(s3.endpoint().strip() + "|" + s3.region().strip() + "|"
+                        + s3.timeouts().connect() + "|" + s3.timeouts().read(), k -> clients.apply(s3));
                 driver = new S3Repository(name, client, s3.bucket().strip(), s3.prefix(), s3.partSize(),
-                        s3.checksums());
+                        s3.checksums(), s3.timeouts());
                 unique(places, "s3 " + s3.endpoint().strip() + " " + driver.location(), name, driver.location()
                         + (s3.endpoint().isBlank() ? "" : " at " + s3.endpoint().strip()));
                 region = s3.region().strip();
@@ -112,7 +113,13 @@ public final class RepositoryConfiguration {
                 settings.text(key(name, "endpoint")).orElse(""),
                 settings.text(key(name, "region")).orElse(""),
                 Math.toIntExact(settings.number(key(name, "part-size"))),
-                S3Settings.checksums(settings.text(key(name, "checksum")).orElseThrow()));
+                S3Settings.checksums(settings.text(key(name, "checksum")).orElseThrow()),
+                new S3Settings.Timeouts(seconds(name, "connect-timeout-seconds"), seconds(name, "read-timeout-seconds"),
+                        seconds(name, "call-timeout-seconds"), seconds(name, "transfer-timeout-seconds")));
+    }
+
+    private Duration seconds(String name, String property) {
+        return Duration.ofSeconds(settings.number(key(name, property)));
     }
 
     private List<String> declaredNames() {

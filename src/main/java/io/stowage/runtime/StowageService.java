@@ -18,16 +18,20 @@ import org.slf4j.LoggerFactory;
  */
 public final class StowageService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StowageService.class);
+    /** How long the start waits for the first check of the repositories. */
+    private static final Duration FIRST_ROUND = Duration.ofSeconds(5);
 
     private final StowageRuntime runtime;
     private final long started = System.nanoTime();
     private final RepositoriesHealthCheck health;
+    private final RepositoryProber prober;
     private final List<LogArchive.Receiver> receivers = new ArrayList<>();
     private boolean closed;
 
-    private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health) {
+    private StowageService(StowageRuntime runtime, RepositoriesHealthCheck health, RepositoryProber prober) {
         this.runtime = runtime;
         this.health = health;
+        this.prober = prober;
     }
 
     public static StowageService start(Path config) {
@@ -42,13 +46,19 @@ public final class StowageService implements AutoCloseable {
                         + unusable.get());
             }
         }
-        RepositoriesHealthCheck health = new RepositoriesHealthCheck(runtime.services(), runtime.context());
+        // Health and metrics read what the prober found; a first round is waited for (briefly) so that the first
+        // answers show it, and a repository that does not answer then shows as down once its call bound has passed.
+        RepositoryProber prober = new RepositoryProber(runtime.services().repositories().all(), Duration.ofSeconds(
+                runtime.services().settings().number("stowage.health.repository-interval-seconds")))
+                .start(FIRST_ROUND);
+        prober.register(runtime.services().metrics().registry());
+        RepositoriesHealthCheck health = new RepositoriesHealthCheck(prober, runtime.context());
         org.apache.camel.health.HealthCheckRegistry registry =
                 org.apache.camel.health.HealthCheckRegistry.get(runtime.context());
         if (registry != null) {
             registry.register(health);
         }
-        StowageService service = new StowageService(runtime, health);
+        StowageService service = new StowageService(runtime, health, prober);
         LOG.info("stowage started with jobs {} and schedules {}",
                 runtime.services().jobs().all().stream().map(j -> j.name()).toList(),
                 runtime.services().schedules().schedules().stream().map(s -> s.routeId() + " '" + s.cron() + "' "
@@ -108,6 +118,7 @@ public final class StowageService implements AutoCloseable {
         long timeout = runtime.context().getShutdownStrategy().getTimeout();
         LOG.info("stopping: in-flight backups get up to {} s to finish", timeout);
         try {
+            prober.close();
             receivers.forEach(LogArchive.Receiver::close); // a receiver flushes what it has; the spool keeps it
             runtime.close();
             String cutShort = runtime.context().getShutdownStrategy().hasTimeoutOccurred()

@@ -68,6 +68,8 @@ public final class ScheduleService {
                 return archive.spoolState(Instant.now()).bytes();
             }
         }));
+        archives.forEach(archive -> services.metrics().archiveObjective(archive.job(),
+                archive.rpoObjective().toSeconds()));
     }
 
     /** Reads each job's last successes from the catalog into the metrics. */

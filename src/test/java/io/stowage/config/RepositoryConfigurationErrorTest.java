@@ -184,4 +184,21 @@ class RepositoryConfigurationErrorTest {
                 .contains("ok    repository local at " + ws.repository() + " (type local, media disk, off site)")
                 .contains("(type s3, media object, off site, region eu-west-1)");
     }
+
+    @Test
+    void should_refuse_a_timeout_that_is_not_a_positive_number_of_seconds_or_that_a_local_repository_has_not()
+            throws Exception {
+        Workspace zero = named("local, s3").property("stowage.repository.s3.call-timeout-seconds", "0");
+        assertUsageError(zero.run("check"), "stowage.repository.s3.call-timeout-seconds",
+                config() + ", line " + zero.lastPropertyLine());
+        Workspace text = new Workspace(Files.createDirectories(dir.resolve("second")))
+                .s3(S3TestServer.get().createBucket(), "").property("stowage.repository.s3.read-timeout-seconds", "30s");
+        assertUsageError(text.run("check"), "stowage.repository.s3.read-timeout-seconds");
+        Workspace local = new Workspace(Files.createDirectories(dir.resolve("third")))
+                .s3(S3TestServer.get().createBucket(), "").property("stowage.repositories", "local, s3")
+                .property("stowage.repository.local.type", "local").property("stowage.repository.s3.type", "s3")
+                .property("stowage.repository.local.connect-timeout-seconds", "7");
+        assertUsageError(local.run("check"), "stowage.repository.local.connect-timeout-seconds does not apply to "
+                + "repository 'local', of type local");
+    }
 }

@@ -155,4 +155,45 @@ class LocalRepositoryTest extends RepositoryContract {
         assertThat(leftover).doesNotExist();
         assertThat(repository.list("")).containsExactly("other/kept");
     }
+
+    @Test
+    void should_list_while_files_and_directories_appear_and_vanish_beside_the_listing() throws Exception {
+        repository.write("job/20261121T020000Z-F/manifest.json", out -> out.write('m'));
+        Path wal = Files.createDirectories(root.resolve("job/wal"));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+        // As the WAL route does: a temporary written and renamed into place; and older files removed (as expiry does),
+        // with a directory now and then.
+        Thread writer = new Thread(() -> {
+            for (long n = 0; !stop.get(); n++) {
+                try {
+                    Path tmp = Files.write(wal.resolve(".seg" + n + ".zst.sha256.tmp-" + UUID.randomUUID()),
+                            new byte[] {1});
+                    Files.move(tmp, wal.resolve("seg" + n + ".zst.sha256"));
+                    Files.deleteIfExists(wal.resolve("seg" + (n - 20) + ".zst.sha256"));
+                    Path sub = wal.resolve("d" + (n % 5));
+                    if (Files.isDirectory(sub)) {
+                        Files.deleteIfExists(sub.resolve("x"));
+                        Files.deleteIfExists(sub);
+                    } else {
+                        Files.write(Files.createDirectories(sub).resolve("x"), new byte[] {2});
+                    }
+                    changes.incrementAndGet();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        writer.start();
+        try {
+            for (int i = 0; i < 2000; i++) {
+                assertThat(repository.list("job/")).contains("job/20261121T020000Z-F/manifest.json")
+                        .allMatch(key -> !key.contains(".tmp-"));
+            }
+        } finally {
+            stop.set(true);
+            writer.join();
+        }
+        assertThat(changes.get()).as("files came and went during the listings").isPositive();
+    }
 }

@@ -506,11 +506,12 @@ class ServiceTest {
                 .redirectErrorStream(true).start();
         String rulesOutput = new String(rules.getInputStream().readAllBytes());
         assertThat(rules.waitFor()).as(rulesOutput).isZero();
-        assertThat(rulesOutput).contains("SUCCESS: 7 rules found");
+        assertThat(rulesOutput).contains("SUCCESS: 10 rules found");
         // Every metric the rules use exists in what Stowage exposes.
         for (String name : List.of("stowage_backup_failures_total", "stowage_backup_stale",
                 "stowage_backup_last_success_timestamp_seconds", "stowage_backup_duration_seconds_max",
-                "stowage_backup_duration_seconds_sum", "stowage_backup_duration_seconds_count")) {
+                "stowage_backup_duration_seconds_sum", "stowage_backup_duration_seconds_count",
+                "stowage_repository_up")) {
             assertThat(Files.readString(Path.of("docker/prometheus/alerts.yml")) + "\n" + Files.readString(
                     Path.of("docker/grafana/stowage.json"))).contains(name.replaceAll("_(max|sum|count)$", ""));
             assertThat(metrics).as(name).containsPattern("(?m)^" + name + "\\{");
