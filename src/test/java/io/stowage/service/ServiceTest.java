@@ -506,7 +506,7 @@ class ServiceTest {
                 .redirectErrorStream(true).start();
         String rulesOutput = new String(rules.getInputStream().readAllBytes());
         assertThat(rules.waitFor()).as(rulesOutput).isZero();
-        assertThat(rulesOutput).contains("SUCCESS: 10 rules found");
+        assertThat(rulesOutput).contains("SUCCESS: 11 rules found");
         // Every metric the rules use exists in what Stowage exposes.
         for (String name : List.of("stowage_backup_failures_total", "stowage_backup_stale",
                 "stowage_backup_last_success_timestamp_seconds", "stowage_backup_duration_seconds_max",
