@@ -359,6 +359,10 @@ public final class CatchUp {
         Manifest manifest;
         try (InputStream in = source.open(manifestKey)) {
             manifestBytes = in.readNBytes(16 << 20);
+        } catch (ObjectNotFoundException e) {
+            // Removed since the listing: that copy of the backup is gone, the repository answers.
+            throw new BadManifest("manifest '" + manifestKey + "' is no longer in repository '" + source.name()
+                    + "'", e);
         } catch (IOException | RuntimeException e) {
             throw new VerifiedCopy.SourceFailed(source, manifestKey, e);
         }
