@@ -495,7 +495,7 @@ public final class CatchUp {
             }
             Repository source = services.repositories().get(holder.getKey());
             try {
-                String sha256 = checksummed ? ChecksumFiles.read(source, key + ChecksumFiles.EXTENSION) : null;
+                String sha256 = checksummed ? checksum(source, key + ChecksumFiles.EXTENSION) : null;
                 VerifiedCopy.copy(source, target, key, sha256, null);
                 if (checksummed) {
                     String name = key.substring(key.lastIndexOf('/') + 1);
@@ -530,6 +530,17 @@ public final class CatchUp {
             }
         }
         return key + ": " + (why.isEmpty() ? "no repository holding it answers" : String.join("; ", why));
+    }
+
+    /** The SHA-256 in the source's checksum file; a failure to read it is the source's. */
+    private static String checksum(Repository source, String key) throws IOException {
+        try {
+            return ChecksumFiles.read(source, key);
+        } catch (ObjectNotFoundException e) {
+            throw e;
+        } catch (IOException | io.stowage.repository.RepositoryException e) {
+            throw new VerifiedCopy.SourceFailed(source, key, e);
+        }
     }
 
     /** The names in the job's log spool (the log route's {@code spool}), when this host has it. */
