@@ -329,7 +329,14 @@ public final class CatchUp {
                 }
             } catch (VerifiedCopy.SourceFailed e) {
                 why.add(e.getMessage());
-                failed(source, e, downThisRound);
+                if (unanswered(e)) {
+                    failed(source, e, downThisRound);
+                } else if (warnedDamaged.add(sourceName + "/" + job.name() + "/" + id)) {
+                    // The repository answered, refusing this object (an archived storage class, a permission):
+                    // that copy cannot be read, the repository stays usable for the round's other copies.
+                    LOG.warn("{} cannot be copied from repository {} to repository {}: {}", what, sourceName,
+                            target.name(), e.getMessage());
+                }
             } catch (BadManifest e) {
                 why.add(e.getMessage());
             } catch (IOException | RuntimeException e) {
@@ -511,7 +518,7 @@ public final class CatchUp {
                 }
             } catch (VerifiedCopy.SourceFailed | ObjectNotFoundException e) {
                 why.add(e.getMessage());
-                if (!(e instanceof ObjectNotFoundException)) {
+                if (!(e instanceof ObjectNotFoundException) && unanswered(e)) {
                     failed(source, e, downThisRound);
                 }
             } catch (StowageException e) {
@@ -577,6 +584,23 @@ public final class CatchUp {
      */
     private Repository quiet(Repository repository) {
         return down.containsKey(repository.name()) ? repository.unwrap() : repository;
+    }
+
+    /**
+     * Whether a failure says the repository does not answer (a timeout, a refused or lost connection, a server
+     * error: worth waiting for), rather than that it answered and refused one object (4xx: an archived storage
+     * class, a permission), which concerns that object only.
+     */
+    static boolean unanswered(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.stowage.repository.RepositoryTimeoutException) {
+                return true;
+            }
+            if (t != failure && t instanceof io.stowage.repository.RepositoryException re) {
+                return re.isTransient();
+            }
+        }
+        return true; // a connection-level failure (a read cut or timed out mid-object)
     }
 
     private void answered(Repository repository) {
