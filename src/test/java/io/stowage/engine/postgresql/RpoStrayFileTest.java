@@ -70,4 +70,22 @@ class RpoStrayFileTest {
         assertThat(rpo).as("RPO with no log file waiting (lag " + lag + ")").isLessThan(3600);
         assertThat(lag).as("lag with no log file waiting").isLessThan(3600);
     }
+
+    @Test
+    void a_log_file_waiting_still_counts() throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("spool2"));
+        Instant now = Instant.now();
+        Path note = spool.resolve("README.txt");
+        Files.write(note, new byte[10]);
+        Files.setLastModifiedTime(note, FileTime.from(now.minusSeconds(7200)));
+        Path segment = spool.resolve("000000010000000000000009");
+        Files.write(segment, new byte[10]);
+        Files.setLastModifiedTime(segment, FileTime.from(now.minusSeconds(100)));
+        io.stowage.schedule.WalArchive archive = new io.stowage.schedule.WalArchive("pg", spool,
+                java.time.Duration.ofHours(1), 1L << 30, java.util.Map.of(), "^([0-9A-F]{24})$");
+        io.stowage.schedule.WalArchive.SpoolState state = archive.spoolState(now);
+        assertThat(state.oldest().toSeconds()).isBetween(99L, 101L);
+        assertThat(state.files()).isEqualTo(2);
+        assertThat(state.bytes()).isEqualTo(20);
+    }
 }
