@@ -88,4 +88,27 @@ class RpoStrayFileTest {
         assertThat(state.files()).isEqualTo(2);
         assertThat(state.bytes()).isEqualTo(20);
     }
+
+    /**
+     * After a restart, the last file that reached every repository did so before the start: the RPO is at least the
+     * time since the start. Reporting 0 until a file ships silences StowageArchiveRpoAboveObjective for good when
+     * nothing reaches the spool any more (archive_command failing on the server): a restart hides the outage.
+     */
+    @Test
+    void after_a_restart_with_nothing_shipped_the_rpo_is_not_zero() throws Exception {
+        Path spool = Files.createDirectories(dir.resolve("empty-spool"));
+        Workspace ws = new Workspace(dir.resolve("ws3")).templatedJob("pg", "postgresql-physical",
+                List.of("host", "127.0.0.1", "port", "1"),
+                "- templatedRoute:\n    routeTemplateRef: postgresql-wal\n    routeId: wal-pg\n    parameters:\n"
+                        + "      - name: job\n        value: \"pg\"\n"
+                        + "      - name: spool\n        value: \"" + spool + "\"\n"
+                        + "      - name: pollDelay\n        value: \"50\"\n")
+                .property("camel.management.enabled", "true")
+                .property("camel.management.metrics-enabled", "true")
+                .property("camel.metrics.enabled", "true");
+        service = ws.service();
+        Thread.sleep(3000);
+        assertThat(metric("stowage_archive_rpo_seconds{job=\"pg\"}"))
+                .as("seconds since the start, at least: nothing has reached the repositories since").isGreaterThanOrEqualTo(2);
+    }
 }
