@@ -40,6 +40,23 @@ final class SyncCommand extends BaseCommand {
             }
             if (repository != null) {
                 services.repositories().get(repository);
+                // Copies are made only among a job's own repositories: asking for them elsewhere would always find
+                // "every copy in place".
+                java.util.Collection<io.stowage.job.Job> selected = job == null ? services.jobs().all()
+                        : List.of(services.jobs().get(job));
+                boolean used = false;
+                for (io.stowage.job.Job one : selected) {
+                    used |= services.repositories().forJob(one.name(), one.parameters().get("repositories")).stream()
+                            .anyMatch(r -> r.name().equals(repository));
+                    used |= services.engines().get(one.engine()).logArchive().isPresent()
+                            && services.context(w -> { }).logRepositories(one).stream()
+                            .anyMatch(r -> r.name().equals(repository));
+                }
+                if (!used) {
+                    throw StowageException.usage("repository '" + repository + "' is not one of the repositories of "
+                            + (job == null ? "any job" : "job '" + job + "'") + ": nothing is copied there; HINT: "
+                            + "name one of the job's repositories (its repositories parameter)");
+                }
             }
             Path home = services.repositories().home().root();
             CatchUp catchUp = new CatchUp(services, name -> JobLock.tryAcquire(home, name), Duration.ZERO);

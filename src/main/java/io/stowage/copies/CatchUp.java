@@ -329,7 +329,14 @@ public final class CatchUp {
                 }
             } catch (VerifiedCopy.SourceFailed e) {
                 why.add(e.getMessage());
-                failed(source, e, downThisRound);
+                if (unanswered(e)) {
+                    failed(source, e, downThisRound);
+                } else if (warnedDamaged.add(sourceName + "/" + job.name() + "/" + id)) {
+                    // The repository answered, refusing this object (an archived storage class, a permission):
+                    // that copy cannot be read, the repository stays usable for the round's other copies.
+                    LOG.warn("{} cannot be copied from repository {} to repository {}: {}", what, sourceName,
+                            target.name(), e.getMessage());
+                }
             } catch (BadManifest e) {
                 why.add(e.getMessage());
             } catch (IOException | RuntimeException e) {
@@ -359,6 +366,10 @@ public final class CatchUp {
         Manifest manifest;
         try (InputStream in = source.open(manifestKey)) {
             manifestBytes = in.readNBytes(16 << 20);
+        } catch (ObjectNotFoundException e) {
+            // Removed since the listing: that copy of the backup is gone, the repository answers.
+            throw new BadManifest("manifest '" + manifestKey + "' is no longer in repository '" + source.name()
+                    + "'", e);
         } catch (IOException | RuntimeException e) {
             throw new VerifiedCopy.SourceFailed(source, manifestKey, e);
         }
@@ -491,7 +502,7 @@ public final class CatchUp {
             }
             Repository source = services.repositories().get(holder.getKey());
             try {
-                String sha256 = checksummed ? ChecksumFiles.read(source, key + ChecksumFiles.EXTENSION) : null;
+                String sha256 = checksummed ? checksum(source, key + ChecksumFiles.EXTENSION) : null;
                 VerifiedCopy.copy(source, target, key, sha256, null);
                 if (checksummed) {
                     String name = key.substring(key.lastIndexOf('/') + 1);
@@ -507,7 +518,7 @@ public final class CatchUp {
                 }
             } catch (VerifiedCopy.SourceFailed | ObjectNotFoundException e) {
                 why.add(e.getMessage());
-                if (!(e instanceof ObjectNotFoundException)) {
+                if (!(e instanceof ObjectNotFoundException) && unanswered(e)) {
                     failed(source, e, downThisRound);
                 }
             } catch (StowageException e) {
@@ -526,6 +537,17 @@ public final class CatchUp {
             }
         }
         return key + ": " + (why.isEmpty() ? "no repository holding it answers" : String.join("; ", why));
+    }
+
+    /** The SHA-256 in the source's checksum file; a failure to read it is the source's. */
+    private static String checksum(Repository source, String key) throws IOException {
+        try {
+            return ChecksumFiles.read(source, key);
+        } catch (ObjectNotFoundException e) {
+            throw e;
+        } catch (IOException | io.stowage.repository.RepositoryException e) {
+            throw new VerifiedCopy.SourceFailed(source, key, e);
+        }
     }
 
     /** The names in the job's log spool (the log route's {@code spool}), when this host has it. */
@@ -562,6 +584,23 @@ public final class CatchUp {
      */
     private Repository quiet(Repository repository) {
         return down.containsKey(repository.name()) ? repository.unwrap() : repository;
+    }
+
+    /**
+     * Whether a failure says the repository does not answer (a timeout, a refused or lost connection, a server
+     * error: worth waiting for), rather than that it answered and refused one object (4xx: an archived storage
+     * class, a permission), which concerns that object only.
+     */
+    static boolean unanswered(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.stowage.repository.RepositoryTimeoutException) {
+                return true;
+            }
+            if (t != failure && t instanceof io.stowage.repository.RepositoryException re) {
+                return re.isTransient();
+            }
+        }
+        return true; // a connection-level failure (a read cut or timed out mid-object)
     }
 
     private void answered(Repository repository) {

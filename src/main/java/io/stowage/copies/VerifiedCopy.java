@@ -1,6 +1,7 @@
 package io.stowage.copies;
 
 import io.stowage.StowageException;
+import io.stowage.repository.ObjectNotFoundException;
 import io.stowage.repository.Repository;
 import io.stowage.repository.RepositoryException;
 import java.io.FilterInputStream;
@@ -24,9 +25,19 @@ final class VerifiedCopy {
     }
 
     /** The source's copy does not hash as its manifest or checksum file says. */
-    static final class Damaged extends StowageException {
+    static class Damaged extends StowageException {
         Damaged(String message) {
             super(message);
+        }
+    }
+
+    /**
+     * The source's copy lacks the object: that copy is damaged (the repository answered), so the next repository
+     * holding it is tried, and the source stays usable for everything else.
+     */
+    static final class Missing extends Damaged {
+        Missing(Repository source, String key) {
+            super("'" + key + "' is missing in repository '" + source.name() + "'; it is not copied from there");
         }
     }
 
@@ -63,6 +74,8 @@ final class VerifiedCopy {
             InputStream in;
             try {
                 in = source.open(key);
+            } catch (ObjectNotFoundException e) {
+                throw new Missing(source, key);
             } catch (IOException | RuntimeException e) {
                 throw new SourceFailed(source, key, e);
             }

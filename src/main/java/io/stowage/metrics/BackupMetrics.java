@@ -126,7 +126,8 @@ public final class BackupMetrics {
      * spool), {@code stowage_archive_spool_bytes}, and {@code stowage_archive_rpo_seconds} (time since the last WAL
      * file reached every repository: the data at risk if the server were lost now). The recovery point is never
      * later than the oldest file still waiting in the spool, so the RPO is at least that file's age: after a restart
-     * with a spool to drain it is the exposure from the first scrape on, not 0 until the first file ships.
+     * with a spool to drain it is the exposure from the first scrape on, not 0 until the first file ships; and until a
+     * file ships after the start, it counts at least from the start.
      */
     public void declareWal(String job, Spool spool) {
         Gauge.builder("stowage.archive.lag", spool, s -> s.oldestSeconds())
@@ -137,8 +138,10 @@ public final class BackupMetrics {
                 .register(registry);
         AtomicLong last = gauge(lastArchive, "stowage.archive.last.success.timestamp", "seconds",
                 "Unix time the last WAL file was archived to every repository", job, "wal");
-        Gauge.builder("stowage.archive.rpo", last, l -> rpoSeconds(l.get(), spool.oldestSeconds(),
-                        Instant.now().getEpochSecond()))
+        // Nothing shipped since the start: the last file that reached every repository did so before it.
+        long declared = Instant.now().getEpochSecond();
+        Gauge.builder("stowage.archive.rpo", last, l -> rpoSeconds(l.get() == 0 ? declared : l.get(),
+                        spool.oldestSeconds(), Instant.now().getEpochSecond()))
                 .baseUnit("seconds").description("Seconds since the last WAL file was archived to every repository")
                 .tag("job", job).register(registry);
     }

@@ -20,10 +20,15 @@ import org.apache.camel.model.RouteDefinition;
  * Knows the spool's state (lag). What the files mean is the engine's {@link io.stowage.engine.LogArchive}.
  */
 public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes,
-                         Map<String, String> parameters) {
+                         Map<String, String> parameters, String shippedNames) {
 
     public WalArchive {
         parameters = Map.copyOf(parameters);
+    }
+
+    public WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes,
+                      Map<String, String> parameters) {
+        this(job, spool, rpoObjective, spoolLimitBytes, parameters, null);
     }
 
     public static List<WalArchive> from(CamelContext context) {
@@ -40,10 +45,42 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
                 parameters.forEach((key, value) -> trimmed.put(key, value == null ? "" : value.trim()));
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
                         Duration.ofSeconds(number(context, route, parameters, "rpoSeconds", 3600, 1)),
-                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1), trimmed));
+                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1), trimmed,
+                        include(route)));
             }
         }
         return archives;
+    }
+
+    /**
+     * The names the route's file consumer takes (its {@code include} pattern), null for every name: the files that
+     * wait to be shipped. Anything else in the spool (a segment still being received, an operator's note) is left
+     * there by the route and is not WAL waiting.
+     */
+    private static String include(RouteDefinition route) {
+        if (route.getInput() == null || route.getInput().getUri() == null) {
+            return null;
+        }
+        String uri = route.getInput().getUri();
+        java.util.regex.Matcher raw = java.util.regex.Pattern.compile("[?&]include=RAW\\((.*?)\\)(?:&|$)")
+                .matcher(uri);
+        if (raw.find()) {
+            return raw.group(1);
+        }
+        java.util.regex.Matcher plain = java.util.regex.Pattern.compile("[?&]include=([^&]*)").matcher(uri);
+        return plain.find() ? plain.group(1) : null;
+    }
+
+    /** Whether the route ships a spooled file of this name. */
+    private boolean shipped(String name) {
+        if (shippedNames == null || shippedNames.isEmpty()) {
+            return true;
+        }
+        try {
+            return name.matches(shippedNames);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            return true;
+        }
     }
 
     private static long number(CamelContext context, RouteDefinition route, Map<String, String> parameters,
@@ -84,6 +121,7 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
             return new SpoolState(0, 0, Duration.ZERO);
         }
         int files = 0;
+        int waiting = 0;
         long bytes = 0;
         Instant oldest = now;
         try (Stream<Path> paths = Files.list(spool)) {
@@ -91,6 +129,10 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
                 try {
                     files++;
                     bytes += Files.size(path);
+                    if (!shipped(path.getFileName().toString())) {
+                        continue; // left in the spool by the route: takes space, but is not WAL waiting
+                    }
+                    waiting++;
                     Instant modified = Files.getLastModifiedTime(path).toInstant();
                     if (modified.isBefore(oldest)) {
                         oldest = modified;
@@ -102,7 +144,7 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
         } catch (IOException e) {
             return new SpoolState(0, 0, Duration.ZERO);
         }
-        return new SpoolState(files, bytes, files == 0 ? Duration.ZERO : Duration.between(oldest, now));
+        return new SpoolState(files, bytes, waiting == 0 ? Duration.ZERO : Duration.between(oldest, now));
     }
 
 }
