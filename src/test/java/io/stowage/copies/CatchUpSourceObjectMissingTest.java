@@ -1,4 +1,4 @@
-package io.stowage.review;
+package io.stowage.copies;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * source for every later backup of the round, so a good backup is never copied.
  */
 class CatchUpSourceObjectMissingTest {
-    private static final String SOURCE = "review_missing_source";
+    private static final String SOURCE = "catchup_missing_source";
 
     @TempDir
     Path dir;
