@@ -55,6 +55,16 @@ public final class AuditLog {
     }
 
     public void record(Entry entry) {
+        record(entry, null);
+    }
+
+    /**
+     * Records {@code entry}: in the local audit log at once, and in every other repository on a thread of its own,
+     * waited for at most {@code remoteWait} (null: as long as it takes). The service's own start and stop use it, so
+     * that a remote repository that does not answer does not hold them up for its call timeout; a copy that has not
+     * finished by then goes on in the background and is lost if the process ends first (the local line stays).
+     */
+    public void record(Entry entry, Duration remoteWait) {
         Instant now = clock.instant();
         ObjectNode line = ManifestCodec.JSON.createObjectNode();
         line.put("time", now.toString());
@@ -83,12 +93,31 @@ public final class AuditLog {
         String key = "audit/" + DAY.format(now) + "/" + TIME.format(now) + "-" + entry.command() + "-"
                 + UUID.randomUUID() + ".json";
         byte[] bytes = (json + "\n").getBytes(StandardCharsets.UTF_8);
-        for (Repository repository : others) {
-            try {
-                repository.write(key, out -> out.write(bytes));
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("cannot write the audit log to repository {}: {}", repository.name(), io.stowage.Failures.describe(e));
+        Runnable copies = () -> {
+            for (Repository repository : others) {
+                try {
+                    repository.write(key, out -> out.write(bytes));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cannot write the audit log to repository {}: {}", repository.name(),
+                            io.stowage.Failures.describe(e));
+                }
             }
+        };
+        if (remoteWait == null || others.isEmpty()) {
+            copies.run();
+            return;
+        }
+        Thread thread = new Thread(copies, "stowage-audit-copies");
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            thread.join(Math.max(1, remoteWait.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive() && !remoteWait.isZero()) {
+            LOG.warn("the audit line of {} is in the local audit log; its copies to the other repositories did not "
+                    + "finish within {} s and go on in the background", entry.command(), remoteWait.toSeconds());
         }
     }
 

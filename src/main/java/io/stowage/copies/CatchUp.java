@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One instance keeps what it learnt between rounds (the service's loop): which repositories did not answer (one
  * WARN per outage, one INFO when one answers again), which backups each repository holds complete (a backup found
- * complete is not looked at again while its directory is there), when the log archives were last listed (listing a
+ * complete is not looked at again while its directory is there, until the next listing of the log archives), when the log archives were last listed (listing a
  * big archive in S3 costs: it is listed on the first round, after a repository came back, and every
  * {@code logInterval}).
  *
@@ -153,6 +153,12 @@ public final class CatchUp {
         cameBack = false;
         boolean listLogs = options.listLogs() || forceLogs
                 || System.nanoTime() - logsListedAt >= logInterval.toNanos();
+        if (listLogs) {
+            // What each repository holds complete is looked at again at the same pace as the log archives: a
+            // manifest lost there since (an operator, an interrupted delete) is then seen missing, without a look at
+            // every manifest every round.
+            complete.clear();
+        }
         if (options.repository() != null) {
             services.repositories().get(options.repository()); // an unknown name: a usage error
         }

@@ -82,9 +82,10 @@ public final class StowageService implements AutoCloseable {
             }
             throw e;
         }
-        // After the receivers: the audit trail also goes to every other repository, and one that does not answer (S3
-        // down) must not hold back the WAL receivers for as long as its calls may take.
-        runtime.services().audit().record(new AuditLog.Entry("service-start", null, null, "success", null, null));
+        // The copies of the line to the remote repositories are not waited for: one that does not answer would hold up
+        // the start for its call timeout.
+        runtime.services().audit().record(new AuditLog.Entry("service-start", null, null, "success", null, null),
+                Duration.ZERO);
         runtime.services().schedules().catchUp(runtime.context().createProducerTemplate());
         return service;
     }
@@ -109,6 +110,9 @@ public final class StowageService implements AutoCloseable {
      * operator must hear of it. Synchronized, so that a second caller (a shutdown hook) returns only once the
      * service is down.
      */
+    /** How long the stop waits for its audit line's copies to the remote repositories (the local line is written). */
+    private static final Duration AUDIT_STOP_WAIT = Duration.ofSeconds(5);
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -127,7 +131,8 @@ public final class StowageService implements AutoCloseable {
                             + "removed by the next backup of its job; HINT: raise camel.main.shutdown-timeout"
                     : null;
             runtime.services().audit().record(new AuditLog.Entry("service-stop", null, null,
-                    cutShort == null ? "success" : "failure", Duration.ofNanos(System.nanoTime() - started), cutShort));
+                    cutShort == null ? "success" : "failure", Duration.ofNanos(System.nanoTime() - started), cutShort),
+                    AUDIT_STOP_WAIT);
             if (cutShort != null) {
                 throw new io.stowage.StowageException(cutShort);
             }

@@ -10,6 +10,9 @@ public interface ScheduleContext {
 
     Catalog catalog();
 
+    /** The catalog of the local repositories only: what can be read at once, whatever a remote repository does. */
+    Catalog localCatalog();
+
     /**
      * The catalog of the first repository of each of {@code jobs} (where every backup of the job is complete first):
      * usually the home directory alone, cheap to read every few minutes.

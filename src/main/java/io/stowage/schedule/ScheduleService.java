@@ -81,7 +81,19 @@ public final class ScheduleService {
         for (Schedule schedule : schedules) {
             metrics.declare(schedule.job(), schedule.type());
         }
-        readLastSuccesses(services.catalog(), warning -> LOG.warn("{}", warning));
+        // The local repositories at once (every backup is in its job's first repository, local as a rule: missed
+        // schedules are judged from them); all of them, the remote ones too, on a thread of its own, so that a
+        // repository that does not answer does not hold up the start for as long as its calls may take.
+        readLastSuccesses(services.localCatalog(), warning -> LOG.warn("{}", warning));
+        Thread all = new Thread(() -> {
+            try {
+                readLastSuccesses(services.catalog(), warning -> LOG.warn("{}", warning));
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read the last successes from every repository: {}", io.stowage.Failures.describe(e));
+            }
+        }, "stowage-last-successes");
+        all.setDaemon(true);
+        all.start();
     }
 
     private void readLastSuccesses(io.stowage.catalog.Catalog catalog, java.util.function.Consumer<String> warnings) {

@@ -221,6 +221,18 @@ public final class StowageServices implements io.stowage.schedule.ScheduleContex
         return catalog;
     }
 
+    /**
+     * The catalog of the local repositories only (local disks, NAS mounts): what can be read at once, whatever a
+     * remote repository does.
+     */
+    @Override
+    public Catalog localCatalog() {
+        java.util.List<io.stowage.repository.Repository> local = repositories.all().stream()
+                .filter(r -> io.stowage.repository.Repositories.LOCAL.equals(repositories.attributes(r.name()).type()))
+                .toList();
+        return new Catalog(local, detailsCheck(engines));
+    }
+
     @Override
     public Catalog firstCopies(java.util.Collection<String> jobNames) {
         java.util.Set<io.stowage.repository.Repository> firsts = new java.util.LinkedHashSet<>();

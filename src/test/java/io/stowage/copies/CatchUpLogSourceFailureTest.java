@@ -33,10 +33,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * The catch-up of log files reads the source's checksum file outside the wrapper that marks a source failure as the
- * source's: when S3 (the source) fails to serve it, the failure is blamed on the target (the local repository), which
- * is then reported as not answering ("copies to and from it wait until it does") and skipped for the rest of the
- * round, while it answered all along.
+ * The catch-up of log files: when the source (S3) fails to serve a checksum file, the failure is the source's, not
+ * the target's: the local repository, which answered all along, is not reported as not answering nor skipped for the
+ * rest of the round.
  */
 class CatchUpLogSourceFailureTest {
     @TempDir

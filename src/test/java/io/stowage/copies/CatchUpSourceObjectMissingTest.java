@@ -17,8 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One backup whose copy in the source repository lacks an object (a file lost, a partial restore of the repository
  * from tape) must not stop the catch-up of every other backup: the object missing is that backup's problem, not the
- * repository's. The catch-up treats a missing source object as "repository does not answer" and then skips the
- * source for every later backup of the round, so a good backup is never copied.
+ * repository's. The source stays usable for every later backup of the round, and a good backup is copied.
  */
 class CatchUpSourceObjectMissingTest {
     private static final String SOURCE = "catchup_missing_source";

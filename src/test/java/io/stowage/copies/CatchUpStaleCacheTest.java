@@ -15,14 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The service's catch-up keeps, between rounds, which backups each repository holds complete, and does not look at
- * one again "while its directory is there". A repository that loses a backup's manifest (an interrupted delete, which
- * removes the manifest first; an operator) no longer holds it complete: list --json no longer names it, and
- * 'stowage sync' finds it missing, yet the service's rounds keep counting it as present (stowage_copies_missing 0)
- * and never copy it again.
+ * The service's catch-up keeps, between rounds, which backups each repository holds complete. A repository that loses
+ * a backup's manifest (an operator, an interrupted delete) no longer holds it complete: the next round that looks
+ * again (at the pace of the log archives' listing, here every round) counts it missing or copies it again, rather
+ * than trusting what it saw before forever.
  */
 class CatchUpStaleCacheTest {
-    private static final String SOURCE = "review_stale_cache_source";
+    private static final String SOURCE = "catchup_stale_cache_source";
 
     @TempDir
     Path dir;
@@ -50,7 +49,7 @@ class CatchUpStaleCacheTest {
             var services = runtime.services();
             Path home = services.repositories().home().root();
             // The service's instance: one CatchUp kept between rounds.
-            CatchUp catchUp = new CatchUp(services, job -> JobLock.tryAcquire(home, job), Duration.ofHours(6));
+            CatchUp catchUp = new CatchUp(services, job -> JobLock.tryAcquire(home, job), Duration.ZERO);
             CatchUp.Options round = new CatchUp.Options(null, null, false, false);
             CatchUp.Report first = catchUp.run(round);
             assertThat(first.missingBackups().get("postgres").get("nas")).isZero();

@@ -30,12 +30,12 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * S3 refuses to serve one object of an old backup (an object tiered to DEEP_ARCHIVE answers 403 InvalidObjectState
- * until restored; here, the server refuses that one key) while it answers every other call. The catch-up treats that
- * per-object refusal as "repository s3 does not answer" and then skips S3 for the rest of the round, also as a
- * target: a newer backup that only the local repository holds never gets its offsite copy, round after round.
+ * until restored; here, the server refuses that one key) while it answers every other call. That per-object refusal
+ * is not "repository s3 does not answer": S3 stays usable for the rest of the round, also as a target, and a newer
+ * backup that only the local repository holds gets its offsite copy.
  */
 class CatchUpUnreadableSourceObjectTest {
-    private static final String SOURCE = "review_unreadable_source";
+    private static final String SOURCE = "catchup_unreadable_source";
 
     @TempDir
     Path dir;

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 'stowage sync JOB --repository NAME' where NAME is a configured repository that JOB does not write to: nothing can
- * be copied there, yet sync says "every copy is in place" and exits 0, as if NAME held the job's backups. Asking for
- * copies in a repository the job does not use is a usage error (exit 2, one line).
+ * be copied there, and sync must not say "every copy is in place". Asking for copies in a repository the job does not
+ * use is a usage error (exit 2, one line).
  */
 class SyncRepositoryOfAnotherJobTest {
-    private static final String SOURCE = "review_sync_other_repo";
+    private static final String SOURCE = "catchup_sync_other_repo";
 
     @TempDir
     Path dir;

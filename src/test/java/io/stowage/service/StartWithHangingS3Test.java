@@ -13,9 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The service's start while S3 does not answer: "At start, the service waits up to 5 s for the first checks", health
- * and metrics never wait on a repository. The start itself must not wait on S3 call after S3 call: until it returns,
- * the health check of the repositories is not registered (health answers UP without them) and missed schedules are
- * not run.
+ * and metrics never wait on a repository. The start itself must not wait on S3 call after S3 call (the catalog's
+ * last successes, the audit line): until it returns, the health check of the repositories is not registered and missed
+ * schedules are not run. The local repositories are read at once, the remote ones in the background.
  */
 class StartWithHangingS3Test {
     @TempDir

@@ -17,9 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The WAL route ships only log files and leaves anything else in the spool alone (the segment pg_receivewal is still
- * writing, <segment>.partial, which on a quiet server is not modified for hours; an operator's note). The lag and
- * the RPO gauges count such a file as WAL waiting: stowage_archive_rpo_seconds, "never less than the lag", reports
- * hours of exposure (and the critical StowageArchiveLagAboveObjective fires) while no log file waits at all.
+ * writing, <segment>.partial, which on a quiet server is not modified for hours; an operator's note). The lag and the
+ * RPO gauges do not count such a file as WAL waiting, so they do not report hours of exposure (nor fire the critical
+ * StowageArchiveLagAboveObjective) while no log file waits. After a start, the RPO counts from the start until a
+ * file is shipped, never 0.
  */
 class RpoStrayFileTest {
     @TempDir
