@@ -279,9 +279,9 @@ metric() {
   awk -v name="$1" '$1 == name || index($1, name "{") == 1 { s += $NF; n++ } END { if (n) printf "%.0f", s }' "$2"
 }
 # glibc malloc arenas of the service: anonymous mappings at a 64 MiB boundary whose own size plus the reserved
-# (---p) mapping right after it make 64 MiB (a non-main arena's heap); prints "count resident_kb"
+# (---p) mapping right after it make 64 MiB (a non-main arena's heap); prints "count,resident_kb,java_heap_kb"
 arenas() {
-  python3 - "/proc/$service_pid/smaps" <<'PY' 2>/dev/null || echo ","
+  python3 - "/proc/$service_pid/smaps" <<'PY' 2>/dev/null || echo ",,"
 import re, sys
 maps = []
 for line in open(sys.argv[1]):
@@ -301,12 +301,14 @@ for i, (start, end, perms, anon, kb) in enumerate(maps):
     if size == heap:
         count += 1
         rss += kb
-print(f"{count},{rss}")
+# the Java heap: the largest anonymous mapping (reserved whole at start, -Xmx), and how much of it is resident
+java_heap = max((m for m in maps if m[3]), key=lambda m: m[1] - m[0], default=[0, 0, '', True, 0])[4]
+print(f"{count},{rss},{java_heap}")
 PY
 }
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$service_pid/status" 2>/dev/null; }
 csv=$tmp/logs/soak.csv
-echo "elapsed_s,rss_kb,hwm_kb,rss_anon_kb,threads,fds,spool_files,spool_bytes,archive_lag_s,archive_rpo_s,archive_segments,backups_ok,backups_failed,health_code,health_ms,metrics_ms,arenas,arena_rss_kb,nmt_committed_kb,s3_mode" >"$csv"
+echo "elapsed_s,rss_kb,hwm_kb,rss_anon_kb,threads,fds,spool_files,spool_bytes,archive_lag_s,archive_rpo_s,archive_segments,backups_ok,backups_failed,health_code,health_ms,metrics_ms,arenas,arena_rss_kb,java_heap_rss_kb,nmt_committed_kb,s3_mode" >"$csv"
 started=$(date +%s)
 sample() {
   local elapsed=$(($(date +%s) - started)) rss hwm anon threads fds files bytes hc hm mm nmt_kb=""
@@ -327,7 +329,7 @@ while (($(date +%s) - started < seconds)); do
   sleep 30
   kill -0 "$service_pid" 2>/dev/null || die "the service died (log: $kept_logs/service.log)"
   sample
-  tail -n 1 "$csv" | awk -F, '{ printf "[soak] %5d s  RSS %d MB  threads %d  fds %d  spool %d  ok %s failed %s\n", $1, $2 / 1024, $5, $6, $7, $12, $13 }' >&2
+  tail -n 1 "$csv" | awk -F, '{ printf "[soak] %5d s  RSS %d MiB  threads %d  fds %d  spool %d  ok %s failed %s\n", $1, $2 / 1024, $5, $6, $7, $12, $13 }' >&2
 done
 wait "$pgbench_pid" 2>/dev/null || true
 tps=$(awk '/^tps = / { printf "%.1f", $3; exit }' "$tmp/logs/pgbench.log")
@@ -396,7 +398,7 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
     { for (i = 2; i <= NF - 1; i++) if ($i != "") { v = $i + 0; if (!(i in first)) { first[i] = v; min[i] = v; max[i] = v }
         if (v < min[i]) min[i] = v; if (v > max[i]) max[i] = v; last[i] = v } }
     END { for (i = 2; i <= NF - 1; i++) if (i in first) {
-        s = h[i]; f = 1; if (s ~ /_kb$/) { sub(/_kb$/, "_mb", s); f = 1024 }
+        s = h[i]; f = 1; if (s ~ /_kb$/) { sub(/_kb$/, "_mib", s); f = 1024 }
         printf "| %s | %.0f | %.0f | %.0f | %.0f |\n", s, first[i] / f, min[i] / f, max[i] / f, last[i] / f } }' "$csv"
   echo
   echo "| outcome | |"
