@@ -351,7 +351,9 @@ count_wal() { { find "$1" -type f -regextype posix-extended -regex '.*/[0-9A-F]{
 wal_local=$(count_wal "$repo/pg/wal")
 wal_s3=$(count_wal "$s3store/$bucket/pg/wal")
 spool_left=$(find "$spool" -maxdepth 1 -type f -regextype posix-extended -regex '.*/[0-9A-F]{24}' | wc -l)
-audit() { cat "$repo"/audit/*.jsonl 2>/dev/null | grep -c "\"command\":\"backup\",\"job\":\"$1\".*\"result\":\"$2\"" || true; }
+# from the service's log: backups complete in the first repository, and backups that failed after every attempt
+completed() { grep -cE "CatalogStep - backup [0-9TZ-]+F of job $1 complete in" "$tmp/logs/service.log" || true; }
+failed() { grep -cE "backup of job $1 \([a-z]+\) failed after" "$tmp/logs/service.log" || true; }
 list_json=$tmp/list.json
 wait_for_s3_window
 stowage list --json >"$list_json" 2>"$tmp/logs/list.err" || true
@@ -403,8 +405,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
   echo
   echo "| outcome | |"
   echo "|---|---|"
-  echo "| physical backups (audit log) | $(audit pg success) succeeded, $(audit pg failure) failed |"
-  echo "| logical backups (audit log) | $(audit pgdump success) succeeded, $(audit pgdump failure) failed |"
+  echo "| physical backups (service log) | $(completed pg) complete (in local at least), $(failed pg) failed after every attempt (a copy to s3 that failed included) |"
+  echo "| logical backups (service log) | $(completed pgdump) complete (in local at least), $(failed pgdump) failed after every attempt (a copy to s3 that failed included) |"
   echo "| listed (\`list --json\`): pg / pgdump | $(listed pg) / $(listed pgdump), of which with a copy in s3: $(in_s3 pg) / $(in_s3 pgdump) |"
   echo "| WAL files archived by the server (pg_stat_archiver: segments and backup history files) | $archived ($archive_failed archive_command failures) |"
   echo "| the same in local / in s3 / left in the spool | $wal_local / $wal_s3 / $spool_left (drained in $drain_s s after the load) |"
