@@ -138,8 +138,18 @@ public final class BackupStream {
         }
         CountingOutputStream stored = new CountingOutputStream(sink);
         OutputStream chain = stored;
-        for (int i = stages.size() - 1; i >= 0; i--) {
-            chain = stages.get(i).wrap(chain);
+        try {
+            for (int i = stages.size() - 1; i >= 0; i--) {
+                chain = stages.get(i).wrap(chain);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the stages built so far hold native memory (a zstd context) until closed
+            try {
+                chain.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
         long raw = 0;
         io.stowage.Interruption.check();

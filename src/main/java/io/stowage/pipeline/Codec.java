@@ -1,5 +1,8 @@
 package io.stowage.pipeline;
 
+import com.github.luben.zstd.RecyclingBufferPool;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.stowage.StowageException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,8 +17,6 @@ import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorInputStrea
 import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorOutputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorOutputStream;
-import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
-import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStream;
 
 /**
  * The compression codecs a job may choose. Each writes the standard container format of its command-line tool
@@ -94,8 +95,18 @@ public enum Codec {
     public OutputStream compress(OutputStream out, int level, int workers) throws IOException {
         switch (this) {
             case ZSTD:
-                return ZstdCompressorOutputStream.builder().setOutputStream(out).setLevel(level)
-                        .setWorkers(workers).setChecksum(true).get();
+                // zstd-jni's stream without a finalizer: its native context is freed by close (every caller closes
+                // it, on failure too), not left for the GC to find; its 128 KiB output buffers are reused.
+                ZstdOutputStreamNoFinalizer zstd = new ZstdOutputStreamNoFinalizer(out, RecyclingBufferPool.INSTANCE);
+                try {
+                    zstd.setLevel(level);
+                    zstd.setWorkers(workers);
+                    zstd.setChecksum(true);
+                } catch (IOException | RuntimeException e) {
+                    zstd.closeWithoutClosingParentStream();
+                    throw e;
+                }
+                return zstd;
             case GZIP:
                 GzipParameters parameters = new GzipParameters();
                 parameters.setCompressionLevel(level);
@@ -114,7 +125,7 @@ public enum Codec {
     public InputStream decompress(InputStream in) throws IOException {
         switch (this) {
             case ZSTD:
-                return new ZstdCompressorInputStream(in);
+                return new ZstdInputStreamNoFinalizer(in, RecyclingBufferPool.INSTANCE);
             case GZIP:
                 return new GzipCompressorInputStream(in, true);
             case LZ4:

@@ -312,12 +312,13 @@ public final class PhysicalRestore {
                     Path tmp = walDir.resolve("." + object.walName() + ".tmp");
                     MessageDigest sha = StoredObjects.sha256();
                     try (DigestInputStream hashed = new DigestInputStream(source.open(key), sha)) {
+                        InputStream in = null;
                         try {
                             InputStream stored = new BufferedInputStream(hashed, 1 << 16);
                             if (object.encrypted()) {
                                 stored = services.encryption().decryptAny(stored, "WAL file " + key);
                             }
-                            InputStream in = object.codec().decompress(stored);
+                            in = object.codec().decompress(stored);
                             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                             hashed.transferTo(OutputStream.nullOutputStream()); // what the decoders left unread
                             in.close();
@@ -329,6 +330,13 @@ public final class PhysicalRestore {
                                 checkWalChecksum(source, key, expected, sha);
                             } catch (java.io.IOException unreadable) {
                                 e.addSuppressed(unreadable);
+                            }
+                            if (in != null) {
+                                try {
+                                    in.close(); // the decoder's native context
+                                } catch (java.io.IOException | RuntimeException unclosed) {
+                                    e.addSuppressed(unclosed);
+                                }
                             }
                             throw new StowageException("WAL file " + object.walName() + " in repository '"
                                     + source.name() + "' cannot be read: "
