@@ -49,7 +49,7 @@ class CommandLineTest {
         Workspace.Result unknown = run("nosuchcommand");
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.err().lines().toList()).containsExactly("error: unknown command 'nosuchcommand'; HINT: "
-                + "the commands are run, check, backup, list, restore, verify (see 'stowage --help')");
+                + "the commands are run, check, backup, list, restore, verify, sync (see 'stowage --help')");
 
         Workspace.Result option = run("list", "--no-such-option");
         assertThat(option.status()).isEqualTo(2);
