@@ -44,7 +44,7 @@ class CommandLineTest {
         assertThat(none.status()).isEqualTo(2);
         assertThat(none.out()).isEmpty();
         assertThat(none.err().lines().toList()).containsExactly("error: a command is required: run, check, backup, "
-                + "list, restore, verify (see 'stowage --help')");
+                + "list, restore, verify, sync (see 'stowage --help')");
 
         Workspace.Result unknown = run("nosuchcommand");
         assertThat(unknown.status()).isEqualTo(2);
