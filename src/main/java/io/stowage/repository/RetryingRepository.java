@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * with bounded exponential backoff: the first retry after {@code delay}, each next one after twice the last, never
  * more than {@link #MAX_DELAY}, {@code attempts} calls in all. A permanent failure (and anything that is not a
  * {@link RepositoryException}: a stop, a failing source) passes at once; when the attempts are spent, the last
- * failure is thrown. A stop (SIGTERM, SIGINT) ends the wait between two attempts. Each retry is logged once at WARN,
- * naming the repository, the operation and the key.
+ * failure is thrown. A stop (SIGTERM, SIGINT) ends the wait between two attempts. A retry is logged at WARN, naming
+ * the repository, the operation and the key, at most once a minute per repository (an outage retried by every caller
+ * is not a line per attempt); the others go to DEBUG and are counted in the next WARN.
  *
  * <p>{@link #write} is not retried: its {@link Repository.ObjectWriter} is a stream (a dump being taken) that
  * cannot be replayed. Every other method reads again from its start when called again: a file, another repository's
@@ -33,7 +34,12 @@ public final class RetryingRepository implements Repository {
         void sleep(long millis) throws InterruptedException;
     }
 
+    /** At most one retry of a repository is logged at WARN in this time; the others at DEBUG, counted in the next. */
+    static final Duration WARN_EVERY = Duration.ofMinutes(1);
+
     private final Repository delegate;
+    private volatile long lastWarned;
+    private volatile long suppressed;
     private final int attempts;
     private final long delayMillis;
     private final Sleeper sleeper;
@@ -77,8 +83,21 @@ public final class RetryingRepository implements Repository {
                     throw e;
                 }
                 long delay = delayAfter(attempt);
-                LOG.warn("repository {}: {} '{}' failed ({}); attempt {} of {} in {} ms", delegate.name(), operation,
-                        key, e.getMessage(), attempt + 1, attempts, delay);
+                long now = System.nanoTime();
+                long last = lastWarned;
+                if (last == 0 || now - last >= WARN_EVERY.toNanos()) {
+                    lastWarned = now == 0 ? 1 : now;
+                    long quiet = suppressed;
+                    suppressed = 0;
+                    LOG.warn("repository {}: {} '{}' failed ({}); attempt {} of {} in {} ms{}", delegate.name(),
+                            operation, key, e.getMessage(), attempt + 1, attempts, delay,
+                            quiet == 0 ? "" : " (" + quiet + " other retries in the last " + WARN_EVERY.toSeconds()
+                                    + " s not logged)");
+                } else {
+                    suppressed++;
+                    LOG.debug("repository {}: {} '{}' failed ({}); attempt {} of {} in {} ms", delegate.name(),
+                            operation, key, e.getMessage(), attempt + 1, attempts, delay);
+                }
                 try {
                     sleeper.sleep(delay);
                 } catch (InterruptedException interrupted) {
