@@ -140,7 +140,8 @@ final class CheckCommand extends BaseCommand {
             ok = false;
         } else try {
             io.stowage.engine.LogArchive.Reader reader = log.reader();
-            io.stowage.schedule.WalArchive.SpoolState spool = archive.spoolState(java.time.Instant.now());
+            io.stowage.schedule.WalArchive.SpoolState spool = archive.withLogFiles(log::isLogFile)
+                    .spoolState(java.time.Instant.now());
             java.util.List<io.stowage.catalog.CatalogEntry> backups = listed.stream()
                     .filter(e -> e.job().equals(archive.job()) && reader.needsLog(e.manifest())).toList();
             String spoolText = spool.files() + " file(s), " + io.stowage.Sizes.human(spool.bytes()) + " waiting in "

@@ -112,6 +112,7 @@ public final class StowageRuntime implements AutoCloseable {
             java.util.List<io.stowage.schedule.Schedule> scheduleList =
                     io.stowage.schedule.Schedules.from(main.getCamelContext(), services.jobs(), services.engines());
             java.util.Map<String, java.util.Map<String, String>> logArchives = new java.util.HashMap<>();
+            java.util.List<io.stowage.schedule.WalArchive> walArchives = new java.util.ArrayList<>();
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(main.getCamelContext())) {
                 logArchives.put(archive.job(), archive.parameters());
                 io.stowage.job.Job archived = services.jobs().get(archive.job());
@@ -122,6 +123,7 @@ public final class StowageRuntime implements AutoCloseable {
                             + ") keep no log archive");
                 }
                 engine.logArchive().get().validateRoute(archived, archive.parameters());
+                walArchives.add(archive.withLogFiles(engine.logArchive().get()::isLogFile));
             }
             services.logArchives(logArchives);
             if (service) {
@@ -134,7 +136,7 @@ public final class StowageRuntime implements AutoCloseable {
                                 services.settings().number("stowage.staleness.margin-seconds")));
                 services.schedules(schedules);
                 schedules.loadLastSuccesses();
-                schedules.walArchives(io.stowage.schedule.WalArchive.from(main.getCamelContext()));
+                schedules.walArchives(walArchives);
             }
         } catch (RuntimeException e) {
             stopQuietly(main);

@@ -20,7 +20,7 @@ import org.apache.camel.model.RouteDefinition;
  * Knows the spool's state (lag). What the files mean is the engine's {@link io.stowage.engine.LogArchive}.
  */
 public record WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes,
-                         Map<String, String> parameters, String shippedNames) {
+                         Map<String, String> parameters, java.util.function.Predicate<String> logFiles) {
 
     public WalArchive {
         parameters = Map.copyOf(parameters);
@@ -28,7 +28,16 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
 
     public WalArchive(String job, Path spool, Duration rpoObjective, long spoolLimitBytes,
                       Map<String, String> parameters) {
-        this(job, spool, rpoObjective, spoolLimitBytes, parameters, null);
+        this(job, spool, rpoObjective, spoolLimitBytes, parameters, name -> true);
+    }
+
+    /**
+     * This archive, counting as waiting only the spooled files its job's engine calls log files
+     * ({@link io.stowage.engine.LogArchive#isLogFile}: what the log route ships); anything else in the spool (a
+     * segment still being received, an operator's note) takes space but is not log waiting.
+     */
+    public WalArchive withLogFiles(java.util.function.Predicate<String> isLogFile) {
+        return new WalArchive(job, spool, rpoObjective, spoolLimitBytes, parameters, isLogFile);
     }
 
     public static List<WalArchive> from(CamelContext context) {
@@ -45,42 +54,10 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
                 parameters.forEach((key, value) -> trimmed.put(key, value == null ? "" : value.trim()));
                 archives.add(new WalArchive(parameters.get("job"), Path.of(parameters.get("spool")),
                         Duration.ofSeconds(number(context, route, parameters, "rpoSeconds", 3600, 1)),
-                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1), trimmed,
-                        include(route)));
+                        number(context, route, parameters, "spoolLimitBytes", 10_737_418_240L, 1), trimmed));
             }
         }
         return archives;
-    }
-
-    /**
-     * The names the route's file consumer takes (its {@code include} pattern), null for every name: the files that
-     * wait to be shipped. Anything else in the spool (a segment still being received, an operator's note) is left
-     * there by the route and is not WAL waiting.
-     */
-    private static String include(RouteDefinition route) {
-        if (route.getInput() == null || route.getInput().getUri() == null) {
-            return null;
-        }
-        String uri = route.getInput().getUri();
-        java.util.regex.Matcher raw = java.util.regex.Pattern.compile("[?&]include=RAW\\((.*?)\\)(?:&|$)")
-                .matcher(uri);
-        if (raw.find()) {
-            return raw.group(1);
-        }
-        java.util.regex.Matcher plain = java.util.regex.Pattern.compile("[?&]include=([^&]*)").matcher(uri);
-        return plain.find() ? plain.group(1) : null;
-    }
-
-    /** Whether the route ships a spooled file of this name. */
-    private boolean shipped(String name) {
-        if (shippedNames == null || shippedNames.isEmpty()) {
-            return true;
-        }
-        try {
-            return name.matches(shippedNames);
-        } catch (java.util.regex.PatternSyntaxException e) {
-            return true;
-        }
     }
 
     private static long number(CamelContext context, RouteDefinition route, Map<String, String> parameters,
@@ -129,7 +106,7 @@ public record WalArchive(String job, Path spool, Duration rpoObjective, long spo
                 try {
                     files++;
                     bytes += Files.size(path);
-                    if (!shipped(path.getFileName().toString())) {
+                    if (!logFiles.test(path.getFileName().toString())) {
                         continue; // left in the spool by the route: takes space, but is not WAL waiting
                     }
                     waiting++;

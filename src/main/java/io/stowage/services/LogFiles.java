@@ -105,11 +105,6 @@ public final class LogFiles {
                 done.clear();
             }
         }
-
-        /** The repositories the current file is complete in, for log lines. */
-        public java.util.Set<String> completeIn() {
-            return java.util.Collections.unmodifiableSet(done);
-        }
     }
 
     /** A spooled file as a backup stream source. */

@@ -481,13 +481,8 @@ class ServiceTest {
 
     /** The value of one Prometheus sample, by its exact name and labels. */
     static double sample(String exposition, String series) {
-        for (String line : exposition.split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return Double.parseDouble(line.substring(series.length() + 1).trim().split(" ")[0]);
-            }
-        }
-        throw new AssertionError("no sample " + series + " in:\n" + exposition.lines()
-                .filter(l -> l.startsWith("stowage_")).reduce("", (a, b) -> a + b + "\n"));
+        return ManagementClient.sample(exposition, series).orElseThrow(() -> new AssertionError("no sample " + series
+                + " in:\n" + exposition.lines().filter(l -> l.startsWith("stowage_")).reduce("", (a, b) -> a + b + "\n")));
     }
 
     @Test

@@ -37,4 +37,18 @@ public final class ManagementClient {
             throw new AssertionError("no answer from http://127.0.0.1:" + port + path + " within 35 s", e);
         }
     }
+
+    /**
+     * The value of {@code series} (a metric name with its labels, exactly as exposed: {@code name{a="b"}}) in a
+     * Prometheus exposition; empty when it is not exported (a counter never incremented, say).
+     */
+    public static java.util.OptionalDouble sample(String exposition, String series) {
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return java.util.OptionalDouble.of(Double.parseDouble(line.substring(series.length() + 1).trim()
+                        .split(" ")[0]));
+            }
+        }
+        return java.util.OptionalDouble.empty();
+    }
 }

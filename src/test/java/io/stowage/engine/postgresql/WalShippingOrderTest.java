@@ -102,12 +102,7 @@ class WalShippingOrderTest {
 
     private double metric(String series) throws Exception {
         String text = ManagementClient.get(ManagementServer.port(service.runtime().context()), "/observe/metrics");
-        for (String line : text.split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return Double.parseDouble(line.substring(series.length() + 1).trim().split(" ")[0]);
-            }
-        }
-        return 0; // a counter not yet incremented is not exported
+        return ManagementClient.sample(text, series).orElse(0); // a counter not yet incremented is not exported
     }
 
     @Test
