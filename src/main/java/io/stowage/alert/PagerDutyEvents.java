@@ -23,6 +23,7 @@ public final class PagerDutyEvents {
         ObjectNode payload = body.putObject("payload");
         payload.put("summary", ("rto".equals(event.type()) ? "RTO objective missed: "
                 : "verify".equals(event.type()) ? "Verification failed: "
+                : "expire".equals(event.type()) ? "Expiry failed: "
                 : event.kind() == BackupEvent.Kind.STALE ? "Stale backup: " : "Backup failed: ")
                 + event.job() + " (" + event.type() + ")" + (event.error() == null ? "" : ": " + event.error()));
         payload.put("source", event.host());
@@ -31,6 +32,7 @@ public final class PagerDutyEvents {
         payload.put("component", event.job());
         payload.put("group", event.engine());
         payload.put("class", "rto".equals(event.type()) ? "restore-objective"
+                : "expire".equals(event.type()) ? "expiry-failure"
                 : event.kind() == BackupEvent.Kind.STALE ? "stale-backup" : "backup-failure");
         ObjectNode details = payload.putObject("custom_details");
         details.put("job", event.job());

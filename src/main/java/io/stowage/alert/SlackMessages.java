@@ -20,7 +20,10 @@ public final class SlackMessages {
                 : ":white_check_mark: RTO objective met again: " + event.job())
                 : "verify".equals(event.type()) ? (event.kind().bad()
                 ? ":rotating_light: Verification failed: " + event.job()
-                : ":white_check_mark: Verification passed: " + event.job()) : switch (event.kind()) {
+                : ":white_check_mark: Verification passed: " + event.job())
+                : "expire".equals(event.type()) ? (event.kind().bad()
+                ? ":warning: Expiry failed: " + event.job()
+                : ":white_check_mark: Expiry works again: " + event.job()) : switch (event.kind()) {
             case STARTED -> ":hourglass_flowing_sand: Backup started: " + event.job() + " (" + event.type() + ")";
             case SUCCESS -> ":white_check_mark: Backup succeeded: " + event.job() + " (" + event.type() + ")";
             case FAILURE -> ":rotating_light: Backup failed: " + event.job() + " (" + event.type() + ")";
@@ -36,7 +39,8 @@ public final class SlackMessages {
         if (event.duration() != null) {
             fields.add(field("Duration", String.format(Locale.ROOT, "%.1f s", event.duration().toMillis() / 1000.0)));
         }
-        if (event.kind() == BackupEvent.Kind.SUCCESS && !"verify".equals(event.type()) && !"rto".equals(event.type())) {
+        if (event.kind() == BackupEvent.Kind.SUCCESS && !"verify".equals(event.type()) && !"rto".equals(event.type())
+                && !"expire".equals(event.type())) {
             fields.add(field("Size", io.stowage.Sizes.human(event.sizeBytes()) + " (" + io.stowage.Sizes.human(event.storedBytes()) + " stored)"));
         }
         if (event.attempts() > 1) {

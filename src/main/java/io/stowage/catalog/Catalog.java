@@ -60,6 +60,7 @@ public final class Catalog {
     public CatalogListing read(String job, Consumer<String> warnings) {
         Map<String, Manifest> manifests = new TreeMap<>();
         Map<String, List<String>> holders = new LinkedHashMap<>();
+        Map<String, Map<String, List<String>>> missing = new java.util.HashMap<>();
         List<UnreadableManifest> unreadable = new ArrayList<>();
         Scan scan = scan(job, warnings);
         scan.manifests().forEach((repository, keys) -> keys.forEach((sortKey, key) -> {
@@ -67,12 +68,19 @@ public final class Catalog {
             if (manifest != null) {
                 manifests.putIfAbsent(sortKey, manifest);
                 holders.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(repository.name());
+                java.util.Set<String> listed = scan.objects().get(repository).getOrDefault(sortKey,
+                        java.util.Set.of());
+                List<String> lacking = manifest.objects().stream().map(Manifest.StoredObject::name)
+                        .filter(name -> !listed.contains(name)).toList();
+                if (!lacking.isEmpty()) {
+                    missing.computeIfAbsent(sortKey, k -> new java.util.TreeMap<>()).put(repository.name(), lacking);
+                }
             }
         }));
         List<CatalogEntry> entries = new ArrayList<>();
         manifests.forEach((key, manifest) -> entries.add(new CatalogEntry(manifest, List.copyOf(holders.get(key)),
-                scan.verified().get(key))));
-        return new CatalogListing(entries, unreadable);
+                scan.verified().get(key), scan.pinned().contains(key), missing.get(key))));
+        return new CatalogListing(entries, unreadable, scan.incomplete(), scan.skipped());
     }
 
     /**
@@ -80,40 +88,60 @@ public final class Catalog {
      * manifest keys by backup ({@code <id>/<job>}, which sorts by time), and each backup's newest verification. A
      * repository that cannot be listed is reported to {@code warnings} and left out.
      */
-    private record Scan(Map<Repository, Map<String, String>> manifests, Map<String, java.time.Instant> verified) {
+    private record Scan(Map<Repository, Map<String, String>> manifests, Map<String, java.time.Instant> verified,
+                        java.util.Set<String> pinned, Map<Repository, Map<String, java.util.Set<String>>> objects,
+                        List<IncompleteBackup> incomplete, List<String> skipped) {
     }
 
     private Scan scan(String job, Consumer<String> warnings) {
         Map<Repository, Map<String, String>> manifests = new LinkedHashMap<>();
         Map<String, java.time.Instant> verified = new java.util.HashMap<>();
+        java.util.Set<String> pinned = new java.util.HashSet<>();
+        Map<Repository, Map<String, java.util.Set<String>>> objects = new LinkedHashMap<>();
+        List<IncompleteBackup> incomplete = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (Repository repository : repositories) {
             List<String> keys;
             try {
                 keys = backupKeys(repository, job);
             } catch (IOException | StowageException e) {
+                skipped.add(repository.name());
                 warnings.accept("repository '" + repository.name() + "' skipped: " + io.stowage.Failures.describe(e));
                 continue;
             }
             Map<String, String> found = new LinkedHashMap<>();
+            Map<String, java.util.Set<String>> names = new LinkedHashMap<>();
+            Map<String, List<String>> byBackup = new LinkedHashMap<>();
             for (String key : keys) {
-                String[] parts = key.split("/");
-                java.util.regex.Matcher proof = parts.length == 3 ? VERIFIED.matcher(parts[2]) : null;
-                if (proof != null && proof.matches() && BackupId.isValid(parts[1])) {
+                String[] parts = key.split("/", 3);
+                if (parts.length != 3 || !BackupId.isValid(parts[1]) || (job != null && !parts[0].equals(job))) {
+                    continue;
+                }
+                String sortKey = parts[1] + "/" + parts[0];
+                byBackup.computeIfAbsent(sortKey, k -> new ArrayList<>()).add(key);
+                names.computeIfAbsent(sortKey, k -> new java.util.HashSet<>()).add(parts[2]);
+                java.util.regex.Matcher proof = VERIFIED.matcher(parts[2]);
+                if (proof.matches()) {
                     java.time.Instant at = java.time.LocalDateTime.parse(proof.group(1),
                             java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")).toInstant(
                             java.time.ZoneOffset.UTC);
-                    verified.merge(parts[1] + "/" + parts[0], at, (a, b) -> a.isAfter(b) ? a : b);
-                    continue;
+                    verified.merge(sortKey, at, (a, b) -> a.isAfter(b) ? a : b);
+                } else if (parts[2].equals(Pins.FILE_NAME)) {
+                    pinned.add(sortKey);
+                } else if (parts[2].equals(Manifest.FILE_NAME)) {
+                    found.put(sortKey, key);
                 }
-                if (parts.length != 3 || !parts[2].equals(Manifest.FILE_NAME) || !BackupId.isValid(parts[1])
-                        || (job != null && !parts[0].equals(job))) {
-                    continue;
-                }
-                found.put(parts[1] + "/" + parts[0], key);
             }
+            byBackup.forEach((sortKey, backupKeys) -> {
+                if (!found.containsKey(sortKey)) {
+                    String[] parts = sortKey.split("/");
+                    incomplete.add(new IncompleteBackup(parts[1], parts[0], repository.name(), List.copyOf(backupKeys)));
+                }
+            });
             manifests.put(repository, found);
+            objects.put(repository, names);
         }
-        return new Scan(manifests, verified);
+        return new Scan(manifests, verified, pinned, objects, incomplete, skipped);
     }
 
     /**
@@ -190,7 +218,8 @@ public final class Catalog {
             return read(job, warnings).find(job, id);
         }
         said.forEach(warnings);
-        return new CatalogEntry(manifest, List.copyOf(holders), scan.verified().get(wanted));
+        return new CatalogEntry(manifest, List.copyOf(holders), scan.verified().get(wanted),
+                scan.pinned().contains(wanted), Map.of());
     }
 
     /**

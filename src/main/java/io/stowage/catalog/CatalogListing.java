@@ -7,13 +7,22 @@ import java.util.Optional;
 
 /**
  * What one reading of the repositories found: the complete backups (oldest first) and the manifests that are there
- * but could not be used. Finding a backup goes through here so that {@code latest} can never quietly be an older
+ * but could not be used, and the backup directories that hold objects but no manifest (a backup being written, or
+ * what an interrupted backup or expiry left), and the repositories that could not be listed (nothing of them is in
+ * the rest). Finding a backup goes through here so that {@code latest} can never quietly be an older
  * backup than the newest one that exists.
  */
-public record CatalogListing(List<CatalogEntry> entries, List<UnreadableManifest> unreadable) {
+public record CatalogListing(List<CatalogEntry> entries, List<UnreadableManifest> unreadable,
+                             List<IncompleteBackup> incomplete, List<String> skipped) {
     public CatalogListing {
         entries = List.copyOf(entries);
         unreadable = List.copyOf(unreadable);
+        incomplete = List.copyOf(incomplete);
+        skipped = List.copyOf(skipped);
+    }
+
+    public CatalogListing(List<CatalogEntry> entries, List<UnreadableManifest> unreadable) {
+        this(entries, unreadable, List.of(), List.of());
     }
 
     /** The unreadable manifests of backups that no repository could list: those backups are lost to the catalog. */

@@ -26,6 +26,13 @@ final class CheckCommand extends BaseCommand {
             }
             io.stowage.catalog.CatalogListing catalog = readCatalog(runtime);
             failed |= !catalog.unreadable().isEmpty();
+            failed |= !checkDamaged(catalog);
+            for (Job job : jobs) {
+                boolean[] retentionFailed = {false};
+                io.stowage.retention.RetentionCheck.report(runtime.services(), job, catalog.entries(),
+                        report(retentionFailed));
+                failed |= retentionFailed[0];
+            }
             for (io.stowage.schedule.WalArchive archive : io.stowage.schedule.WalArchive.from(runtime.context())) {
                 if (jobName == null || jobName.equals(archive.job())) {
                     failed |= !checkLogArchive(runtime, archive, catalog.entries());
@@ -74,6 +81,28 @@ final class CheckCommand extends BaseCommand {
         }
         warnings.forEach(this::warn);
         return catalog;
+    }
+
+    /** Backups whose manifest is there but whose objects are not all there: they cannot be restored from there. */
+    private boolean checkDamaged(io.stowage.catalog.CatalogListing catalog) {
+        boolean ok = true;
+        for (io.stowage.catalog.CatalogEntry entry : catalog.entries()) {
+            if (jobName != null && !jobName.equals(entry.job())) {
+                continue;
+            }
+            for (java.util.Map.Entry<String, List<String>> damaged : new java.util.TreeMap<>(entry.missing())
+                    .entrySet()) {
+                ok = false;
+                List<String> objects = damaged.getValue();
+                out().println("FAIL  backup " + entry.id() + " of job " + entry.job() + " in repository "
+                        + damaged.getKey() + " is damaged: " + objects.size() + " object(s) its manifest names are "
+                        + "missing (" + String.join(", ", objects.subList(0, Math.min(3, objects.size())))
+                        + (objects.size() > 3 ? ", ..." : "") + "); HINT: " + entry.repositories().stream()
+                        .filter(r -> !entry.damagedIn(r)).findFirst().map(r -> "restore it with --from " + r
+                                + ", which holds it whole; ").orElse("") + "expiry removes it by its policy only");
+            }
+        }
+        return ok;
     }
 
     /**
@@ -149,10 +178,12 @@ final class CheckCommand extends BaseCommand {
             if (backups.isEmpty()) {
                 out().println("ok    " + what + ": no physical backup yet; " + spoolText);
             } else {
-                io.stowage.catalog.Manifest oldest = backups.get(0).manifest();
                 for (Repository repository : runtime.services().repositories().all()) {
                     boolean sound = true;
-                    if (backups.get(0).repositories().contains(repository.name())) {
+                    // The archive is continuous from where the retention plan keeps it (from the oldest backup
+                    // without a policy); older kept backups need only their own log, checked below.
+                    io.stowage.catalog.Manifest oldest = continuousFrom(runtime, job, repository, listed, backups);
+                    if (oldest != null) {
                         java.util.List<String> gaps = reader.gaps(repository, archive.job(), oldest);
                         if (!gaps.isEmpty()) {
                             sound = false;
@@ -179,7 +210,7 @@ final class CheckCommand extends BaseCommand {
                     }
                     if (sound && backups.stream().anyMatch(b -> b.repositories().contains(repository.name()))) {
                         out().println("ok    " + what + " in " + repository.name() + ": "
-                                + (backups.get(0).repositories().contains(repository.name()) ? "no gap since "
+                                + (oldest != null ? "no gap since "
                                 + reader.firstNeeded(oldest) + " (backup " + oldest.id() + "), " : "")
                                 + "every backup's own " + upper + " archived; " + spoolText);
                     }
@@ -194,6 +225,29 @@ final class CheckCommand extends BaseCommand {
         log.checkReceiver(job, archive.parameters(), runtime.services().context(this::warn),
                 report(receiverFailed));
         return ok && !receiverFailed[0];
+    }
+
+    /**
+     * Where the log archive of {@code job} in {@code repository} must be continuous from: the retention plan's
+     * {@code logFrom} when the job has a policy there; otherwise the oldest backup needing log, when the repository
+     * holds it; null when there is none.
+     */
+    private static io.stowage.catalog.Manifest continuousFrom(StowageRuntime runtime, Job job, Repository repository,
+                                                              List<io.stowage.catalog.CatalogEntry> listed,
+                                                              List<io.stowage.catalog.CatalogEntry> backups) {
+        var services = runtime.services();
+        if (io.stowage.retention.Expiry.rules(job, repository.name(), services.settings()).any()) {
+            io.stowage.retention.Planner.Plan plan = new io.stowage.retention.Expiry(services,
+                    (j, w) -> java.util.Optional.empty(), java.time.Clock.systemUTC())
+                    .plan(job, repository, listed, java.time.Instant.now());
+            if (plan.logFrom() == null) {
+                return null;
+            }
+            return backups.stream().filter(b -> b.id().equals(plan.logFrom().id())).findFirst()
+                    .map(io.stowage.catalog.CatalogEntry::manifest).orElse(null);
+        }
+        return backups.stream().filter(b -> b.repositories().contains(repository.name())).findFirst()
+                .filter(b -> b == backups.get(0)).map(io.stowage.catalog.CatalogEntry::manifest).orElse(null);
     }
 
     private io.stowage.engine.CheckReport report(boolean[] failed) {

@@ -95,6 +95,15 @@ final class ListCommand extends BaseCommand {
             node.put("encrypted", m.encrypted());
             ArrayNode repositories = node.putArray("repositories");
             entry.repositories().forEach(repositories::add);
+            node.put("pinned", entry.pinned());
+            if (!entry.missing().isEmpty()) {
+                // Copies whose manifest is there but whose objects are not all there: they cannot be restored.
+                ObjectNode damaged = node.putObject("damaged");
+                new java.util.TreeMap<>(entry.missing()).forEach((repository, objects) -> {
+                    ArrayNode names = damaged.putArray(repository);
+                    objects.forEach(names::add);
+                });
+            }
             if (entry.verified() == null) {
                 node.putNull("verified");
                 node.putNull("verification");
@@ -143,7 +152,9 @@ final class ListCommand extends BaseCommand {
             out().printf(format, m.id(), m.job(), m.type().id(), m.method(), m.finished().truncatedTo(ChronoUnit.SECONDS),
                     Sizes.human(m.sizeBytes()), Sizes.human(m.storedBytes()),
                     entry.verified() == null ? "-" : entry.verified().truncatedTo(ChronoUnit.SECONDS),
-                    walColumn(entry, wal.get(entry)), String.join(",", entry.repositories()));
+                    walColumn(entry, wal.get(entry)), entry.repositories().stream().map(r -> entry.damagedIn(r)
+                            ? r + "(damaged)" : r).collect(java.util.stream.Collectors.joining(","))
+                            + (entry.pinned() ? "  pinned" : ""));
         }
     }
 

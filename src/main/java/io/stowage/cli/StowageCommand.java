@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
         versionProvider = StowageCommand.Version.class,
         description = "Database backup and recovery: backups, catalog and restores, as Camel routes you can edit.",
         subcommands = {RunCommand.class, CheckCommand.class, BackupCommand.class, ListCommand.class,
-                RestoreCommand.class, VerifyCommand.class, SyncCommand.class})
+                RestoreCommand.class, VerifyCommand.class, SyncCommand.class, ExpireCommand.class,
+                PinCommand.class, UnpinCommand.class})
 public final class StowageCommand implements Runnable {
 
     @Option(names = "--config", paramLabel = "FILE", defaultValue = "application.properties",

@@ -24,7 +24,7 @@ import org.apache.camel.spi.PropertiesComponent;
  */
 public final class Settings {
     /** What a value must be. */
-    private enum Kind { TEXT, PATH, NUMBER, FLAG, CHOICE }
+    private enum Kind { TEXT, PATH, NUMBER, FLAG, CHOICE, POLICY }
 
     /** One row of the table: {@code fallback} is the value used when the key is absent or blank (null: none). */
     private record Key(String name, Kind kind, String fallback, long min, long max, List<String> choices) {
@@ -38,6 +38,7 @@ public final class Settings {
         Object parse(String value) {
             return switch (kind) {
                 case TEXT -> value;
+                case POLICY -> RetentionPolicy.parse(value).text();
                 case PATH -> parsePath(value);
                 case NUMBER -> wholeNumber(value, min, max);
                 case FLAG -> parseFlag(value);
@@ -79,6 +80,8 @@ public final class Settings {
             new Key("stowage.repository.<name>.media", Kind.CHOICE, null, 0, 0,
                     List.of("disk", "nas", "object", "tape")),
             new Key("stowage.repository.<name>.offsite", Kind.FLAG, null, 0, 0, List.of()),
+            // The retention policy of every job in the repository (a job's retention parameter wins): docs/retention.md.
+            new Key("stowage.repository.<name>.retention", Kind.POLICY, null, 0, 0, List.of()),
             // Retries of one repository call that failed transiently (RetryingRepository), not of a whole backup.
             numberKey("stowage.repository.retry.attempts", 3, 1, 100),
             numberKey("stowage.repository.retry.delay-ms", 500, 0,
@@ -112,6 +115,12 @@ public final class Settings {
             numberKey("stowage.alert.retry.delay-ms", 30_000, 1, Long.MAX_VALUE),
             numberKey("stowage.alert.retry.max-delay-ms", 900_000, 1, Long.MAX_VALUE),
             pathKey("stowage.scratch.path", null),
+            // Expiry (docs/retention.md): when the service expires every job (besides after each successful backup),
+            // how long it waits for a running backup of a job, and when a backup directory without a manifest is an
+            // orphan (no backup anywhere can still be writing it).
+            textKey("stowage.expire.cron"),
+            numberKey("stowage.expire.lock-wait-seconds", 600, 0, Long.MAX_VALUE / 1_000_000_000L),
+            numberKey("stowage.expire.incomplete-after-hours", 48, 1, 1_000_000),
             // How often the service probes each repository for /observe/health and stowage_repository_up.
             numberKey("stowage.health.repository-interval-seconds", 30, 1, 86_400),
             // Set by the runtime for its routes, not by operators.

@@ -212,9 +212,10 @@ public final class CatchUp {
             boolean wanted = options.repository() == null || options.repository().equals(name);
             Set<String> known = holds.containsKey(name) ? holds.get(name)
                     : ofJob(complete.getOrDefault(name, Set.of()), job.name());
+            Set<String> released = released(job, name, all, holds);
             int missing = 0;
             for (String id : all) {
-                if (known.contains(id)) {
+                if (known.contains(id) || released.contains(id)) {
                     continue;
                 }
                 if (!wanted) {
@@ -248,6 +249,92 @@ public final class CatchUp {
                 count(report.missingBackups, job.name(), name, missing);
             }
         }
+    }
+
+    /**
+     * The log objects of {@code objects} that the retention policy of {@code job} in {@code target} would release if
+     * the repository held every backup of the job: never copied there. Empty without a policy there, or when the
+     * catalog cannot be read.
+     */
+    private Set<String> releasedLog(Job job, LogArchive archive, String target, Set<String> objects) {
+        io.stowage.retention.Planner.Rules rules = io.stowage.retention.Expiry.rules(job, target, services.settings());
+        if (!rules.any()) {
+            return Set.of();
+        }
+        io.stowage.catalog.CatalogListing listing = services.catalog().read(job.name(), w -> { });
+        if (!listing.unreadable().isEmpty() || !listing.skipped().isEmpty()) {
+            return Set.of();
+        }
+        LogArchive.Reader reader = archive.reader();
+        List<io.stowage.retention.Planner.Backup> backups = listing.entries().stream()
+                .map(e -> new io.stowage.retention.Planner.Backup(e.id(), e.manifest().type(), e.manifest().parent(),
+                        e.manifest().started(), e.manifest().finished(), e.pinned(), false,
+                        reader.needsLog(e.manifest()))).toList();
+        io.stowage.retention.Planner.Plan plan = io.stowage.retention.Planner.plan(rules, backups,
+                java.time.Instant.now());
+        if (plan.logFrom() == null) {
+            return Set.of();
+        }
+        Map<String, Manifest> byId = new HashMap<>();
+        listing.entries().forEach(e -> byId.put(e.id(), e.manifest()));
+        return new HashSet<>(reader.releasable(new ArrayList<>(objects), plan.logKept().stream()
+                .map(b -> byId.get(b.id())).toList(), byId.get(plan.logFrom().id())));
+    }
+
+    /** Manifests read for retention decisions, by {@code job/id}: a backup's manifest never changes. */
+    private final Map<String, Manifest> manifests = new HashMap<>();
+
+    /**
+     * The backups of {@code all} that the retention policy of {@code job} in repository {@code target} would release
+     * if the repository held every one of them: never copied there (expiry would remove them again). Empty when the
+     * job has no policy there, or when a manifest cannot be read (then everything is copied).
+     */
+    private Set<String> released(Job job, String target, Set<String> all, Map<String, Set<String>> holds) {
+        io.stowage.retention.Planner.Rules rules = io.stowage.retention.Expiry.rules(job, target, services.settings());
+        if (!rules.any() || all.isEmpty()) {
+            return Set.of();
+        }
+        List<io.stowage.retention.Planner.Backup> backups = new ArrayList<>();
+        LogArchive.Reader reader = services.engines().get(job.engine()).logArchive().map(LogArchive::reader)
+                .orElse(null);
+        for (String id : all) {
+            Manifest manifest = manifest(job, id, holds);
+            if (manifest == null) {
+                return Set.of();
+            }
+            backups.add(new io.stowage.retention.Planner.Backup(id, manifest.type(), manifest.parent(),
+                    manifest.started(), manifest.finished(), false, false, reader != null && reader.needsLog(manifest)));
+        }
+        manifests.keySet().removeIf(k -> k.startsWith(job.name() + "/")
+                && !all.contains(k.substring(job.name().length() + 1)));
+        Set<String> released = new HashSet<>();
+        io.stowage.retention.Planner.plan(rules, backups, java.time.Instant.now()).released()
+                .forEach(b -> released.add(b.id()));
+        return released;
+    }
+
+    /** The manifest of backup {@code id}, from the first repository holding it that can be read; null if none. */
+    private Manifest manifest(Job job, String id, Map<String, Set<String>> holds) {
+        String key = job.name() + "/" + id;
+        Manifest cached = manifests.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        for (Map.Entry<String, Set<String>> held : holds.entrySet()) {
+            if (!held.getValue().contains(id)) {
+                continue;
+            }
+            try (InputStream in = quiet(services.repositories().get(held.getKey()))
+                    .open(Catalog.manifestKey(job.name(), id))) {
+                Manifest manifest = ManifestCodec.read(in, "'" + Catalog.manifestKey(job.name(), id) + "'", details);
+                manifests.put(key, manifest);
+                return manifest;
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("manifest of backup {} of job {} not readable in {}: {}", id, job.name(), held.getKey(),
+                        Failures.describe(e));
+            }
+        }
+        return null;
     }
 
     private static Set<String> ofJob(Set<String> known, String job) {
@@ -449,8 +536,12 @@ public final class CatchUp {
                 continue;
             }
             Set<String> here = listed.get(name);
+            Set<String> released = releasedLog(job, archive, name, objects);
             List<String> lacking = new ArrayList<>();
             for (String key : objects) {
+                if (released.contains(key)) {
+                    continue; // the repository's retention no longer keeps it: expiry would remove it again
+                }
                 boolean checksummed = withChecksum.contains(key);
                 boolean there = here.contains(key) && (!checksummed || here.contains(key + ChecksumFiles.EXTENSION));
                 // A file still in the spool is the log route's to ship, to every repository.

@@ -54,6 +54,15 @@ public interface LogArchive {
         /** Where the archive holds everything since {@code oldest}: its first log file, for messages. */
         String firstNeeded(Manifest oldest);
 
+        /**
+         * For expiry: which of {@code archive} (keys listed under {@code <job>/<directory>/} of one repository) no
+         * longer need to be kept. Kept are: every log object each of {@code kept} (the backups the repository keeps
+         * that need log) needs to be consistent; everything from where {@code continuousFrom} (one of them) starts
+         * onward, so that any point since then can be restored; and what the engine keeps regardless (PostgreSQL's
+         * timeline history files). Keys the engine does not recognise are never released.
+         */
+        List<String> releasable(List<String> archive, List<Manifest> kept, Manifest continuousFrom);
+
         /** Log file names for a message: all of a few, or the first and last of many. */
         String describe(List<String> names);
     }

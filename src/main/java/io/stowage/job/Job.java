@@ -60,6 +60,41 @@ public record Job(String name, String engine, String method, String routeId, Map
                 + "(0 or more)");
     }
 
+    /** The job's retention parameters: docs/retention.md. */
+    public static final java.util.List<String> RETENTION_PARAMETERS =
+            java.util.List.of("retention", "retentionDiff", "retentionIncr", "logRetention");
+
+    /** The job's own retention policy ({@code retention}), for every repository of the job; empty when not set. */
+    public java.util.Optional<io.stowage.config.RetentionPolicy> retention() {
+        String value = parameter("retention", null);
+        if (value == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(io.stowage.config.RetentionPolicy.parse(value));
+        } catch (IllegalArgumentException e) {
+            throw StowageException.usage("job '" + name + "': retention '" + io.stowage.TerminalText.line(value) + "' "
+                    + e.getMessage());
+        }
+    }
+
+    /**
+     * A retention bound in days ({@code retentionDiff}, {@code retentionIncr}, {@code logRetention}); empty when not
+     * set.
+     */
+    public java.util.OptionalInt retentionDays(String parameter) {
+        String value = parameter(parameter, null);
+        if (value == null) {
+            return java.util.OptionalInt.empty();
+        }
+        try {
+            return java.util.OptionalInt.of(io.stowage.config.RetentionPolicy.days(value));
+        } catch (IllegalArgumentException e) {
+            throw StowageException.usage("job '" + name + "': " + parameter + " '" + io.stowage.TerminalText.line(value)
+                    + "' " + e.getMessage());
+        }
+    }
+
     public String describe() {
         return name + " (" + engine + " " + method + ")";
     }

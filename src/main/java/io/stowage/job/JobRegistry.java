@@ -67,6 +67,18 @@ public final class JobRegistry {
             }
             job.probes(); // a malformed probe or objective is a configuration error, found at start and by check
             job.rtoSeconds();
+            for (String parameter : Job.RETENTION_PARAMETERS) {
+                try {
+                    if (parameter.equals("retention")) {
+                        job.retention();
+                    } else {
+                        job.retentionDays(parameter);
+                    }
+                } catch (StowageException e) {
+                    throw StowageException.usage(e.getMessage() + " (" + parameterPlace(context, route, parameter)
+                            .orElse(where) + ")");
+                }
+            }
             String storageClass = job.parameter("storageClass", null);
             if (storageClass != null) {
                 try {
@@ -78,6 +90,14 @@ public final class JobRegistry {
             jobs.put(name, job);
         }
         return new JobRegistry(jobs);
+    }
+
+    /** Where {@code route} sets parameter {@code name}: {@code routes/jobs.camel.yaml, line 12}, when it can be found. */
+    private static java.util.Optional<String> parameterPlace(CamelContext context, RouteDefinition route, String name) {
+        return context.getPropertiesComponent()
+                .resolveProperty(io.stowage.config.RouteSources.DIRECTORY_PROPERTY)
+                .flatMap(dir -> io.stowage.config.RouteSources.locateParameter(java.nio.file.Path.of(dir),
+                        route.getRouteId(), name));
     }
 
     /** Where a route was defined, for messages: {@code (routes/jobs.camel.yaml, line 3)}. */

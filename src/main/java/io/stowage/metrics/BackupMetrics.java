@@ -253,4 +253,42 @@ public final class BackupMetrics {
                 .description("The job's recovery point objective for its log archive (rpoSeconds)").tag("job", job)
                 .register(registry);
     }
+
+    private final Map<String, AtomicLong> storedBytes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> oldestRestorable = new ConcurrentHashMap<>();
+
+    /** {@code stowage_expired_backups_total{job,repository}}: backups expiry removed. */
+    public void expired(String job, String repository) {
+        Counter.builder("stowage.expired.backups").description("Backups removed by expiry").tag("job", job)
+                .tag("repository", repository).register(registry).increment();
+    }
+
+    /**
+     * {@code stowage_repository_stored_bytes{repository,job,storage_class}}: the bytes of the job's complete backups
+     * in the repository, as stored (compressed, encrypted), as the last expiry (or check) found them.
+     */
+    public void storedBytes(String repository, String job, String storageClass, long bytes) {
+        storedBytes.computeIfAbsent(repository + "\u0000" + job + "\u0000" + storageClass, k -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder("stowage.repository.stored", value, AtomicLong::doubleValue).baseUnit("bytes")
+                    .description("Bytes of the job's complete backups in the repository, as stored")
+                    .tag("repository", repository).tag("job", job).tag("storage_class", storageClass)
+                    .register(registry);
+            return value;
+        }).set(bytes);
+    }
+
+    /**
+     * {@code stowage_oldest_restorable_timestamp_seconds{job,repository}}: the oldest point the repository can restore
+     * the job to (the end of its oldest kept, undamaged backup), as the last expiry found it; 0 when it holds none.
+     */
+    public void oldestRestorable(String job, String repository, Instant at) {
+        oldestRestorable.computeIfAbsent(key(job, repository), k -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder("stowage.oldest.restorable.timestamp", value, AtomicLong::doubleValue).baseUnit("seconds")
+                    .description("Unix time of the oldest point the repository can restore the job to")
+                    .tag("job", job).tag("repository", repository).register(registry);
+            return value;
+        }).set(at == null ? 0 : at.getEpochSecond());
+    }
 }

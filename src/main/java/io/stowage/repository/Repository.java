@@ -133,6 +133,13 @@ public interface Repository {
     /** Removes an object; a missing one is not an error. Storage failures: {@link RepositoryException}. Retried. */
     void delete(String key) throws IOException;
 
+    /** Removes every object of {@code keys} (placeholder until the batched implementation lands). */
+    default void delete(java.util.Collection<String> keys) throws IOException {
+        for (String key : keys) {
+            delete(key);
+        }
+    }
+
     /**
      * Removes what interrupted writes left under {@code prefix} (temporary objects). The caller guarantees that no
      * write under the prefix is in progress: a backup calls it for its job's prefix while holding the job's lock.

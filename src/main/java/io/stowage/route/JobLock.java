@@ -34,6 +34,15 @@ public final class JobLock implements AutoCloseable {
         return ExclusiveLock.tryAcquire(file(repositoryRoot, job)).map(JobLock::new);
     }
 
+    /**
+     * Takes the job's lock, waiting up to {@code wait} for a running backup of the job to finish; empty when it is
+     * still held then. For expiry, which would rather skip a round than fail.
+     */
+    public static Optional<JobLock> tryAcquire(Path repositoryRoot, String job, Duration wait)
+            throws IOException, InterruptedException {
+        return ExclusiveLock.acquire(file(repositoryRoot, job), wait).map(JobLock::new);
+    }
+
     /** Takes the job's lock, waiting up to {@code wait} for a running backup of the job to finish. */
     static JobLock acquire(Path repositoryRoot, String job, Duration wait) throws IOException, InterruptedException {
         return held(ExclusiveLock.acquire(file(repositoryRoot, job), wait), job);

@@ -27,7 +27,9 @@ final class Steps {
             Map.entry("alert-failed", ServiceSteps.AlertFailed::new),
             Map.entry("staleness", ServiceSteps.Staleness::new),
             Map.entry("verify-all", ServiceSteps.VerifyAll::new),
-            Map.entry("catch-up", CatchUpStep::new));
+            Map.entry("catch-up", CatchUpStep::new),
+            Map.entry("expire", ExpireSteps.AfterBackup::new),
+            Map.entry("expire-all", ExpireSteps.All::new));
 
     private Steps() {
     }

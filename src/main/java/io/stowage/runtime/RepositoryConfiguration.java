@@ -39,7 +39,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class RepositoryConfiguration {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
     private static final String KEY = "stowage.repository.";
-    private static final List<String> COMMON = List.of("type", "media", "offsite", "region");
+    private static final List<String> COMMON = List.of("type", "media", "offsite", "region", "retention");
     private static final List<String> LOCAL_KEYS = List.of("path");
     private static final List<String> S3_KEYS = List.of("bucket", "prefix", "endpoint", "part-size", "checksum",
             "connect-timeout-seconds", "read-timeout-seconds", "call-timeout-seconds", "transfer-timeout-seconds");

@@ -117,6 +117,36 @@ public final class BackupWal implements io.stowage.engine.LogArchive.Reader {
         return new io.stowage.engine.LogArchive.Coverage(List.copyOf(complete), missing);
     }
 
+    /**
+     * Released: segments (and backup history files, and the checksum files of both) before the segment where
+     * {@code continuousFrom} starts, compared by position whatever their timeline, that no kept backup's own range
+     * holds. Kept whatever else: timeline history files (tiny, and needed to follow any timeline), partial copies,
+     * and anything that is not a WAL object.
+     */
+    @Override
+    public List<String> releasable(List<String> archive, List<Manifest> kept, Manifest continuousFrom) {
+        Set<String> needed = new HashSet<>();
+        for (Manifest backup : kept) {
+            if (PgDetails.wal(backup) != null) {
+                needed.addAll(segments(backup));
+            }
+        }
+        String from = PgDetails.wal(continuousFrom).startSegment().substring(8);
+        List<String> released = new ArrayList<>();
+        for (String key : archive) {
+            WalObject object = WalObject.ofKey(key).orElse(null);
+            if (object == null || object.partial() || object.isHistory()) {
+                continue;
+            }
+            String segment = object.walName().substring(0, 24);
+            if (!WalNames.isSegment(segment) || segment.substring(8).compareTo(from) >= 0 || needed.contains(segment)) {
+                continue;
+            }
+            released.add(key);
+        }
+        return released;
+    }
+
     /** Segment names for a message: all of a few, or the first and the last of many, with their number. */
     public static String describeSegments(List<String> segments) {
         if (segments.size() <= 4) {

@@ -1,0 +1,31 @@
+package io.stowage.cli;
+
+import io.stowage.StowageException;
+import io.stowage.catalog.BackupId;
+import io.stowage.catalog.CatalogEntry;
+import io.stowage.repository.Repository;
+import io.stowage.services.StowageServices;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** What {@code pin} and {@code unpin} share: finding the backup, and the repositories holding it. */
+final class Pinning {
+    private Pinning() {
+    }
+
+    /** The backup {@code id} of {@code job} (not {@code latest}: a pin names one backup); refused when unknown. */
+    static CatalogEntry find(StowageServices services, String job, String id, Consumer<String> warnings) {
+        if (!BackupId.isValid(id)) {
+            throw StowageException.usage("'" + io.stowage.TerminalText.line(id) + "' is not a backup id (like "
+                    + "20261121T020000Z-F); HINT: 'stowage list " + job + "' shows them");
+        }
+        if (!job.matches("[a-z0-9][a-z0-9_-]*")) {
+            services.jobs().get(job);
+        }
+        return services.catalog().read(job, warnings).find(job, id);
+    }
+
+    static List<Repository> holders(StowageServices services, CatalogEntry entry) {
+        return services.repositories().all().stream().filter(r -> entry.repositories().contains(r.name())).toList();
+    }
+}

@@ -1,0 +1,141 @@
+package io.stowage.retention;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stowage.catalog.BackupId;
+import io.stowage.catalog.BackupType;
+import io.stowage.config.RetentionPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The planner's rules on small, hand-made histories (the model-based test covers random ones). */
+class PlannerTest {
+    private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
+
+    private static Planner.Backup backup(int daysAgo, BackupType type, String parent, boolean pinned) {
+        Instant started = NOW.minus(Duration.ofDays(daysAgo)).minusSeconds(3600);
+        return new Planner.Backup(BackupId.of(started, type), type, parent, started, started.plusSeconds(600), pinned,
+                false, true);
+    }
+
+    private static Planner.Rules rules(String policy, Integer diff, Integer incr, Integer log) {
+        return new Planner.Rules(RetentionPolicy.parse(policy), diff, incr, log, "test");
+    }
+
+    private static Map<String, Boolean> kept(Planner.Plan plan) {
+        return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(), Planner.Decision::keep));
+    }
+
+    @Test
+    void should_parse_the_three_forms_and_refuse_anything_else_naming_the_accepted_forms() {
+        assertEquals(new RetentionPolicy.Count(4), RetentionPolicy.parse("4"));
+        assertEquals(new RetentionPolicy.Window(30, 'd'), RetentionPolicy.parse(" 30d "));
+        assertEquals(new RetentionPolicy.Generations(7, 5, 12, 7), RetentionPolicy.parse("7d,5w,12m,7y"));
+        assertEquals("7d,12m", RetentionPolicy.parse("12m, 7d").text());
+        for (String bad : List.of("", "0", "30x", "7d,7d", "-1", "d", "4,7d", "0d", "30 d")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RetentionPolicy.parse(bad),
+                    bad);
+            assertTrue(e.getMessage().contains("grandfather-father-son"), e.getMessage());
+        }
+        assertEquals(14, RetentionPolicy.days("14d"));
+        assertThrows(IllegalArgumentException.class, () -> RetentionPolicy.days("two weeks"));
+    }
+
+    @Test
+    void should_expire_nothing_without_a_policy() {
+        List<Planner.Backup> backups = List.of(backup(100, BackupType.FULL, null, false),
+                backup(50, BackupType.FULL, null, false));
+        Planner.Plan plan = Planner.plan(Planner.Rules.NONE, backups, NOW);
+        assertTrue(plan.released().isEmpty());
+        assertNull(plan.logFrom());
+    }
+
+    @Test
+    void should_keep_the_newest_fulls_with_their_chains_and_release_older_chains_whole() {
+        Planner.Backup f1 = backup(30, BackupType.FULL, null, false);
+        Planner.Backup d1 = backup(29, BackupType.DIFF, f1.id(), false);
+        Planner.Backup i1 = backup(28, BackupType.INCR, d1.id(), false);
+        Planner.Backup f2 = backup(20, BackupType.FULL, null, false);
+        Planner.Backup i2 = backup(19, BackupType.INCR, f2.id(), false);
+        Planner.Backup f3 = backup(10, BackupType.FULL, null, false);
+        Planner.Plan plan = Planner.plan(rules("2", null, null, null), List.of(f1, d1, i1, f2, i2, f3), NOW);
+        Map<String, Boolean> kept = kept(plan);
+        assertEquals(false, kept.get(f1.id()));
+        assertEquals(false, kept.get(d1.id()));
+        assertEquals(false, kept.get(i1.id()));
+        assertEquals(true, kept.get(f2.id()));
+        assertEquals(true, kept.get(i2.id()));
+        assertEquals(true, kept.get(f3.id()));
+        assertEquals(f2.id(), plan.logFrom().id());
+    }
+
+    @Test
+    void should_keep_a_pinned_backup_and_what_it_depends_on_and_name_why() {
+        Planner.Backup f1 = backup(30, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(29, BackupType.INCR, f1.id(), true);
+        Planner.Backup f2 = backup(10, BackupType.FULL, null, false);
+        Planner.Plan plan = Planner.plan(rules("1", null, null, null), List.of(f1, i1, f2), NOW);
+        Map<String, String> why = plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(),
+                d -> (d.keep() ? "keep " : "expire ") + d.reason()));
+        assertEquals("keep pinned", why.get(i1.id()));
+        assertEquals("keep needed by kept backup " + i1.id(), why.get(f1.id()));
+        assertEquals("keep policy 1: one of the newest 1 full backups", why.get(f2.id()));
+    }
+
+    @Test
+    void should_keep_the_newest_full_before_a_window_and_everything_after_it() {
+        Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
+        Planner.Backup f2 = backup(35, BackupType.FULL, null, false);
+        Planner.Backup i2 = backup(32, BackupType.INCR, f2.id(), false);
+        Planner.Backup f3 = backup(20, BackupType.FULL, null, false);
+        Planner.Plan plan = Planner.plan(rules("30d", null, null, 14), List.of(f1, f2, i2, f3), NOW);
+        Map<String, Boolean> kept = kept(plan);
+        assertEquals(false, kept.get(f1.id()));
+        assertEquals(true, kept.get(f2.id()));
+        assertEquals(true, kept.get(i2.id()));
+        assertEquals(true, kept.get(f3.id()));
+        // 14 days of log: continuous from the newest kept backup that ended before then.
+        assertEquals(f3.id(), plan.logFrom().id());
+    }
+
+    @Test
+    void should_release_old_differentials_with_their_dependents_but_never_the_last_backup() {
+        Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
+        Planner.Backup d1 = backup(20, BackupType.DIFF, f1.id(), false);
+        Planner.Backup i1 = backup(19, BackupType.INCR, d1.id(), false);
+        Planner.Backup d2 = backup(2, BackupType.DIFF, f1.id(), false);
+        Planner.Plan plan = Planner.plan(rules("1", 7, null, null), List.of(f1, d1, i1, d2), NOW);
+        Map<String, Boolean> kept = kept(plan);
+        assertEquals(true, kept.get(f1.id()));
+        assertEquals(false, kept.get(d1.id()));
+        assertEquals(false, kept.get(i1.id()));
+        assertEquals(true, kept.get(d2.id()));
+        // The newest backup is always kept, with its chain, even when the bound releases it.
+        Planner.Plan old = Planner.plan(rules("1", 7, null, null), List.of(f1, d1), NOW);
+        assertEquals(List.of(), old.released());
+    }
+
+    @Test
+    void should_keep_the_newest_full_of_each_period_for_grandfather_father_son() {
+        List<Planner.Backup> backups = new ArrayList<>();
+        for (int day = 400; day >= 0; day--) {
+            backups.add(backup(day, BackupType.FULL, null, false));
+        }
+        Planner.Plan plan = Planner.plan(rules("7d,4w,12m,2y", null, null, null), backups, NOW);
+        long kept = plan.kept().size();
+        // 7 days, up to 4 weeks, 12 months and 2 years, many of them the same backups.
+        assertTrue(kept >= 7 + 3 && kept <= 7 + 4 + 12 + 2, "kept " + kept);
+        assertTrue(plan.kept().stream().anyMatch(b -> b.started().isBefore(NOW.minus(Duration.ofDays(330)))));
+        plan.kept().forEach(b -> assertTrue(plan.decisions().stream().filter(d -> d.backup() == b).findFirst()
+                .orElseThrow().reason().startsWith("policy 7d,4w,12m,2y: newest full of ")
+                || b == backups.get(backups.size() - 1)));
+    }
+}
