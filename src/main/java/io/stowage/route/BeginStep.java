@@ -58,7 +58,7 @@ final class BeginStep implements Step {
         // Only the repository the backup is streamed into: a remote one that does not answer must never hold up the
         // local backup. The others are cleaned up just before the first copy to them (stowage:copy).
         try {
-            removeIncomplete(repositories.get(0), job.name(), null);
+            removeIncomplete(repositories.get(0), job.name(), null, incompleteBefore(services, repositories.get(0)));
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot clean up incomplete backups of job {} in repository {}: {}", job.name(),
                     repositories.get(0).name(), e.getMessage());
@@ -91,18 +91,33 @@ final class BeginStep implements Step {
     }
 
     /**
-     * Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest, except backup
-     * {@code keep} (the one being written, or null). Reads only the backups' own directories, one by one: the job's
-     * log archive beside them ({@code <job>/wal/}) is written by its log route, which the job's lock does not cover;
-     * that route cleans its directory itself.
+     * Which incomplete backups a backup of the job may remove from {@code repository}: in the home repository (the
+     * local one that holds the job's lock), every one, since nothing else can be writing there while the lock is held;
+     * anywhere else (S3, a NAS) another host may be writing a backup of the same job without this lock, so only those
+     * that started more than {@code stowage.expire.incomplete-after-hours} ago (null: no limit).
      */
-    static void removeIncomplete(Repository repository, String job, String keep) throws IOException {
+    static Instant incompleteBefore(StowageServices services, Repository repository) {
+        if (repository.name().equals(services.repositories().home().name())) {
+            return null;
+        }
+        return Instant.now().minus(java.time.Duration.ofHours(
+                services.settings().number("stowage.expire.incomplete-after-hours")));
+    }
+
+    /**
+     * Deletes the objects of every backup of {@code job} in {@code repository} that has no manifest, except backup
+     * {@code keep} (the one being written, or null) and those that started at or after {@code before} (null: no
+     * limit). Reads only the backups' own directories, one by one: the job's log archive beside them
+     * ({@code <job>/wal/}) is written by its log route, which the job's lock does not cover; that route cleans its
+     * directory itself.
+     */
+    static void removeIncomplete(Repository repository, String job, String keep, Instant before) throws IOException {
         for (String child : repository.children(job + "/")) {
             if (!child.endsWith("/")) {
                 continue;
             }
             String id = child.substring(0, child.length() - 1);
-            if (!BackupId.isValid(id) || id.equals(keep)) {
+            if (!BackupId.isValid(id) || id.equals(keep) || (before != null && !startOf(id).isBefore(before))) {
                 continue;
             }
             String directory = job + "/" + child;
@@ -112,9 +127,13 @@ final class BeginStep implements Step {
                 continue;
             }
             LOG.warn("removing incomplete backup {} of job {} from repository {}", id, job, repository.name());
-            for (String key : keys) {
-                repository.delete(key);
-            }
+            repository.delete(keys);
         }
+    }
+
+    /** When backup {@code id} started, from its id. */
+    static Instant startOf(String id) {
+        return java.time.LocalDateTime.parse(id.substring(0, 16),
+                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")).toInstant(java.time.ZoneOffset.UTC);
     }
 }

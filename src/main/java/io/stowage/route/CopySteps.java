@@ -53,7 +53,7 @@ final class CopySteps {
                 if (run.copyFailures.containsKey(name)) {
                     continue;
                 }
-                String unanswered = cleanUpOnce(target, run);
+                String unanswered = cleanUpOnce(target, run, services);
                 if (unanswered != null) {
                     run.completeIn.remove(name);
                     run.copyFailures.put(name, unanswered);
@@ -98,12 +98,12 @@ final class CopySteps {
      * holds up the local backup). Every call is bounded by the repository's timeouts. Returns why the copy cannot
      * go on when the repository did not answer; any other failure of the clean-up is logged and the copy goes on.
      */
-    static String cleanUpOnce(Repository target, BackupRun run) {
+    static String cleanUpOnce(Repository target, BackupRun run, StowageServices services) {
         if (!run.cleanedUpIn.add(target.name())) {
             return null;
         }
         try {
-            BeginStep.removeIncomplete(target, run.job.name(), run.id);
+            BeginStep.removeIncomplete(target, run.job.name(), run.id, BeginStep.incompleteBefore(services, target));
             return null;
         } catch (io.stowage.repository.RepositoryTimeoutException e) {
             return e.getMessage();

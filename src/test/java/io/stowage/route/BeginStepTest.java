@@ -33,7 +33,7 @@ class BeginStepTest {
         Files.write(dir.resolve("backups/job/wal/.000000010000000000000002.zst.sha256.tmp-1"), new byte[] {6});
         Recording recording = new Recording(local);
 
-        BeginStep.removeIncomplete(recording, "job", "20261123T020000Z-F");
+        BeginStep.removeIncomplete(recording, "job", "20261123T020000Z-F", null);
 
         assertThat(local.list("job/")).containsExactly("job/20261121T020000Z-F/dump.zst",
                 "job/20261121T020000Z-F/manifest.json", "job/20261123T020000Z-F/dump.zst",
@@ -41,6 +41,18 @@ class BeginStepTest {
         assertThat(dir.resolve("backups/job/wal/.000000010000000000000002.zst.sha256.tmp-1")).exists();
         assertThat(recording.prefixes).isNotEmpty().noneMatch(prefix -> prefix.startsWith("job/wal"))
                 .allMatch(prefix -> prefix.equals("job/") || prefix.matches("job/\\d{8}T\\d{6}Z-F/"));
+    }
+
+    @Test
+    void should_leave_incomplete_backups_started_after_the_bound_which_another_host_may_still_be_writing()
+            throws Exception {
+        LocalRepository shared = new LocalRepository("nas", dir.resolve("shared"));
+        shared.write("job/20261101T020000Z-F/dump.zst", out -> out.write(1));
+        shared.write("job/20261130T020000Z-F/dump.zst", out -> out.write(2));
+
+        BeginStep.removeIncomplete(shared, "job", null, java.time.Instant.parse("2026-11-29T00:00:00Z"));
+
+        assertThat(shared.list("job/")).containsExactly("job/20261130T020000Z-F/dump.zst");
     }
 
     /** A real repository whose listings and clean-ups are recorded. */
