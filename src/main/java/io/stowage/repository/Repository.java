@@ -19,7 +19,8 @@ import java.util.List;
  *   <li>{@link #open} of a missing key throws {@link ObjectNotFoundException};</li>
  *   <li>{@link #list} of a prefix that holds nothing returns an empty list; it returns keys in ascending order and
  *       never returns the temporary names of writes in progress;</li>
- *   <li>{@link #delete} of a missing key succeeds;</li>
+ *   <li>{@link #delete} of a missing key succeeds, and so does {@link #delete(java.util.Collection)} of keys some or
+ *       all of which are missing; deleting many keys is not atomic, and calling again finishes it;</li>
  *   <li>one exception type for storage failures: every other failure of the storage itself is a
  *       {@link RepositoryException} naming the repository and the key, with {@link RepositoryException#isTransient()}
  *       saying whether the same call may succeed when made again (a lost connection, a 5xx, throttling) or not (access
@@ -32,7 +33,8 @@ import java.util.List;
  *
  * <p>Retries are one wrapper, {@link RetryingRepository}, around every configured repository: it calls again on a
  * transient failure, with bounded exponential backoff, the methods that can be replayed ({@link #upload},
- * {@link #copy}, {@link #open}, {@link #exists}, {@link #list}, {@link #children}, {@link #delete}, {@link #check});
+ * {@link #copy}, {@link #open}, {@link #exists}, {@link #list}, {@link #children}, {@link #delete} (of one key or of
+ * many: the whole list again), {@link #check});
  * {@link #write} is never retried, because its {@link ObjectWriter} is a stream that cannot be read twice (the backup
  * route's retry runs the whole backup again instead).
  */
@@ -138,6 +140,39 @@ public interface Repository {
         for (String key : keys) {
             delete(key);
         }
+    }
+
+    /**
+     * Removes every object of {@code keys}; missing ones are not an error. Not atomic: after a failure some may be
+     * gone and others not, and calling again with the same keys finishes the work (idempotent). Storage failures:
+     * {@link RepositoryException} naming the repository and the first key that failed (and how many failed). Retried.
+     *
+     * <p>Every key is checked before anything is deleted. This default deletes one key after the other, going on
+     * past a key that fails; a key that runs out of time ({@link RepositoryTimeoutException}) ends the call, since
+     * the others would wait as long. A driver that can delete many objects in one request does (S3's DeleteObjects).
+     */
+    default void delete(java.util.Collection<String> keys) throws IOException {
+        java.util.Set<String> distinct = new java.util.LinkedHashSet<>();
+        for (String key : keys) {
+            distinct.add(Keys.check(key));
+        }
+        DeleteFailures failures = new DeleteFailures(distinct.size());
+        int done = 0;
+        for (String key : distinct) {
+            io.stowage.Interruption.check();
+            try {
+                delete(key);
+            } catch (RepositoryTimeoutException e) {
+                failures.add(e, distinct.size() - done);
+                break;
+            } catch (ObjectNotFoundException e) {
+                // already gone
+            } catch (RepositoryException e) {
+                failures.add(e, 1);
+            }
+            done++;
+        }
+        failures.throwIfAny();
     }
 
     /**

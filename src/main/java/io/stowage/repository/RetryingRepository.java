@@ -191,6 +191,17 @@ public final class RetryingRepository implements Repository {
         retriedVoid("delete", key, () -> delegate.delete(key));
     }
 
+    /** Calls again with the whole list: keys already deleted are missing now, which is not an error. */
+    @Override
+    public void delete(java.util.Collection<String> keys) throws IOException {
+        List<String> all = List.copyOf(keys);
+        if (all.isEmpty()) {
+            return;
+        }
+        String what = all.size() == 1 ? all.get(0) : all.get(0) + " (and " + (all.size() - 1) + " more)";
+        retriedVoid("delete", what, () -> delegate.delete(all));
+    }
+
     @Override
     public void cleanUpInterruptedWrites(String prefix) throws IOException {
         retriedVoid("clean up", prefix, () -> delegate.cleanUpInterruptedWrites(prefix));

@@ -18,6 +18,7 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -28,7 +29,12 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
@@ -378,6 +384,64 @@ public final class S3Repository implements Repository {
         } catch (SdkException e) {
             throw failure("delete", key, e);
         }
+    }
+
+    /** The most keys one DeleteObjects request may name. */
+    static final int DELETE_BATCH = 1000;
+
+    /**
+     * The error codes of a key in a DeleteObjects answer that calling again may clear: throttling and the server's
+     * own trouble. Any other code (AccessDenied, an Object Lock's refusal, ...) stays until someone acts.
+     */
+    static final java.util.Set<String> TRANSIENT_DELETE_ERRORS = java.util.Set.of("SlowDown", "InternalError",
+            "ServiceUnavailable", "RequestTimeout");
+
+    /**
+     * DeleteObjects, {@value #DELETE_BATCH} keys a request, in quiet mode (the answer lists only the keys that
+     * failed). A key S3 reports as failed is recorded and the next batches are still sent; a request that fails as
+     * a whole ends the call. Each request is a metadata call, bounded by the call timeout. S3 requires a checksum
+     * of a DeleteObjects body: the SDK sends its CRC32 as a plain header, and each request also carries the body's
+     * Content-MD5, the one S3-compatible servers older than S3's flexible checksums require.
+     */
+    @Override
+    public void delete(java.util.Collection<String> keys) throws IOException {
+        java.util.Set<String> distinct = new java.util.LinkedHashSet<>();
+        for (String key : keys) {
+            distinct.add(Keys.check(key));
+        }
+        List<String> all = List.copyOf(distinct);
+        DeleteFailures failures = new DeleteFailures(all.size());
+        for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+            io.stowage.Interruption.check();
+            List<String> batch = all.subList(from, Math.min(all.size(), from + DELETE_BATCH));
+            DeleteObjectsResponse response;
+            try {
+                response = s3.deleteObjects(DeleteObjectsRequest.builder().bucket(bucket)
+                        .delete(Delete.builder().quiet(true).objects(batch.stream()
+                                .map(key -> ObjectIdentifier.builder().key(prefix + key).build()).toList()).build())
+                        .overrideConfiguration(o -> metadataCall.accept(o.addPlugin(LegacyMd5Plugin.create())))
+                        .build());
+            } catch (SdkException e) {
+                failures.add(failure("delete", batch.get(0), e), all.size() - from);
+                break;
+            }
+            for (S3Error error : response.errors()) {
+                failures.add(deleteError(error), 1);
+            }
+        }
+        failures.throwIfAny();
+    }
+
+    /** A key that a DeleteObjects answer reports as not deleted. */
+    private RepositoryException deleteError(S3Error error) {
+        String objectKey = String.valueOf(error.key());
+        String key = objectKey.startsWith(prefix) ? objectKey.substring(prefix.length()) : objectKey;
+        String code = error.code() == null ? "an unnamed error" : error.code();
+        String reason = "AccessDenied".equals(code)
+                ? "access denied (AccessDenied); HINT: check the credentials and the bucket policy"
+                : code + (error.message() == null || error.message().isBlank() ? "" : " (" + error.message() + ")");
+        return new RepositoryException("cannot delete '" + key + "' in repository '" + name + "' (" + location()
+                + "): " + reason, null, TRANSIENT_DELETE_ERRORS.contains(code));
     }
 
     @Override

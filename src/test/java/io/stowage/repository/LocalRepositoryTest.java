@@ -90,6 +90,36 @@ class LocalRepositoryTest extends RepositoryContract {
     }
 
     @Test
+    void should_delete_the_other_keys_and_name_the_one_that_failed_and_how_many() throws IOException {
+        repository.write("job/a", out -> out.write(1));
+        repository.write("job/b", out -> out.write(2));
+        // A directory where a key's file would be: it cannot be deleted as a file.
+        repository.write("job/x/inside", out -> out.write(3));
+
+        assertThatThrownBy(() -> repository.delete(java.util.List.of("job/a", "job/x", "job/b", "job/c")))
+                .isInstanceOfSatisfying(RepositoryException.class, e -> {
+                    assertThat(e.getMessage())
+                            .startsWith("cannot delete 'job/x' in repository 'local' (" + root + "): ")
+                            .endsWith(" (1 of 4 keys not deleted)");
+                    assertThat(e.isTransient()).isFalse();
+                });
+
+        assertThat(repository.list("")).containsExactly("job/x/inside");
+    }
+
+    @Test
+    void should_remove_the_directories_a_batch_delete_emptied() throws IOException {
+        repository.write("job/20261121T020000Z-F/a", out -> out.write(1));
+        repository.write("job/20261121T020000Z-F/b", out -> out.write(2));
+        repository.write("job/wal/c", out -> out.write(3));
+
+        repository.delete(java.util.List.of("job/20261121T020000Z-F/a", "job/20261121T020000Z-F/b"));
+
+        assertThat(root.resolve("job/20261121T020000Z-F")).doesNotExist();
+        assertThat(root.resolve("job/wal/c")).exists();
+    }
+
+    @Test
     void should_fail_check_naming_the_directory_when_the_root_cannot_be_created() throws IOException {
         Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
         LocalRepository blocked = new LocalRepository("local", file.resolve("backups"));

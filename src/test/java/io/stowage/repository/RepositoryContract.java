@@ -330,6 +330,122 @@ abstract class RepositoryContract {
         assertThat(repository.list("")).isEmpty();
     }
 
+    /** Writes each key (its own name as content), several at a time: thousands of objects in a few seconds. */
+    static void putAll(Repository repository, java.util.Collection<String> keys) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try {
+            List<java.util.concurrent.Future<?>> writes = new java.util.ArrayList<>();
+            for (String key : keys) {
+                writes.add(pool.submit(() -> {
+                    put(repository, key, key);
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> write : writes) {
+                write.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void should_delete_thousands_of_keys_across_prefixes_in_one_call_and_nothing_beside_them() throws Exception {
+        Repository repository = repository();
+        // 2,500 keys: more than two of S3's DeleteObjects batches of 1,000.
+        List<String> doomed = new java.util.ArrayList<>();
+        for (int i = 0; i < 2500; i++) {
+            String directory = switch (i % 3) {
+                case 0 -> "job/20261121T020000Z-F/";
+                case 1 -> "job/wal/";
+                default -> "other/deep/er/";
+            };
+            doomed.add(directory + String.format("%04d.zst", i));
+        }
+        // Neighbours: the same directories, keys that extend a doomed key or its directory's name, other jobs.
+        List<String> kept = List.of("job/20261121T020000Z-F/manifest.json", "job/20261121T020000Z-F-2/0000.zst",
+                "job/wal/0000.zst.sha256", "job/wal0000.zst", "jobs/wal/0001.zst", "other/deep/er2/0002.zst",
+                "other/deep/0002.zst", "job/0003.zst");
+        putAll(repository, doomed);
+        putAll(repository, kept);
+        assertThat(repository.list("")).hasSize(doomed.size() + kept.size());
+        // In an order that is not the listing's: the repository may not rely on it.
+        List<String> shuffled = new java.util.ArrayList<>(doomed);
+        java.util.Collections.shuffle(shuffled, new Random(11));
+
+        repository.delete(shuffled);
+
+        assertThat(repository.list("")).containsExactlyInAnyOrderElementsOf(kept);
+        assertThat(repository.children("other/deep/")).containsExactly("0002.zst", "er2/");
+        for (String key : kept) {
+            assertThat(read(repository, key)).asString(UTF_8).isEqualTo(key);
+        }
+    }
+
+    @Test
+    void should_delete_many_keys_some_of_which_are_missing_and_again_when_all_are() throws IOException {
+        Repository repository = repository();
+        put(repository, "job/a", "a");
+        put(repository, "job/c", "c");
+        put(repository, "job/d", "d");
+        List<String> keys = List.of("job/a", "job/b", "never/written/at/all", "job/c", "job/a");
+
+        repository.delete(keys);
+        assertThat(repository.list("")).containsExactly("job/d");
+
+        repository.delete(keys);
+        repository.delete(List.of("job/missing"));
+        assertThat(repository.list("")).containsExactly("job/d");
+    }
+
+    @Test
+    void should_do_nothing_when_asked_to_delete_no_keys() throws IOException {
+        Repository repository = repository();
+        put(repository, "job/a", "a");
+
+        repository.delete(List.of());
+        repository.delete(java.util.Set.of());
+
+        assertThat(repository.list("")).containsExactly("job/a");
+        repository.delete(List.of());
+        repository.delete("job/a");
+        repository.delete(List.of());
+        assertThat(repository.list("")).isEmpty();
+    }
+
+    @Test
+    void should_delete_many_keys_with_every_kind_of_character_a_key_may_hold() throws IOException {
+        Repository repository = repository();
+        List<String> odd = List.of("job/a+b", "job/a+b+", "job/x_y", "job/v1.2-3", "job/9", "job/A", "job/a..b",
+                "job/a+-._", "job/2026-11-21T02+00.zst", "job/Z/ABC_def+1.2-3/x");
+        List<String> kept = List.of("job/a", "job/a+", "job/a+c", "job/x-y", "job/v1.2", "job/Z/ABC_def+1.2-3/y");
+        for (String key : odd) {
+            put(repository, key, key);
+        }
+        for (String key : kept) {
+            put(repository, key, key);
+        }
+
+        repository.delete(odd);
+
+        assertThat(repository.list("")).containsExactlyInAnyOrderElementsOf(kept);
+        for (String key : odd) {
+            assertThat(repository.exists(key)).as(key).isFalse();
+        }
+    }
+
+    @Test
+    void should_reject_a_batch_with_an_invalid_key_before_deleting_any() throws IOException {
+        Repository repository = repository();
+        put(repository, "job/a", "a");
+        put(repository, "job/b", "b");
+
+        assertThatThrownBy(() -> repository.delete(List.of("job/a", "job/../b", "job/b")))
+                .isInstanceOf(StowageException.class).hasMessageContaining("job/../b");
+
+        assertThat(repository.list("")).containsExactly("job/a", "job/b");
+    }
+
     @Test
     void should_read_back_an_uploaded_file() throws IOException {
         Repository repository = repository();

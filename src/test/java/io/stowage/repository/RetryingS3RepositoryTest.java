@@ -3,6 +3,7 @@ package io.stowage.repository;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.stowage.testing.DeleteObjectsFaultProxy;
 import io.stowage.testing.FlakyTcpProxy;
 import io.stowage.testing.S3TestServer;
 import java.io.IOException;
@@ -91,6 +92,74 @@ class RetryingS3RepositoryTest extends RepositoryContract {
                     .hasMessageContaining("cannot reach S3").hasMessageContaining("'s3'")
                     .matches(e -> ((RepositoryException) e).isTransient());
             assertThat(waits).containsExactly(5L, 10L);
+        }
+    }
+
+    /** 1,200 keys: two DeleteObjects requests, the first of them answered with per-key errors. */
+    private List<String> manyKeys() throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 1200; i++) {
+            keys.add((i % 2 == 0 ? "job/wal/" : "job/20261121T020000Z-F/") + String.format("%04d", i));
+        }
+        putAll(repository, keys);
+        return keys;
+    }
+
+    @Test
+    void should_retry_a_delete_whose_keys_s3_reported_as_slow_down_in_a_200_and_finish_it() throws Exception {
+        List<String> keys = manyKeys();
+        put(repository, "job/wal/kept", "k");
+        try (DeleteObjectsFaultProxy proxy = new DeleteObjectsFaultProxy();
+             S3Client proxied = withoutRetries(proxy.endpoint())) {
+            List<Long> waits = new ArrayList<>();
+            Repository throttled = new RetryingRepository(new S3Repository("s3", proxied, bucket, prefix,
+                    S3Repository.MIN_PART_SIZE), 3, Duration.ofMillis(5), waits::add);
+            proxy.failKeys(1, key -> key.endsWith("7") ? "SlowDown" : null);
+
+            throttled.delete(keys);
+
+            assertThat(waits).as("one retry, after the first delay").containsExactly(5L);
+            assertThat(proxy.deleteRequests()).as("the whole list sent again").containsExactly(1000, 200, 1000, 200);
+            assertThat(repository.list("")).containsExactly("job/wal/kept");
+        }
+    }
+
+    @Test
+    void should_retry_a_delete_that_s3_refused_whole_with_503_slow_down_and_finish_it() throws Exception {
+        List<String> keys = manyKeys();
+        try (DeleteObjectsFaultProxy proxy = new DeleteObjectsFaultProxy();
+             S3Client proxied = withoutRetries(proxy.endpoint())) {
+            List<Long> waits = new ArrayList<>();
+            Repository throttled = new RetryingRepository(new S3Repository("s3", proxied, bucket, prefix,
+                    S3Repository.MIN_PART_SIZE), 3, Duration.ofMillis(5), waits::add);
+            proxy.failRequest(2, 503, "SlowDown");
+
+            throttled.delete(keys);
+
+            assertThat(waits).containsExactly(5L, 10L);
+            assertThat(proxy.deleteRequests()).containsExactly(1000, 1000, 1000, 200);
+            assertThat(repository.list("")).isEmpty();
+        }
+    }
+
+    @Test
+    void should_not_retry_a_delete_of_keys_s3_refused_for_good() throws Exception {
+        put(repository, "job/a", "a");
+        put(repository, "job/b", "b");
+        try (DeleteObjectsFaultProxy proxy = new DeleteObjectsFaultProxy();
+             S3Client proxied = withoutRetries(proxy.endpoint())) {
+            List<Long> waits = new ArrayList<>();
+            Repository locked = new RetryingRepository(new S3Repository("s3", proxied, bucket, prefix,
+                    S3Repository.MIN_PART_SIZE), 3, Duration.ofMillis(5), waits::add);
+            proxy.failKeys(3, key -> key.endsWith("/a") ? "AccessDenied" : "SlowDown");
+
+            assertThatThrownBy(() -> locked.delete(List.of("job/a", "job/b")))
+                    .isInstanceOf(RepositoryException.class)
+                    .hasMessageStartingWith("cannot delete 'job/a' in repository 's3'")
+                    .hasMessageEndingWith("(2 of 2 keys not deleted)")
+                    .matches(e -> !((RepositoryException) e).isTransient());
+            assertThat(waits).isEmpty();
+            assertThat(repository.list("")).containsExactly("job/a", "job/b");
         }
     }
 

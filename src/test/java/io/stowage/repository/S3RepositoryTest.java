@@ -281,6 +281,117 @@ class S3RepositoryTest extends RepositoryContract {
         return server.client().headObject(r -> r.bucket(bucket).key(prefix + key).checksumMode(ChecksumMode.ENABLED));
     }
 
+    @Test
+    void should_delete_in_requests_of_at_most_a_thousand_keys_each_with_the_content_md5_of_its_body() throws Exception {
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < 2345; i++) {
+            keys.add("job/wal/" + String.format("%06d", i));
+        }
+        // Some exist; the requests are the same whether they do or not.
+        putAll(repository, List.of("job/wal/000000", "job/wal/001000", "job/wal/002344", "job/wal/kept"));
+        List<Integer> keysPerRequest = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (S3Client watched = clientWith(server.endpoint(), new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                SdkHttpRequest request = context.httpRequest();
+                if (!request.rawQueryParameters().containsKey("delete")) {
+                    return;
+                }
+                try (InputStream in = context.requestBody().orElseThrow().contentStreamProvider().newStream()) {
+                    byte[] body = in.readAllBytes();
+                    String xml = new String(body, UTF_8);
+                    keysPerRequest.add(xml.split("<Key>", -1).length - 1);
+                    if (!xml.contains("<Quiet>true</Quiet>")) {
+                        problems.add("not quiet");
+                    }
+                    String md5 = base64(MessageDigest.getInstance("MD5").digest(body));
+                    if (!request.firstMatchingHeader("Content-MD5").orElse("none").equals(md5)) {
+                        problems.add("Content-MD5 " + request.firstMatchingHeader("Content-MD5").orElse("none")
+                                + " is not " + md5);
+                    }
+                } catch (IOException | NoSuchAlgorithmException e) {
+                    problems.add(e.toString());
+                }
+            }
+        })) {
+            new S3Repository("s3", watched, bucket, prefix, S3Repository.MIN_PART_SIZE).delete(keys);
+        }
+
+        assertThat(keysPerRequest).containsExactly(1000, 1000, 345);
+        assertThat(problems).isEmpty();
+        assertThat(objectKeysInBucket()).containsExactly(prefix + "job/wal/kept");
+    }
+
+    @Test
+    void should_fail_a_delete_naming_the_first_key_s3_reported_and_how_many_transient_only_if_all_may_clear()
+            throws Exception {
+        List<String> keys = List.of("job/a", "job/b", "job/c", "job/d", "job/e");
+        putAll(repository, keys);
+        try (io.stowage.testing.DeleteObjectsFaultProxy proxy = new io.stowage.testing.DeleteObjectsFaultProxy()) {
+            S3Settings through = new S3Settings(bucket, prefix, proxy.endpoint(), S3TestServer.REGION,
+                    S3Repository.MIN_PART_SIZE);
+            try (S3Client proxied = through.client()) {
+                S3Repository behind = new S3Repository("s3", proxied, bucket, prefix, through.partSize());
+
+                proxy.failKeys(1, key -> key.endsWith("/b") || key.endsWith("/d") ? "SlowDown" : null);
+                assertThatThrownBy(() -> behind.delete(keys))
+                        .isInstanceOfSatisfying(RepositoryException.class, e -> {
+                            assertThat(e.getMessage()).isEqualTo("cannot delete 'job/b' in repository 's3' (s3://"
+                                    + bucket + "/" + prefix + "): SlowDown (Please reduce your request rate.)"
+                                    + " (2 of 5 keys not deleted)");
+                            assertThat(e.isTransient()).as("throttling clears").isTrue();
+                        });
+                assertThat(repository.list("")).containsExactly("job/b", "job/d");
+
+                proxy.failKeys(1, key -> key.endsWith("/b") ? "InternalError"
+                        : key.endsWith("/d") ? "AccessDenied" : null);
+                assertThatThrownBy(() -> behind.delete(keys))
+                        .isInstanceOfSatisfying(RepositoryException.class, e -> {
+                            assertThat(e.getMessage()).startsWith("cannot delete 'job/b' in repository 's3'")
+                                    .contains("InternalError").endsWith("(2 of 5 keys not deleted)");
+                            assertThat(e.isTransient()).as("access denied to job/d does not clear").isFalse();
+                        });
+
+                proxy.failKeys(1, key -> "AccessDenied");
+                assertThatThrownBy(() -> behind.delete(List.of("job/d")))
+                        .isInstanceOfSatisfying(RepositoryException.class, e -> {
+                            assertThat(e.getMessage()).isEqualTo("cannot delete 'job/d' in repository 's3' (s3://"
+                                    + bucket + "/" + prefix + "): access denied (AccessDenied); HINT: check the"
+                                    + " credentials and the bucket policy");
+                            assertThat(e.isTransient()).isFalse();
+                        });
+                assertThat(repository.list("")).containsExactly("job/b", "job/d");
+
+                behind.delete(keys);
+                assertThat(repository.list("")).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void should_fail_a_delete_that_s3_refused_whole_as_transient_after_the_sdk_tried_again() throws Exception {
+        List<String> keys = List.of("job/a", "job/b");
+        putAll(repository, keys);
+        try (io.stowage.testing.DeleteObjectsFaultProxy proxy = new io.stowage.testing.DeleteObjectsFaultProxy()) {
+            S3Settings through = new S3Settings(bucket, prefix, proxy.endpoint(), S3TestServer.REGION,
+                    S3Repository.MIN_PART_SIZE);
+            try (S3Client proxied = through.client()) {
+                proxy.failRequest(100, 503, "SlowDown");
+
+                assertThatThrownBy(() -> new S3Repository("s3", proxied, bucket, prefix, through.partSize())
+                        .delete(keys))
+                        .isInstanceOfSatisfying(RepositoryException.class, e -> {
+                            assertThat(e.getMessage()).isEqualTo("cannot delete 'job/a' in repository 's3' (s3://"
+                                    + bucket + "/" + prefix + "): SlowDown (HTTP 503) (2 of 2 keys not deleted)");
+                            assertThat(e.isTransient()).isTrue();
+                        });
+                assertThat(proxy.deleteRequests()).as("the SDK's own attempts").hasSizeGreaterThan(1);
+            }
+        }
+        assertThat(repository.list("")).containsExactlyElementsOf(keys);
+    }
+
     /** A client of the test server like {@link S3Settings#client()}, at {@code endpoint}, with an interceptor. */
     private static S3Client clientWith(String endpoint, ExecutionInterceptor interceptor) {
         return S3Client.builder()

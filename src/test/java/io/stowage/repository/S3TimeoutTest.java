@@ -35,12 +35,13 @@ class S3TimeoutTest {
             Repository repository = repository(proxy, bucket, client);
             assertThat(repository.list("job/")).isEmpty();
             proxy.mode(FaultProxy.Mode.HANG);
-            for (String operation : new String[] {"check", "list", "exists"}) {
+            for (String operation : new String[] {"check", "list", "exists", "delete"}) {
                 long started = System.nanoTime();
                 assertThatThrownBy(() -> {
                     switch (operation) {
                         case "check" -> repository.check();
                         case "list" -> repository.list("job/");
+                        case "delete" -> repository.delete(java.util.List.of("job/x", "job/y"));
                         default -> repository.exists("job/x");
                     }
                 }).isInstanceOfSatisfying(RepositoryTimeoutException.class, e -> {
