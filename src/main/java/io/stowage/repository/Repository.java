@@ -135,12 +135,6 @@ public interface Repository {
     /** Removes an object; a missing one is not an error. Storage failures: {@link RepositoryException}. Retried. */
     void delete(String key) throws IOException;
 
-    /** Removes every object of {@code keys} (placeholder until the batched implementation lands). */
-    default void delete(java.util.Collection<String> keys) throws IOException {
-        for (String key : keys) {
-            delete(key);
-        }
-    }
 
     /**
      * Removes every object of {@code keys}; missing ones are not an error. Not atomic: after a failure some may be
