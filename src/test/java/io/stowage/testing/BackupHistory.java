@@ -34,7 +34,12 @@ public final class BackupHistory {
      */
     public static String copy(Path repository, String job, String fromId, Instant started, BackupType type,
                               String parent) throws IOException {
-        Path from = repository.resolve(job).resolve(fromId);
+        return copy(repository.resolve(job).resolve(fromId), repository, job, started, type, parent);
+    }
+
+    /** As {@link #copy(Path, String, String, Instant, BackupType, String)}, from the backup directory {@code from}. */
+    public static String copy(Path from, Path repository, String job, Instant started, BackupType type,
+                              String parent) throws IOException {
         String id = BackupId.of(started, type);
         Path to = Files.createDirectories(repository.resolve(job).resolve(id));
         try (Stream<Path> files = Files.list(from)) {
