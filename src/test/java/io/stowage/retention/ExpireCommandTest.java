@@ -207,6 +207,10 @@ class ExpireCommandTest {
         assertUsage(ws.run("pin", JOB, "yesterday"), "error: 'yesterday' is not a backup id (like "
                 + "20261121T020000Z-F)");
         assertUsage(ws.run("pin", JOB, "latest"), "error: 'latest' is not a backup id");
+        assertUsage(ws.run("pin", "postgress", f3), "error: unknown job 'postgress'; jobs defined in routes/: "
+                + "postgres");
+        assertUsage(ws.run("unpin", "postgress", f3), "error: unknown job 'postgress'; jobs defined in routes/: "
+                + "postgres");
         assertThat(BackupHistory.files(local).stream().filter(f -> f.contains("pinned.json"))).isEmpty();
     }
 

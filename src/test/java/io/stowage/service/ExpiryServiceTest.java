@@ -1,0 +1,163 @@
+package io.stowage.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stowage.catalog.ManifestCodec;
+import io.stowage.runtime.StowageService;
+import io.stowage.testing.BackupHistory;
+import io.stowage.testing.HttpReceiver;
+import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.apache.camel.Exchange;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The service expires a job after each of its successful backups (run-backup, then expire-job): with
+ * {@code retention: 1} the second backup takes the first one away. An expiry that fails (a backup directory that
+ * cannot be deleted from) alerts real Slack and PagerDuty receivers and leaves the backup that ran before it a
+ * success; the next expiry that works resolves the incident.
+ */
+class ExpiryServiceTest {
+    private static final String SOURCE = "expiry_service_source";
+    private static final String JOB = "postgres";
+    private static final String ROUTING_KEY = "R0UTING-KEY-expiry-0123456789";
+    private static final String SLACK = "/slack/T000/B000/XXXX";
+    private static final String PAGERDUTY = "/v2/enqueue";
+
+    @TempDir
+    Path dir;
+
+    private HttpReceiver receiver;
+    private StowageService service;
+    /** A directory made undeletable, to be made deletable again whatever the outcome. */
+    private Path locked;
+
+    @BeforeAll
+    static void createSource() {
+        ThrowawayPostgres.get().createDatabase(SOURCE, "CREATE TABLE t (id int PRIMARY KEY)",
+                "INSERT INTO t SELECT generate_series(1, 100)");
+    }
+
+    @AfterAll
+    static void dropSource() {
+        ThrowawayPostgres.get().dropDatabase(SOURCE);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (locked != null) {
+            deletable(locked, true);
+        }
+        if (service != null) {
+            service.close();
+        }
+        if (receiver != null) {
+            receiver.close();
+        }
+    }
+
+    private Workspace workspace() throws Exception {
+        return new Workspace(dir)
+                .job(JOB, SOURCE, "retention", "1")
+                .property("stowage.alert.slack.webhook-url", receiver.url(SLACK))
+                .property("camel.component.slack.webhook-url", receiver.url(SLACK))
+                .property("stowage.alert.pagerduty.routing-key", ROUTING_KEY)
+                .property("stowage.alert.pagerduty.url", receiver.url(PAGERDUTY))
+                .property("stowage.staleness.first-check-ms", "3600000");
+    }
+
+    /** A backup as the schedule route triggers it; it must succeed. Returns the new backup's id. */
+    private String scheduledBackup(Workspace ws) throws Exception {
+        Thread.sleep(1000); // backup ids are to the second
+        Exchange done = service.runtime().context().createProducerTemplate().send("direct:run-backup", e -> {
+            e.getIn().setHeader("StowageJob", JOB);
+            e.getIn().setHeader("StowageBackupType", "full");
+            e.getIn().setHeader("StowageTrigger", "schedule");
+        });
+        assertThat(done.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)).isNull();
+        assertThat(done.getException()).isNull();
+        List<String> ids = BackupHistory.directories(ws.repository(), JOB);
+        return ids.get(ids.size() - 1);
+    }
+
+    /**
+     * Makes a directory's entries undeletable, or deletable again: as root, whom permissions do not stop, with the
+     * immutable attribute; otherwise by taking away write permission.
+     */
+    private static void deletable(Path directory, boolean yes) throws Exception {
+        if ("root".equals(System.getProperty("user.name"))) {
+            Process chattr = new ProcessBuilder("chattr", yes ? "-i" : "+i", directory.toString())
+                    .redirectErrorStream(true).start();
+            String output = new String(chattr.getInputStream().readAllBytes());
+            assertThat(chattr.waitFor()).as("chattr: " + output).isZero();
+        } else {
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString(yes ? "rwx------" : "r-x------"));
+        }
+    }
+
+    private List<JsonNode> bodies(String path) throws Exception {
+        List<JsonNode> bodies = new java.util.ArrayList<>();
+        for (HttpReceiver.Request request : receiver.requests(path)) {
+            bodies.add(ManifestCodec.JSON.readTree(request.body()));
+        }
+        return bodies;
+    }
+
+    @Test
+    void should_expire_after_each_backup_and_alert_when_expiry_fails_without_failing_the_backup() throws Exception {
+        receiver = new HttpReceiver();
+        Workspace ws = workspace();
+        service = ws.service();
+
+        String first = scheduledBackup(ws);
+        String second = scheduledBackup(ws);
+        assertThat(second).isNotEqualTo(first);
+        assertThat(BackupHistory.directories(ws.repository(), JOB)).containsExactly(second);
+        assertThat(BackupHistory.ids(ws.run("list", JOB, "--json").out())).containsExactly(second);
+        assertThat(receiver.requests(PAGERDUTY)).isEmpty();
+        assertThat(receiver.requests(SLACK)).isEmpty();
+
+        // The backup to expire next cannot be deleted: the backup still succeeds, and the expiry alerts.
+        locked = ws.repository().resolve(JOB).resolve(second);
+        deletable(locked, false);
+        String third = scheduledBackup(ws);
+        assertThat(ws.repository().resolve(JOB).resolve(third).resolve("manifest.json")).exists();
+        assertThat(BackupHistory.ids(ws.run("list", JOB, "--json").out())).containsExactly(second, third);
+
+        List<JsonNode> triggers = bodies(PAGERDUTY);
+        assertThat(triggers).as(receiver.requests(PAGERDUTY).toString()).hasSize(1);
+        JsonNode trigger = triggers.get(0);
+        assertThat(trigger.get("event_action").asText()).isEqualTo("trigger");
+        assertThat(trigger.get("dedup_key").asText()).isEqualTo("stowage/postgres/expire");
+        assertThat(trigger.get("payload").get("class").asText()).isEqualTo("expiry-failure");
+        assertThat(trigger.get("payload").get("summary").asText()).startsWith("Expiry failed: postgres")
+                .contains(second).contains("repository 'local'");
+        List<JsonNode> slack = bodies(SLACK);
+        assertThat(slack).hasSize(1);
+        assertThat(slack.get(0).get("text").asText()).startsWith(":warning: Expiry failed: postgres")
+                .contains(second);
+        assertThat(receiver.requests(PAGERDUTY).toString()).doesNotContain("Backup failed");
+
+        // Deletable again: the next backup's expiry takes both older ones and resolves the incident.
+        receiver.clear();
+        deletable(locked, true);
+        locked = null;
+        String fourth = scheduledBackup(ws);
+        assertThat(BackupHistory.directories(ws.repository(), JOB)).containsExactly(fourth);
+        List<JsonNode> resolves = bodies(PAGERDUTY);
+        assertThat(resolves).hasSize(1);
+        assertThat(resolves.get(0).get("event_action").asText()).isEqualTo("resolve");
+        assertThat(resolves.get(0).get("dedup_key").asText()).isEqualTo("stowage/postgres/expire");
+        assertThat(bodies(SLACK)).singleElement().satisfies(m -> assertThat(m.get("text").asText())
+                .startsWith(":white_check_mark: Expiry works again: postgres"));
+    }
+}
