@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stowage.catalog.ManifestCodec;
+import io.stowage.runtime.ManagementServer;
 import io.stowage.runtime.StowageService;
 import io.stowage.testing.BackupHistory;
 import io.stowage.testing.HttpReceiver;
+import io.stowage.testing.ManagementClient;
 import io.stowage.testing.ThrowawayPostgres;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
@@ -72,7 +74,18 @@ class ExpiryServiceTest {
                 .property("camel.component.slack.webhook-url", receiver.url(SLACK))
                 .property("stowage.alert.pagerduty.routing-key", ROUTING_KEY)
                 .property("stowage.alert.pagerduty.url", receiver.url(PAGERDUTY))
-                .property("stowage.staleness.first-check-ms", "3600000");
+                .property("stowage.staleness.first-check-ms", "3600000")
+                .property("camel.management.enabled", "true")
+                .property("camel.management.metrics-enabled", "true")
+                .property("camel.metrics.enabled", "true")
+                .property("camel.metrics.skip-camel-info", "true");
+    }
+
+    /** One series of the running service's metrics, scraped over HTTP; NaN when it is not exported. */
+    private double metric(String series) throws Exception {
+        String metrics = ManagementClient.get(ManagementServer.port(service.runtime().context()), "/observe/metrics");
+        assertThat(metrics).startsWith("200 ");
+        return ManagementClient.sample(metrics, series).orElse(Double.NaN);
     }
 
     /** A backup as the schedule route triggers it; it must succeed. Returns the new backup's id. */
@@ -125,6 +138,11 @@ class ExpiryServiceTest {
         assertThat(BackupHistory.ids(ws.run("list", JOB, "--json").out())).containsExactly(second);
         assertThat(receiver.requests(PAGERDUTY)).isEmpty();
         assertThat(receiver.requests(SLACK)).isEmpty();
+        assertThat(metric("stowage_expired_backups_total{job=\"postgres\",repository=\"local\"}")).isEqualTo(1.0);
+        long stored = ManifestCodec.JSON.readTree(ws.repository().resolve(JOB).resolve(second)
+                .resolve("manifest.json").toFile()).get("storedBytes").asLong();
+        assertThat(metric("stowage_repository_stored_bytes{job=\"postgres\",repository=\"local\","
+                + "storage_class=\"local\"}")).isEqualTo((double) stored);
 
         // The backup to expire next cannot be deleted: the backup still succeeds, and the expiry alerts.
         locked = ws.repository().resolve(JOB).resolve(second);
@@ -153,6 +171,7 @@ class ExpiryServiceTest {
         locked = null;
         String fourth = scheduledBackup(ws);
         assertThat(BackupHistory.directories(ws.repository(), JOB)).containsExactly(fourth);
+        assertThat(metric("stowage_expired_backups_total{job=\"postgres\",repository=\"local\"}")).isEqualTo(3.0);
         List<JsonNode> resolves = bodies(PAGERDUTY);
         assertThat(resolves).hasSize(1);
         assertThat(resolves.get(0).get("event_action").asText()).isEqualTo("resolve");
