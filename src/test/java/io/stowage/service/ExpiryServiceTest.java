@@ -126,6 +126,28 @@ class ExpiryServiceTest {
     }
 
     @Test
+    void should_expire_every_job_on_the_expiry_cron() throws Exception {
+        receiver = new HttpReceiver();
+        Workspace seed = new Workspace(dir.resolve("seed")).job(JOB, SOURCE);
+        Workspace.Result backup = seed.run("backup", JOB);
+        assertThat(backup.status()).as(backup.toString()).isZero();
+        Workspace ws = new Workspace(dir.resolve("ws")).job(JOB, SOURCE, "retention", "1")
+                .property("stowage.expire.cron", "0/2 * * * * ?");
+        java.time.Instant now = java.time.Instant.now();
+        List<String> ids = new java.util.ArrayList<>();
+        for (int days : new int[] {3, 2, 1}) {
+            ids.add(BackupHistory.copy(seed.repository().resolve(JOB).resolve(backup.lastLine()), ws.repository(),
+                    JOB, now.minus(java.time.Duration.ofDays(days)), io.stowage.catalog.BackupType.FULL, null));
+        }
+        service = ws.service();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (BackupHistory.directories(ws.repository(), JOB).size() > 1 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(BackupHistory.directories(ws.repository(), JOB)).containsExactly(ids.get(2));
+    }
+
+    @Test
     void should_expire_after_each_backup_and_alert_when_expiry_fails_without_failing_the_backup() throws Exception {
         receiver = new HttpReceiver();
         Workspace ws = workspace();
