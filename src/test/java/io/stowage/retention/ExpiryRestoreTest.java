@@ -56,6 +56,7 @@ class ExpiryRestoreTest {
         Workspace ws = new Workspace(dir).physicalJob(JOB, cluster, spool, List.of());
         List<String> ids = new ArrayList<>();
         Instant target = null;
+        Instant expiredPoint = null;
         long lastBeforeTarget = 0;
         try (StowageService service = ws.service()) {
             for (int i = 0; i < 4; i++) {
@@ -64,6 +65,9 @@ class ExpiryRestoreTest {
                 ids.add(listed.get(listed.size() - 1));
                 cluster.execute("postgres", "INSERT INTO t (note) SELECT 'after backup " + i + " row ' || g "
                         + "FROM generate_series(1, 100) g");
+                if (i == 0) {
+                    expiredPoint = WalTesting.serverNow(cluster);
+                }
                 if (i == 2) {
                     // The point to restore: between the two backups that will be kept.
                     lastBeforeTarget = cluster.number("postgres", "SELECT max(id) FROM t");
@@ -120,6 +124,14 @@ class ExpiryRestoreTest {
         assertThat(check.out()).as(check.toString()).doesNotContain("FAIL")
                 .contains("ok    wal postgres in local: no gap since " + keptStart + " (backup " + ids.get(2) + ")")
                 .contains("retention postgres in local: 2 (job parameter retention), logRetention 7; keeps 2 of 2");
+
+        // A point only the expired backups and their WAL could restore: refused, not quietly another one.
+        Workspace.Result gone = ws.run("restore", JOB, "--time", expiredPoint.toString(), "--target-datadir",
+                dir.resolve("expired-point").toString());
+        assertThat(gone.status()).as(gone.toString()).isEqualTo(1);
+        assertThat(gone.err()).as(gone.toString()).startsWith("error: target time " + expiredPoint
+                + " is before the oldest backup");
+        assertThat(dir.resolve("expired-point")).doesNotExist();
 
         Path pitr = dir.resolve("pitr");
         Workspace.Result restore = ws.run("restore", JOB, "--time", target.toString(), "--target-datadir",
