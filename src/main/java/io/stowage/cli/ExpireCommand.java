@@ -76,8 +76,7 @@ final class ExpireCommand extends BaseCommand {
             for (Expiry.Row row : report.rows()) {
                 Planner.Decision d = row.decision();
                 out().printf(format, row.job(), row.repository(), d.backup().id(), d.backup().type().id(),
-                        age(Duration.between(d.backup().finished(), now)), d.keep() ? "keep"
-                                : dryRun ? "expire" : "gone", d.reason()
+                        age(Duration.between(d.backup().finished(), now)), row.outcome().word(), d.reason()
                                 + (d.backup().damaged() ? " [damaged: objects missing here]" : ""));
             }
         }
