@@ -8,6 +8,7 @@ import io.stowage.catalog.ManifestCodec;
 import io.stowage.testing.BackupHistory;
 import io.stowage.testing.LockHolder;
 import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.Undeletable;
 import io.stowage.testing.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -261,6 +262,35 @@ class ExpireCommandTest {
         assertThat(BackupHistory.directories(repo, JOB)).containsExactly(f5);
         Workspace.Result clean = ws.run("check", JOB);
         assertThat(clean.out()).as(clean.toString()).doesNotContain("damaged");
+    }
+
+    @Test
+    void should_say_which_backups_it_could_not_delete_and_finish_on_the_next_run() throws Exception {
+        Workspace ws = workspace("retention", "1");
+        Path repo = ws.repository();
+        String f0 = backup(40, BackupType.FULL, null, repo);
+        String f1 = backup(30, BackupType.FULL, null, repo);
+        String f2 = backup(20, BackupType.FULL, null, repo);
+        String f3 = backup(10, BackupType.FULL, null, repo);
+        Workspace.Result failed;
+        try (Undeletable stuck = Undeletable.of(repo.resolve(JOB).resolve(f1))) {
+            failed = ws.run("expire");
+        }
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(1);
+        assertThat(failed.err().lines().toList()).as(failed.toString()).singleElement().asString()
+                .startsWith("error: expiry failed: job postgres in repository 'local': cannot delete 'postgres/" + f1
+                        + "/manifest.json'");
+        // Newest first: f2 went, then f1 failed and f0 was not tried; the table says what happened to each.
+        assertThat(BackupHistory.ids(list(ws).toString())).containsExactly(f0, f1, f3);
+        assertThat(row(failed, f2)).matches(".* gone +policy 1: .*");
+        assertThat(row(failed, f1)).matches(".* failed +policy 1: .*");
+        assertThat(row(failed, f0)).matches(".* left +policy 1: .*");
+        assertThat(row(failed, f3)).matches(".* keep +policy 1: .*");
+        assertThat(failed.out()).doesNotContain("expired ");
+
+        Workspace.Result again = ws.run("expire");
+        assertThat(again.status()).as(again.toString()).isZero();
+        assertThat(BackupHistory.directories(repo, JOB)).containsExactly(f3);
     }
 
     @Test

@@ -10,10 +10,9 @@ import io.stowage.testing.BackupHistory;
 import io.stowage.testing.HttpReceiver;
 import io.stowage.testing.ManagementClient;
 import io.stowage.testing.ThrowawayPostgres;
+import io.stowage.testing.Undeletable;
 import io.stowage.testing.Workspace;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.AfterAll;
@@ -40,8 +39,8 @@ class ExpiryServiceTest {
 
     private HttpReceiver receiver;
     private StowageService service;
-    /** A directory made undeletable, to be made deletable again whatever the outcome. */
-    private Path locked;
+    /** A directory made undeletable, made deletable again whatever the outcome. */
+    private Undeletable locked;
 
     @BeforeAll
     static void createSource() {
@@ -57,7 +56,7 @@ class ExpiryServiceTest {
     @AfterEach
     void stop() throws Exception {
         if (locked != null) {
-            deletable(locked, true);
+            locked.close();
         }
         if (service != null) {
             service.close();
@@ -100,21 +99,6 @@ class ExpiryServiceTest {
         assertThat(done.getException()).isNull();
         List<String> ids = BackupHistory.directories(ws.repository(), JOB);
         return ids.get(ids.size() - 1);
-    }
-
-    /**
-     * Makes a directory's entries undeletable, or deletable again: as root, whom permissions do not stop, with the
-     * immutable attribute; otherwise by taking away write permission.
-     */
-    private static void deletable(Path directory, boolean yes) throws Exception {
-        if ("root".equals(System.getProperty("user.name"))) {
-            Process chattr = new ProcessBuilder("chattr", yes ? "-i" : "+i", directory.toString())
-                    .redirectErrorStream(true).start();
-            String output = new String(chattr.getInputStream().readAllBytes());
-            assertThat(chattr.waitFor()).as("chattr: " + output).isZero();
-        } else {
-            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString(yes ? "rwx------" : "r-x------"));
-        }
     }
 
     private List<JsonNode> bodies(String path) throws Exception {
@@ -167,8 +151,7 @@ class ExpiryServiceTest {
                 + "storage_class=\"local\"}")).isEqualTo((double) stored);
 
         // The backup to expire next cannot be deleted: the backup still succeeds, and the expiry alerts.
-        locked = ws.repository().resolve(JOB).resolve(second);
-        deletable(locked, false);
+        locked = Undeletable.of(ws.repository().resolve(JOB).resolve(second));
         String third = scheduledBackup(ws);
         assertThat(ws.repository().resolve(JOB).resolve(third).resolve("manifest.json")).exists();
         assertThat(BackupHistory.ids(ws.run("list", JOB, "--json").out())).containsExactly(second, third);
@@ -189,8 +172,7 @@ class ExpiryServiceTest {
 
         // Deletable again: the next backup's expiry takes both older ones and resolves the incident.
         receiver.clear();
-        deletable(locked, true);
-        locked = null;
+        locked.close();
         String fourth = scheduledBackup(ws);
         assertThat(BackupHistory.directories(ws.repository(), JOB)).containsExactly(fourth);
         assertThat(metric("stowage_expired_backups_total{job=\"postgres\",repository=\"local\"}")).isEqualTo(3.0);
