@@ -110,6 +110,31 @@ class ExpiryServiceTest {
     }
 
     @Test
+    void should_warn_and_still_succeed_when_a_backup_commands_expiry_fails() throws Exception {
+        receiver = new HttpReceiver();
+        Workspace ws = workspace();
+        Workspace.Result first = ws.run("backup", JOB);
+        assertThat(first.status()).as(first.toString()).isZero();
+        Thread.sleep(1000);
+        Workspace.Result second;
+        try (Undeletable stuck = Undeletable.of(ws.repository().resolve(JOB).resolve(first.lastLine()))) {
+            second = ws.run("backup", JOB);
+        }
+        assertThat(second.status()).as(second.toString()).isZero();
+        assertThat(second.lastLine()).as(second.toString()).matches("\\d{8}T\\d{6}Z-F").isNotEqualTo(first.lastLine());
+        assertThat(second.err().lines().toList()).as(second.toString()).isNotEmpty()
+                .allMatch(l -> l.startsWith("warning: ")).anyMatch(l -> l.contains("expiry failed")
+                        && l.contains(first.lastLine()));
+        assertThat(bodies(PAGERDUTY)).singleElement().satisfies(e -> assertThat(e.get("dedup_key").asText())
+                .isEqualTo("stowage/postgres/expire"));
+        Thread.sleep(1000);
+        Workspace.Result third = ws.run("backup", JOB);
+        assertThat(third.status()).as(third.toString()).isZero();
+        assertThat(third.err()).as(third.toString()).isEmpty();
+        assertThat(BackupHistory.directories(ws.repository(), JOB)).containsExactly(third.lastLine());
+    }
+
+    @Test
     void should_expire_every_job_on_the_expiry_cron() throws Exception {
         receiver = new HttpReceiver();
         Workspace seed = new Workspace(dir.resolve("seed")).job(JOB, SOURCE);
