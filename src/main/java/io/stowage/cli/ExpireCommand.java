@@ -45,14 +45,16 @@ final class ExpireCommand extends BaseCommand {
                     .map(lock -> (AutoCloseable) lock), Clock.systemUTC());
             Expiry.Report report = expiry.run(new Expiry.Options(job, repository, dryRun));
             print(report, Instant.now());
-            report.skipped().forEach(this::warn);
             List<String> failures = report.failures();
+            List<String> skipped = report.skipped();
+            // Each skipped job once: a warning, or the error line itself when nothing else failed.
+            skipped.subList(failures.isEmpty() && !skipped.isEmpty() ? 1 : 0, skipped.size()).forEach(this::warn);
             if (!failures.isEmpty()) {
                 throw new StowageException(failures.size() == 1 ? "expiry failed: " + failures.get(0)
                         : "expiry failed in " + failures.size() + " places: " + String.join("; ", failures));
             }
-            if (!report.skipped().isEmpty()) {
-                throw new StowageException(report.skipped().get(0));
+            if (!skipped.isEmpty()) {
+                throw new StowageException(skipped.get(0));
             }
             if (!dryRun) {
                 out().println("expired " + report.expired() + " backup(s), " + report.logObjects()
@@ -65,15 +67,16 @@ final class ExpireCommand extends BaseCommand {
 
     private void print(Expiry.Report report, Instant now) {
         if (report.rows().isEmpty()) {
-            out().println("no backups" + (job == null ? "" : " of job " + job));
+            if (report.skipped().isEmpty()) { // a skipped job's backups were not looked at: it says so on stderr
+                out().println("no backups" + (job == null ? "" : " of job " + job));
+            }
         } else {
             String format = "%-16s  %-12s  %-20s  %-4s  %8s  %-6s  %s%n";
             out().printf(format, "JOB", "REPOSITORY", "ID", "TYPE", "AGE", dryRun ? "WOULD" : "RESULT", "WHY");
             for (Expiry.Row row : report.rows()) {
                 Planner.Decision d = row.decision();
                 out().printf(format, row.job(), row.repository(), d.backup().id(), d.backup().type().id(),
-                        age(Duration.between(d.backup().finished(), now)), d.keep() ? "keep"
-                                : dryRun ? "expire" : "gone", d.reason()
+                        age(Duration.between(d.backup().finished(), now)), row.outcome().word(), d.reason()
                                 + (d.backup().damaged() ? " [damaged: objects missing here]" : ""));
             }
         }

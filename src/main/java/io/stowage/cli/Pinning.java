@@ -22,7 +22,13 @@ final class Pinning {
         if (!job.matches("[a-z0-9][a-z0-9_-]*")) {
             services.jobs().get(job);
         }
-        return services.catalog().read(job, warnings).find(job, id);
+        io.stowage.catalog.CatalogListing listing = services.catalog().read(job, warnings);
+        if (listing.entries().isEmpty() && listing.unreadable().isEmpty()) {
+            // Neither configured nor in any repository: a typo, refused naming the jobs there are (not "run a backup
+            // of it"). The backups of a job since removed from routes/ can still be pinned.
+            services.jobs().get(job);
+        }
+        return listing.find(job, id);
     }
 
     static List<Repository> holders(StowageServices services, CatalogEntry entry) {

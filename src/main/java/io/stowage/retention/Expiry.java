@@ -53,8 +53,24 @@ public final class Expiry {
     public record Options(String job, String repository, boolean dryRun) {
     }
 
-    /** One backup's fate in one repository. */
-    public record Row(String job, String repository, Planner.Decision decision) {
+    /** What became of a backup: kept; would expire (a dry run); deleted; its deletion failed; not tried after that. */
+    public enum Outcome {
+        KEPT("keep"), WOULD_EXPIRE("expire"), GONE("gone"), FAILED("failed"), LEFT("left");
+
+        private final String word;
+
+        Outcome(String word) {
+            this.word = word;
+        }
+
+        /** The word the expire table prints. */
+        public String word() {
+            return word;
+        }
+    }
+
+    /** One backup's fate in one repository: the planner's decision, and what was done. */
+    public record Row(String job, String repository, Planner.Decision decision, Outcome outcome) {
     }
 
     /** What a run decided and did. */
@@ -213,27 +229,36 @@ public final class Expiry {
                           Report report) throws IOException {
         String name = repository.name();
         Planner.Plan plan = plan(job, repository, listing.entries(), now);
-        plan.decisions().forEach(d -> report.rows.add(new Row(job.name(), name, d)));
-        // Dependents before what they depend on: newest first.
-        List<Planner.Backup> released = new ArrayList<>(plan.released());
-        java.util.Collections.reverse(released);
-        for (Planner.Backup backup : released) {
-            if (dryRun) {
-                continue;
+        // What became of each backup, said only once it is so: a deletion that fails leaves the older ones untried.
+        Map<String, Outcome> outcomes = new java.util.HashMap<>();
+        try {
+            // Dependents before what they depend on: newest first.
+            List<Planner.Backup> released = new ArrayList<>(plan.released());
+            java.util.Collections.reverse(released);
+            for (Planner.Backup backup : released) {
+                if (dryRun) {
+                    outcomes.put(backup.id(), Outcome.WOULD_EXPIRE);
+                    continue;
+                }
+                Instant started = clock.instant();
+                try {
+                    deleteBackup(repository, job.name(), backup.id());
+                } catch (IOException | RuntimeException e) {
+                    outcomes.put(backup.id(), Outcome.FAILED);
+                    services.audit().record(new AuditLog.Entry("expire", job.name(), backup.id(), "failure",
+                            Duration.between(started, clock.instant()), name + ": " + Failures.describe(e)));
+                    throw e;
+                }
+                outcomes.put(backup.id(), Outcome.GONE);
+                report.expired++;
+                services.metrics().expired(job.name(), name);
+                services.audit().record(new AuditLog.Entry("expire", job.name(), backup.id(), "success",
+                        Duration.between(started, clock.instant()), null));
+                LOG.info("expired backup {} of job {} in repository {}", backup.id(), job.name(), name);
             }
-            Instant started = clock.instant();
-            try {
-                deleteBackup(repository, job.name(), backup.id());
-            } catch (IOException | RuntimeException e) {
-                services.audit().record(new AuditLog.Entry("expire", job.name(), backup.id(), "failure",
-                        Duration.between(started, clock.instant()), name + ": " + Failures.describe(e)));
-                throw e;
-            }
-            report.expired++;
-            services.metrics().expired(job.name(), name);
-            services.audit().record(new AuditLog.Entry("expire", job.name(), backup.id(), "success",
-                    Duration.between(started, clock.instant()), null));
-            LOG.info("expired backup {} of job {} in repository {}", backup.id(), job.name(), name);
+        } finally {
+            plan.decisions().forEach(d -> report.rows.add(new Row(job.name(), name, d, d.keep() ? Outcome.KEPT
+                    : outcomes.getOrDefault(d.backup().id(), Outcome.LEFT))));
         }
         expireLog(job, repository, listing, plan, dryRun, report);
         removeOrphans(job, repository, listing, dryRun, now, report);

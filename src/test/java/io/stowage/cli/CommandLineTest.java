@@ -27,7 +27,8 @@ class CommandLineTest {
 
     @Test
     void should_print_usage_and_exit_0_for_help_on_every_command() {
-        for (String command : List.of("run", "check", "backup", "list", "restore", "verify")) {
+        for (String command : List.of("run", "check", "backup", "list", "restore", "verify", "sync", "expire", "pin",
+                "unpin")) {
             Workspace.Result help = run(command, "--help");
             assertThat(help.status()).as(command + ": " + help).isZero();
             assertThat(help.out()).as(command).startsWith("Usage: stowage " + command);
@@ -44,12 +45,13 @@ class CommandLineTest {
         assertThat(none.status()).isEqualTo(2);
         assertThat(none.out()).isEmpty();
         assertThat(none.err().lines().toList()).containsExactly("error: a command is required: run, check, backup, "
-                + "list, restore, verify, sync (see 'stowage --help')");
+                + "list, restore, verify, sync, expire, pin, unpin (see 'stowage --help')");
 
         Workspace.Result unknown = run("nosuchcommand");
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.err().lines().toList()).containsExactly("error: unknown command 'nosuchcommand'; HINT: "
-                + "the commands are run, check, backup, list, restore, verify, sync (see 'stowage --help')");
+                + "the commands are run, check, backup, list, restore, verify, sync, expire, pin, unpin (see "
+                + "'stowage --help')");
 
         Workspace.Result option = run("list", "--no-such-option");
         assertThat(option.status()).isEqualTo(2);

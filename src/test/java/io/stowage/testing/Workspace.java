@@ -139,12 +139,29 @@ public final class Workspace {
 
     /** A physical job whose spool is filled by {@code receiver}: archive_command or pg_receivewal. */
     public Workspace physicalJob(String job, ThrowawayPostgres cluster, Path spool, String receiver) {
+        return physicalJob(job, cluster, spool, receiver, List.of());
+    }
+
+    /**
+     * A physical job with WAL archiving from {@code spool} (archive_command), with {@code extra} parameters of the
+     * backup route (name, value, ...): a retention policy, say.
+     */
+    public Workspace physicalJob(String job, ThrowawayPostgres cluster, Path spool, List<String> extra) {
+        return physicalJob(job, cluster, spool, "archive_command", extra);
+    }
+
+    private Workspace physicalJob(String job, ThrowawayPostgres cluster, Path spool, String receiver,
+                                  List<String> extra) {
+        StringBuilder more = new StringBuilder();
+        for (int i = 0; i < extra.size(); i += 2) {
+            more.append(param(extra.get(i), extra.get(i + 1)));
+        }
         jobs.clear();
         jobs.put(job, "- templatedRoute:\n    routeTemplateRef: postgresql-physical\n    routeId: backup-" + job
                 + "\n    parameters:\n"
                 + param("job", job) + param("host", cluster.host()) + param("port", Integer.toString(cluster.port()))
                 + param("user", ThrowawayPostgres.USER) + param("password", ThrowawayPostgres.PASSWORD)
-                + param("database", "postgres") + param("pgBin", cluster.binDir().toString())
+                + param("database", "postgres") + param("pgBin", cluster.binDir().toString()) + more
                 + "- templatedRoute:\n    routeTemplateRef: postgresql-wal\n    routeId: wal-" + job
                 + "\n    parameters:\n" + param("job", job) + param("spool", spool.toString())
                 + param("receiver", receiver) + param("pollDelay", "100")
