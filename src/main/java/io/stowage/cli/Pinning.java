@@ -31,6 +31,20 @@ final class Pinning {
         return listing.find(job, id);
     }
 
+    /**
+     * Holds the job's retention lock (see {@link io.stowage.retention.Expiry#pinLock}) for a pin or unpin, waiting
+     * up to {@code stowage.expire.lock-wait-seconds} for an expiry of the job to finish.
+     */
+    static io.stowage.lock.ExclusiveLock lock(StowageServices services, String job) throws Exception {
+        if (!job.matches("[a-z0-9][a-z0-9_-]*")) {
+            services.jobs().get(job); // not a job name at all: refused before anything is created for it
+        }
+        long wait = services.settings().number("stowage.expire.lock-wait-seconds");
+        return io.stowage.retention.Expiry.pinLock(services, job, java.time.Duration.ofSeconds(wait))
+                .orElseThrow(() -> new StowageException("an expiry of job '" + job + "' is running and did not "
+                        + "finish within " + wait + " s; HINT: run the command again when it has"));
+    }
+
     static List<Repository> holders(StowageServices services, CatalogEntry entry) {
         return services.repositories().all().stream().filter(r -> entry.repositories().contains(r.name())).toList();
     }

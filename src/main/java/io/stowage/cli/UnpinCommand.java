@@ -24,30 +24,37 @@ final class UnpinCommand extends BaseCommand {
     public Integer call() throws Exception {
         try (StowageRuntime runtime = startLightRuntime()) {
             var services = runtime.services();
-            CatalogEntry entry = Pinning.find(services, job, id, this::warn);
-            if (!entry.pinned()) {
-                throw StowageException.usage("backup " + entry.id() + " of job " + job + " is not pinned");
+            Pinning.find(services, job, id, w -> { }); // an unknown job or backup: refused before any lock is taken
+            try (io.stowage.lock.ExclusiveLock held = Pinning.lock(services, job)) {
+                return unpin(services);
             }
-            List<String> failed = new ArrayList<>();
-            // Every repository, not only those holding a complete copy: a pin file anywhere pins the backup.
-            for (Repository repository : services.repositories().all()) {
-                try {
-                    repository.delete(Pins.key(job, entry.id()));
-                } catch (Exception e) {
-                    failed.add(repository.name() + ": " + io.stowage.Failures.describe(e));
-                }
-            }
-            services.audit().record(new AuditLog.Entry("unpin", job, entry.id(), failed.isEmpty() ? "success"
-                    : "failure", null, failed.isEmpty() ? null : String.join("; ", failed)));
-            if (!failed.isEmpty()) {
-                throw new StowageException("backup " + entry.id() + " of job " + job + " is still pinned: its pin "
-                        + "could not be removed in " + String.join("; ", failed) + "; HINT: run 'stowage unpin' again "
-                        + "when the repository answers");
-            }
-            out().println("unpinned backup " + entry.id() + " of job " + job + ": the retention policies apply to it "
-                    + "from the next expiry");
-            out().flush();
-            return 0;
         }
+    }
+
+    private int unpin(io.stowage.services.StowageServices services) throws Exception {
+        CatalogEntry entry = Pinning.find(services, job, id, this::warn);
+        if (!entry.pinned()) {
+            throw StowageException.usage("backup " + entry.id() + " of job " + job + " is not pinned");
+        }
+        List<String> failed = new ArrayList<>();
+        // Every repository, not only those holding a complete copy: a pin file anywhere pins the backup.
+        for (Repository repository : services.repositories().all()) {
+            try {
+                repository.delete(Pins.key(job, entry.id()));
+            } catch (Exception e) {
+                failed.add(repository.name() + ": " + io.stowage.Failures.describe(e));
+            }
+        }
+        services.audit().record(new AuditLog.Entry("unpin", job, entry.id(), failed.isEmpty() ? "success"
+                : "failure", null, failed.isEmpty() ? null : String.join("; ", failed)));
+        if (!failed.isEmpty()) {
+            throw new StowageException("backup " + entry.id() + " of job " + job + " is still pinned: its pin "
+                    + "could not be removed in " + String.join("; ", failed) + "; HINT: run 'stowage unpin' again "
+                    + "when the repository answers");
+        }
+        out().println("unpinned backup " + entry.id() + " of job " + job + ": the retention policies apply to it "
+                + "from the next expiry");
+        out().flush();
+        return 0;
     }
 }

@@ -125,6 +125,20 @@ public final class Expiry {
     }
 
     /**
+     * The lock that keeps {@code pin}, {@code unpin} and expiry of a job apart ({@code <home>/<job>/.retention.lock}),
+     * waited for up to {@code wait}; empty when still held then. Without it a pin written while expiry deletes the
+     * same backup could report a pin on a backup that is gone the next moment. (A backup does not take it: pinning
+     * never waits for a backup.)
+     */
+    public static Optional<io.stowage.lock.ExclusiveLock> pinLock(StowageServices services, String job, Duration wait)
+            throws IOException, InterruptedException {
+        java.nio.file.Path dir = services.repositories().home().root().resolve(job);
+        java.nio.file.Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        return io.stowage.lock.ExclusiveLock.acquire(dir.resolve(".retention.lock"), wait);
+    }
+
+    /**
      * The rules of {@code job} in {@code repository}: the job's {@code retention} parameter, else the repository's
      * {@code stowage.repository.<name>.retention}; with the job's {@code retentionDiff}, {@code retentionIncr} and
      * {@code logRetention}.
@@ -192,7 +206,15 @@ public final class Expiry {
                 continue;
             }
             try (AutoCloseable held = lock.get()) {
-                expireJob(job, options, report);
+                Optional<io.stowage.lock.ExclusiveLock> pins = pinLock(services, job.name(), Duration.ofSeconds(wait));
+                if (pins.isEmpty()) {
+                    report.skipped.add("job " + job.name() + " not expired: a 'stowage pin' or 'unpin' of it held its"
+                            + " lock for more than " + wait + " s; the next expiry takes it");
+                    continue;
+                }
+                try (io.stowage.lock.ExclusiveLock pinned = pins.get()) {
+                    expireJob(job, options, report);
+                }
             } catch (Exception e) {
                 report.failures.add("job " + job.name() + ": " + Failures.describe(e));
             }

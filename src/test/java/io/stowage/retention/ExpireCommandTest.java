@@ -324,4 +324,33 @@ class ExpireCommandTest {
         assertThat(free.status()).as(free.toString()).isZero();
         assertThat(free.lastLine()).isEqualTo("expired 2 backup(s), 0 log object(s), 1 incomplete backup(s)");
     }
+
+    @Test
+    void should_keep_pin_and_expiry_of_a_job_apart() throws Exception {
+        Workspace ws = workspace("retention", "1").property("stowage.expire.lock-wait-seconds", "1");
+        Path repo = ws.repository();
+        String old = backup(30, BackupType.FULL, null, repo);
+        backup(10, BackupType.FULL, null, repo);
+        java.util.Set<String> before = BackupHistory.files(repo);
+        Workspace.Result pin;
+        Workspace.Result expire;
+        // An expiry (or pin) of the job in another process holds the job's retention lock.
+        try (LockHolder expiring = LockHolder.hold(repo.resolve(JOB).resolve(".retention.lock"))) {
+            pin = ws.run("pin", JOB, old);
+            expire = ws.run("expire");
+        }
+        assertThat(pin.status()).as(pin.toString()).isEqualTo(1);
+        assertThat(pin.err()).as(pin.toString()).contains("an expiry of job 'postgres' is running and did not finish "
+                + "within 1 s");
+        assertThat(expire.status()).as(expire.toString()).isEqualTo(1);
+        assertThat(expire.err()).contains("a 'stowage pin' or 'unpin' of it held its lock");
+        assertThat(BackupHistory.files(repo).stream().filter(f -> !f.contains("/.")))
+                .as("nothing pinned, nothing deleted").containsExactlyInAnyOrderElementsOf(before);
+
+        Workspace.Result pinned = ws.run("pin", JOB, old);
+        assertThat(pinned.status()).as(pinned.toString()).isZero();
+        Workspace.Result kept = ws.run("expire");
+        assertThat(kept.status()).as(kept.toString()).isZero();
+        assertThat(BackupHistory.directories(repo, JOB)).contains(old);
+    }
 }
