@@ -317,9 +317,8 @@ ms_s() { awk -v m="$1" 'BEGIN { printf "%.1f", m / 1000 }'; }
     echo "prefix's directory for *every* page it serves, and then skips to the continuation token, so listing N objects"
     echo "costs O(N²). This run served flat listings from a sorted index instead (\`ListingIndexBlobStore\`: built by one"
     echo "walk on the first listing, kept up to date by every write and delete), so a listing costs O(N) as on S3. S3Proxy's"
-    echo "own listing, probed on the same store before the expiry (5 pages from a fresh server): $probe. At the mean"
-    echo "after the first page, listing all of \`main/wal/\`"
-    echo "($(( (objects_all - 2 * backups + 999) / 1000 )) pages) would take about $(awk -v m="$(sed -n 's/.*mean_after_first_ms=\([0-9]*\).*/\1/p' <<<"$probe")" -v n="$(( (objects_all - 2 * backups + 999) / 1000 ))" 'BEGIN { printf "%.0f", m * n / 1000 }') s by itself."
+    echo "own listing, probed on the same store before the expiry (5 pages from a fresh server): $probe."
+    echo "At the mean after the first page, listing all of \`main/wal/\` ($(( (objects_all - 2 * backups + 999) / 1000 )) pages) would take about $(awk -v m="$(sed -n 's/.*mean_after_first_ms=\([0-9]*\).*/\1/p' <<<"$probe")" -v n="$(( (objects_all - 2 * backups + 999) / 1000 ))" 'BEGIN { printf "%.0f", m * n / 1000 }') s by itself."
   else
     echo "**Listing.** S3Proxy's own (every page walks the whole directory: O(N²) for N objects)."
   fi
