@@ -205,7 +205,7 @@ class ConfigurationErrorTest {
         assertRefused(checkWithoutRewrite(ws), "error: invalid configuration: templated route 'backup-shop' ("
                 + jobsFile() + ", line 19): template 'postgresql-logical' has no parameter 'compresion'; HINT: its "
                 + "parameters are job, engine, method, host, port, user, password, database, pgBin, codec, level, "
-                + "workers, repositories, storageClass, severity, notifySuccess, rtoSeconds, probes");
+                + "workers, repositories, storageClass, severity, notifySuccess, retention, retentionDiff, retentionIncr, logRetention, rtoSeconds, probes");
     }
 
     @Test

@@ -94,7 +94,7 @@ class RepositoryConfigurationErrorTest {
     void should_refuse_a_key_of_another_type() throws Exception {
         assertUsageError(named("local, s3").property("stowage.repository.local.bucket", "b").run("check"),
                 "stowage.repository.local.bucket does not apply to repository 'local', of type local; HINT: a local "
-                        + "repository takes type, media, offsite, region, path");
+                        + "repository takes type, media, offsite, region, retention, path");
     }
 
     @Test
