@@ -134,12 +134,26 @@ public final class Expiry {
                 entry.damagedIn(repository), reader != null && reader.needsLog(m));
     }
 
-    /** The plan of {@code job} in {@code repository}, from a catalog listing of the job. */
+    /**
+     * The plan of {@code job} in {@code repository}, from a catalog listing of the job: the backups the repository
+     * holds, and the chains of those it lacks that other repositories hold, so that a chain with a backup missing here
+     * still keeps what it depends on here.
+     */
     public Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries, Instant now) {
         LogArchive.Reader reader = reader(job);
-        List<Planner.Backup> backups = entries.stream().filter(e -> e.job().equals(job.name())
-                && e.repositories().contains(repository.name())).map(e -> view(e, repository.name(), reader)).toList();
-        return Planner.plan(rules(job, repository.name(), services.settings()), backups, now);
+        List<Planner.Backup> backups = new ArrayList<>();
+        Map<String, String> elsewhere = new java.util.HashMap<>();
+        for (CatalogEntry e : entries) {
+            if (!e.job().equals(job.name())) {
+                continue;
+            }
+            if (e.repositories().contains(repository.name())) {
+                backups.add(view(e, repository.name(), reader));
+            } else {
+                elsewhere.put(e.id(), e.manifest().parent());
+            }
+        }
+        return Planner.plan(rules(job, repository.name(), services.settings()), backups, elsewhere, now);
     }
 
     private LogArchive.Reader reader(Job job) {

@@ -31,7 +31,8 @@ import java.util.Set;
  *   <li>Whatever the policy says, these are kept: a pinned backup; the newest backup of the job in the repository (and,
  *       when that one is damaged, the newest one that is not); and every backup a kept one depends on.</li>
  * </ol>
- * A backup therefore only ever goes with everything that depends on it. For the log archive, the plan names the kept
+ * A backup therefore only ever goes with everything that depends on it, here or through a backup this repository lacks
+ * that another one holds (a chain is followed through those). For the log archive, the plan names the kept
  * backups that need log, and the one from whose start the archive stays continuous ({@code logRetention} days back,
  * or the oldest kept one); the engine turns that into log objects ({@link io.stowage.engine.LogArchive.Reader}).
  */
@@ -88,10 +89,28 @@ public final class Planner {
     }
 
     public static Plan plan(Rules rules, List<Backup> backups, Instant now) {
+        return plan(rules, backups, Map.of(), now);
+    }
+
+    /**
+     * The plan of {@code backups}, the backups the repository holds. {@code elsewhere}: backups of the job this
+     * repository lacks (not copied yet, or removed by hand) that the catalog knows from another repository, each with
+     * its parent (null for a full). A chain is followed through them: a backup that depends on one here through a
+     * backup missing here still depends on it, so that it keeps it, and goes with it.
+     */
+    public static Plan plan(Rules rules, List<Backup> backups, Map<String, String> elsewhere, Instant now) {
         List<Backup> all = new ArrayList<>(backups);
         all.sort(java.util.Comparator.comparing(Backup::id));
         Map<String, Backup> byId = new HashMap<>();
         all.forEach(b -> byId.put(b.id(), b));
+        // Each backup's nearest ancestor held here: its parent, or the first one here beyond those missing here.
+        Map<String, String> up = new HashMap<>();
+        for (Backup b : all) {
+            String held = heldAncestor(b, byId, elsewhere);
+            if (held != null) {
+                up.put(b.id(), held);
+            }
+        }
         if (!rules.any()) {
             return new Plan(all.stream().map(b -> new Decision(b, true, "no retention policy")).toList(), List.of(),
                     null);
@@ -107,7 +126,7 @@ public final class Planner {
                 newest.forEach(b -> anchors.add(b.id()));
                 Instant oldestKept = newest.isEmpty() ? null : newest.get(0).started();
                 for (Backup b : all) {
-                    String root = root(b, byId);
+                    String root = root(b.id(), up);
                     if (anchors.contains(b.id())) {
                         wanted.put(b.id(), name + ": one of the newest " + count.fulls() + " full backups");
                     } else if (anchors.contains(root)) {
@@ -145,7 +164,7 @@ public final class Planner {
         } else if (rules.policy() instanceof RetentionPolicy.Generations gfs) {
                 Map<String, List<String>> periods = generations(gfs, all, now);
                 for (Backup b : all) {
-                    String root = root(b, byId);
+                    String root = root(b.id(), up);
                     if (periods.containsKey(b.id())) {
                         wanted.put(b.id(), name + ": newest full of " + String.join(", ", periods.get(b.id())));
                     } else if (periods.containsKey(root)) {
@@ -167,7 +186,7 @@ public final class Planner {
                 wanted.remove(b.id());
                 released.put(b.id(), parameter + " " + bound + ": older than " + bound + " days");
                 for (Backup d : all) {
-                    if (!d.id().equals(b.id()) && dependsOn(d, b.id(), byId) && wanted.remove(d.id()) != null) {
+                    if (!d.id().equals(b.id()) && dependsOn(d.id(), b.id(), up) && wanted.remove(d.id()) != null) {
                         released.put(d.id(), "depends on " + b.id() + ", which " + parameter + " releases");
                     }
                 }
@@ -194,8 +213,10 @@ public final class Planner {
         }
         for (int i = all.size() - 1; i >= 0; i--) {
             Backup b = all.get(i);
-            if (keep.containsKey(b.id()) && b.parent() != null && byId.containsKey(b.parent())) {
-                keep.putIfAbsent(b.parent(), "needed by kept backup " + b.id());
+            String parent = up.get(b.id());
+            if (keep.containsKey(b.id()) && parent != null) {
+                keep.putIfAbsent(parent, "needed by kept backup " + b.id() + (parent.equals(b.parent()) ? ""
+                        : " (through " + b.parent() + ", which this repository lacks)"));
             }
         }
         List<Decision> decisions = new ArrayList<>();
@@ -220,24 +241,40 @@ public final class Planner {
         return new Plan(List.copyOf(decisions), logKept, logFrom);
     }
 
-    /** The oldest backup of {@code b}'s chain that this repository holds (its full, when the chain is whole). */
-    static String root(Backup b, Map<String, Backup> byId) {
-        Backup at = b;
+    /**
+     * The nearest ancestor of {@code b} that this repository holds: its parent, or, when the repository lacks that one,
+     * the first one it holds beyond it, as far as {@code elsewhere} knows the chain; null when there is none.
+     */
+    private static String heldAncestor(Backup b, Map<String, Backup> byId, Map<String, String> elsewhere) {
+        String at = b.parent();
         int guard = 0;
-        while (at.parent() != null && byId.containsKey(at.parent()) && guard++ < 100_000) {
-            at = byId.get(at.parent());
+        while (at != null && !byId.containsKey(at) && elsewhere.containsKey(at) && guard++ < 100_000) {
+            at = elsewhere.get(at);
         }
-        return at.id();
+        return at != null && byId.containsKey(at) ? at : null;
     }
 
-    private static boolean dependsOn(Backup b, String ancestor, Map<String, Backup> byId) {
-        Backup at = b;
+    /**
+     * The oldest backup of {@code id}'s chain that this repository holds (its full, when the chain is whole here or
+     * lacks only backups that another repository holds); {@code up}: each backup's nearest ancestor held here.
+     */
+    static String root(String id, Map<String, String> up) {
+        String at = id;
         int guard = 0;
-        while (at.parent() != null && byId.containsKey(at.parent()) && guard++ < 100_000) {
-            if (at.parent().equals(ancestor)) {
+        while (up.containsKey(at) && guard++ < 100_000) {
+            at = up.get(at);
+        }
+        return at;
+    }
+
+    private static boolean dependsOn(String id, String ancestor, Map<String, String> up) {
+        String at = id;
+        int guard = 0;
+        while (up.containsKey(at) && guard++ < 100_000) {
+            at = up.get(at);
+            if (at.equals(ancestor)) {
                 return true;
             }
-            at = byId.get(at.parent());
         }
         return false;
     }

@@ -34,6 +34,12 @@ class PlannerTest {
         return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(), Planner.Decision::keep));
     }
 
+    /** Each backup's fate and reason: {@code keep pinned}, {@code expire policy 1: ...}. */
+    private static Map<String, String> plan(Planner.Plan plan) {
+        return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(),
+                d -> (d.keep() ? "keep " : "expire ") + d.reason()));
+    }
+
     @Test
     void should_parse_the_three_forms_and_refuse_anything_else_naming_the_accepted_forms() {
         assertEquals(new RetentionPolicy.Count(4), RetentionPolicy.parse("4"));
@@ -88,6 +94,39 @@ class PlannerTest {
         assertEquals("keep pinned", why.get(i1.id()));
         assertEquals("keep needed by kept backup " + i1.id(), why.get(f1.id()));
         assertEquals("keep policy 1: one of the newest 1 full backups", why.get(f2.id()));
+    }
+
+    @Test
+    void should_follow_a_chain_through_a_backup_this_repository_lacks() {
+        // i1 was never copied here (another repository holds it): pinned i2 still depends on f1 through it.
+        Planner.Backup f1 = backup(30, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(29, BackupType.INCR, f1.id(), false);
+        Planner.Backup i2 = backup(28, BackupType.INCR, i1.id(), true);
+        Planner.Backup f2 = backup(10, BackupType.FULL, null, false);
+        Map<String, String> elsewhere = new java.util.HashMap<>();
+        elsewhere.put(i1.id(), f1.id());
+        Planner.Plan plan = Planner.plan(rules("1", null, null, null), List.of(f1, i2, f2), elsewhere, NOW);
+        Map<String, String> why = plan(plan);
+        assertEquals("keep needed by kept backup " + i2.id() + " (through " + i1.id() + ", which this repository "
+                + "lacks)", why.get(f1.id()));
+        assertEquals("keep pinned", why.get(i2.id()));
+
+        // A backup depending on a kept full through the missing one is in its chain; one depending on a released
+        // differential through it goes with it.
+        Planner.Backup d3 = backup(9, BackupType.DIFF, f2.id(), false);
+        Planner.Backup i3 = backup(8, BackupType.INCR, d3.id(), false);
+        Planner.Backup i4 = backup(7, BackupType.INCR, i3.id(), false);
+        Planner.Backup f3 = backup(2, BackupType.FULL, null, false);
+        List<Planner.Backup> held = List.of(f2, d3, i4, f3);
+        why = plan(Planner.plan(rules("2", null, null, null), held, Map.of(i3.id(), d3.id()), NOW));
+        assertEquals("keep policy 2: in the chain of full " + f2.id(), why.get(i4.id()));
+        why = plan(Planner.plan(rules("2", 8, null, null), held, Map.of(i3.id(), d3.id()), NOW));
+        assertEquals("expire retentionDiff 8: older than 8 days", why.get(d3.id()));
+        assertEquals("expire depends on " + d3.id() + ", which retentionDiff releases", why.get(i4.id()));
+        // Without that knowledge the chains are broken here.
+        assertEquals(false, kept(Planner.plan(rules("1", null, null, null), List.of(f1, i2, f2), NOW)).get(f1.id()));
+        assertEquals("keep policy 2: newer than the oldest kept full (its own chain is broken)",
+                plan(Planner.plan(rules("2", 8, null, null), held, NOW)).get(i4.id()));
     }
 
     @Test
