@@ -29,7 +29,8 @@ import java.util.Set;
  *   <li>{@code retentionDiff} and {@code retentionIncr} release differential and incremental backups older than their
  *       bound, with everything that depends on them.</li>
  *   <li>Whatever the policy says, these are kept: a pinned backup; the newest backup of the job in the repository (and,
- *       when that one is damaged, the newest one that is not); and every backup a kept one depends on.</li>
+ *       when the repository cannot restore that one, because it or a backup it depends on is damaged or missing here,
+ *       the newest one it can restore); and every backup a kept one depends on.</li>
  * </ol>
  * A backup therefore only ever goes with everything that depends on it, here or through a backup this repository lacks
  * that another one holds (a chain is followed through those). For the log archive, the plan names the kept
@@ -202,10 +203,11 @@ public final class Planner {
         if (!all.isEmpty()) {
             Backup newest = all.get(all.size() - 1);
             keep.putIfAbsent(newest.id(), "last backup of the job in this repository");
-            if (newest.damaged()) {
-                for (int i = all.size() - 1; i >= 0; i--) {
-                    if (!all.get(i).damaged()) {
-                        keep.putIfAbsent(all.get(i).id(), "last undamaged backup of the job in this repository");
+            if (!restorable(newest, byId)) {
+                for (int i = all.size() - 2; i >= 0; i--) {
+                    if (restorable(all.get(i), byId)) {
+                        keep.putIfAbsent(all.get(i).id(), "last restorable backup of the job in this repository (the "
+                                + "newer ones are damaged here, or lack part of their chain here)");
                         break;
                     }
                 }
@@ -239,6 +241,22 @@ public final class Planner {
             }
         }
         return new Plan(List.copyOf(decisions), logKept, logFrom);
+    }
+
+    /**
+     * Whether this repository alone restores {@code b}: it and every backup it depends on, down to its full, are here
+     * and none of them is damaged.
+     */
+    private static boolean restorable(Backup b, Map<String, Backup> byId) {
+        Backup at = b;
+        int guard = 0;
+        while (at != null && !at.damaged() && guard++ < 100_000) {
+            if (at.parent() == null) {
+                return at.type() == BackupType.FULL;
+            }
+            at = byId.get(at.parent());
+        }
+        return false;
     }
 
     /**

@@ -130,6 +130,29 @@ class PlannerTest {
     }
 
     @Test
+    void should_keep_the_newest_backup_the_repository_can_restore_when_the_newest_one_it_holds_is_not() {
+        Planner.Backup f1 = backup(60, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(59, BackupType.INCR, f1.id(), false);
+        Planner.Backup f2 = backup(20, BackupType.FULL, null, false); // never copied here
+        Planner.Backup d2 = backup(2, BackupType.DIFF, f2.id(), false);
+        Planner.Plan plan = Planner.plan(rules("2d,1w", null, null, null), List.of(f1, i1, d2), NOW);
+        Map<String, String> why = plan(plan);
+        assertEquals("keep last backup of the job in this repository", why.get(d2.id()));
+        assertEquals("keep last restorable backup of the job in this repository (the newer ones are damaged here, or "
+                + "lack part of their chain here)", why.get(i1.id()));
+        assertEquals("keep needed by kept backup " + i1.id(), why.get(f1.id()));
+
+        // The newest backup is whole, but the full it depends on is damaged here.
+        Planner.Backup damagedFull = new Planner.Backup(f2.id(), f2.type(), null, f2.started(), f2.finished(), false,
+                true, true);
+        plan = Planner.plan(rules("2d,1w", null, null, null), List.of(f1, i1, damagedFull, d2), NOW);
+        assertEquals(true, kept(plan).get(i1.id()));
+        // Restorable, the newest keeps nothing older.
+        plan = Planner.plan(rules("2d,1w", null, null, null), List.of(f1, i1, f2, d2), NOW);
+        assertEquals(false, kept(plan).get(i1.id()));
+    }
+
+    @Test
     void should_keep_the_newest_full_before_a_window_and_everything_after_it() {
         Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
         Planner.Backup f2 = backup(35, BackupType.FULL, null, false);
