@@ -30,7 +30,9 @@ import java.util.Set;
  *       bound, with everything that depends on them.</li>
  *   <li>Whatever the policy says, these are kept: a pinned backup; the newest backup of the job in the repository (and,
  *       when the repository cannot restore that one, because it or a backup it depends on is damaged or missing here,
- *       the newest one it can restore); and every backup a kept one depends on.</li>
+ *       the newest one it can restore); with {@code logRetention}, the newest backup that finished before the log's
+ *       window (with the log since its start, it restores the window's first points); and every backup a kept one
+ *       depends on.</li>
  * </ol>
  * A backup therefore only ever goes with everything that depends on it, here or through a backup this repository lacks
  * that another one holds (a chain is followed through those). For the log archive, the plan names the kept
@@ -213,6 +215,23 @@ public final class Planner {
                 }
             }
         }
+        // logRetention: the newest backup that finished before the log's window restores the window's first points
+        // with the log since its start. It stays while it is that backup: were it released, the log would have to be
+        // continuous from an older kept backup, and the log before its start may already be gone.
+        Instant logStart = rules.logDays() == null ? null : now.minus(rules.logDays(), ChronoUnit.DAYS);
+        if (logStart != null) {
+            Backup base = null;
+            for (Backup b : all) {
+                if (b.needsLog() && !b.finished().isAfter(logStart)) {
+                    base = b;
+                }
+            }
+            if (base != null) {
+                keep.putIfAbsent(base.id(), "logRetention " + rules.logDays() + ": newest backup before the log's "
+                        + rules.logDays() + " days (since " + DAY.format(logStart.atZone(ZoneOffset.UTC))
+                        + "), with which they restore");
+            }
+        }
         for (int i = all.size() - 1; i >= 0; i--) {
             Backup b = all.get(i);
             String parent = up.get(b.id());
@@ -231,10 +250,9 @@ public final class Planner {
         Backup logFrom = null;
         if (!logKept.isEmpty()) {
             logFrom = logKept.get(0);
-            if (rules.logDays() != null) {
-                Instant start = now.minus(rules.logDays(), ChronoUnit.DAYS);
+            if (logStart != null) {
                 for (Backup b : logKept) {
-                    if (!b.finished().isAfter(start)) {
+                    if (!b.finished().isAfter(logStart)) {
                         logFrom = b;
                     }
                 }

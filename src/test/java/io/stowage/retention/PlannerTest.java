@@ -153,6 +153,26 @@ class PlannerTest {
     }
 
     @Test
+    void should_keep_the_backup_the_log_window_restores_from_while_it_is_that_backup() {
+        Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(15, BackupType.INCR, f1.id(), false);
+        Planner.Backup d2 = backup(1, BackupType.DIFF, f1.id(), false);
+        // Three days ago i1 was the newest backup, and the log was kept continuous from its start only.
+        Planner.Plan before = Planner.plan(rules("1", null, 5, 10), List.of(f1, i1), NOW.minus(Duration.ofDays(3)));
+        assertEquals(i1.id(), before.logFrom().id());
+        // Now retentionIncr releases i1, but the last 10 days still restore from it: the log before it is gone.
+        Planner.Plan plan = Planner.plan(rules("1", null, 5, 10), List.of(f1, i1, d2), NOW);
+        assertEquals("keep logRetention 10: newest backup before the log's 10 days (since 2026-11-21), with which they "
+                + "restore", plan(plan).get(i1.id()));
+        assertEquals(i1.id(), plan.logFrom().id());
+        // Once a newer backup finished before the window, i1 goes.
+        Planner.Backup d1 = backup(12, BackupType.DIFF, f1.id(), false);
+        plan = Planner.plan(rules("1", null, 5, 10), List.of(f1, i1, d1, d2), NOW);
+        assertEquals(false, kept(plan).get(i1.id()));
+        assertEquals(d1.id(), plan.logFrom().id());
+    }
+
+    @Test
     void should_keep_the_newest_full_before_a_window_and_everything_after_it() {
         Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
         Planner.Backup f2 = backup(35, BackupType.FULL, null, false);
