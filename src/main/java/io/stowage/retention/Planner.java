@@ -24,7 +24,8 @@ import java.util.Set;
  * <ol>
  *   <li>Without a policy nothing expires.</li>
  *   <li>The policy wants a set of backups: a count wants the newest N fulls and their chains; a window wants the newest
- *       full that finished before the window's start and everything after it; grandfather-father-son wants the newest
+ *       full that finished before the window's start (not damaged here, when there is such a one) and everything after
+ *       it; grandfather-father-son wants the newest
  *       full of each of its periods, with their chains.</li>
  *   <li>{@code retentionDiff} and {@code retentionIncr} release differential and incremental backups older than their
  *       bound, with everything that depends on them.</li>
@@ -143,20 +144,26 @@ public final class Planner {
                 }
         } else if (rules.policy() instanceof RetentionPolicy.Window window) {
                 Instant start = window.start(now);
+                // The newest full that finished before the window's start restores its first points; a copy damaged
+                // here restores nothing, so the newest one that is not (if there is one) is where the window starts.
                 Backup anchor = null;
+                Backup sound = null;
                 for (Backup b : all) {
                     if (b.type() == BackupType.FULL && !b.finished().isAfter(start)) {
                         anchor = b;
+                        sound = b.damaged() ? sound : b;
                     }
                 }
+                boolean skipped = sound != null && sound != anchor;
+                anchor = sound != null ? sound : anchor;
                 String since = DAY.format(start.atZone(ZoneOffset.UTC));
                 for (Backup b : all) {
                     if (anchor == null) {
                         wanted.put(b.id(), name + ": no full backup finished before the window's start (" + since
                                 + "), so every backup is needed");
                     } else if (b == anchor) {
-                        wanted.put(b.id(), name + ": newest full before the window's start (" + since
-                                + "), restores its first points");
+                        wanted.put(b.id(), name + ": newest full before the window's start (" + since + ")"
+                                + (skipped ? " that is not damaged here" : "") + ", restores its first points");
                     } else if (b.started().isBefore(anchor.started())) {
                         released.put(b.id(), name + ": older than " + anchor.id() + ", the newest full before the "
                                 + "window's start (" + since + ")");

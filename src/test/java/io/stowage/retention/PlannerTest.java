@@ -189,6 +189,24 @@ class PlannerTest {
     }
 
     @Test
+    void should_start_a_window_from_the_newest_full_before_it_that_is_not_damaged_here() {
+        Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
+        Planner.Backup f2 = backup(35, BackupType.FULL, null, false);
+        Planner.Backup damaged = new Planner.Backup(f2.id(), f2.type(), null, f2.started(), f2.finished(), false, true,
+                true);
+        Planner.Backup i2 = backup(32, BackupType.INCR, f2.id(), false);
+        Planner.Backup f3 = backup(20, BackupType.FULL, null, false);
+        Planner.Backup f0 = backup(50, BackupType.FULL, null, false);
+        Map<String, String> why = plan(Planner.plan(rules("30d", null, null, null), List.of(f0, f1, damaged, i2, f3),
+                NOW));
+        assertEquals("keep policy 30d: newest full before the window's start (2026-11-01) that is not damaged here, "
+                + "restores its first points", why.get(f1.id()));
+        assertEquals("keep policy 30d: inside the window (since 2026-11-01)", why.get(f2.id()));
+        assertEquals("keep policy 30d: inside the window (since 2026-11-01)", why.get(i2.id()));
+        assertTrue(why.get(f0.id()).startsWith("expire policy 30d: older than " + f1.id()), why.get(f0.id()));
+    }
+
+    @Test
     void should_release_old_differentials_with_their_dependents_but_never_the_last_backup() {
         Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
         Planner.Backup d1 = backup(20, BackupType.DIFF, f1.id(), false);
