@@ -164,12 +164,72 @@ public final class Expiry {
                 entry.damagedIn(repository), reader != null && reader.needsLog(m));
     }
 
-    /** The plan of {@code job} in {@code repository}, from a catalog listing of the job. */
+    /**
+     * The plan of {@code job} in {@code repository}, from a catalog listing of the job: the backups the repository
+     * holds, and the chains of those it lacks that other repositories hold, so that a chain with a backup missing here
+     * still keeps what it depends on here.
+     */
     public Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries, Instant now) {
+        return plan(job, repository, entries, holdings(job, entries), now);
+    }
+
+    /** Which backups of {@code job} each repository holds, by repository name. */
+    private static Map<String, java.util.Set<String>> holdings(Job job, List<CatalogEntry> entries) {
+        Map<String, java.util.Set<String>> holds = new java.util.HashMap<>();
+        for (CatalogEntry e : entries) {
+            if (e.job().equals(job.name())) {
+                e.repositories().forEach(r -> holds.computeIfAbsent(r, k -> new java.util.HashSet<>()).add(e.id()));
+            }
+        }
+        return holds;
+    }
+
+    /** The plan in {@code repository}, the chains of the backups it lacks known from those {@code holds} names. */
+    private Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries,
+                              Map<String, java.util.Set<String>> holds, Instant now) {
         LogArchive.Reader reader = reader(job);
-        List<Planner.Backup> backups = entries.stream().filter(e -> e.job().equals(job.name())
-                && e.repositories().contains(repository.name())).map(e -> view(e, repository.name(), reader)).toList();
-        return Planner.plan(rules(job, repository.name(), services.settings()), backups, now);
+        List<Planner.Backup> backups = new ArrayList<>();
+        Map<String, String> elsewhere = new java.util.HashMap<>();
+        for (CatalogEntry e : entries) {
+            if (!e.job().equals(job.name())) {
+                continue;
+            }
+            if (e.repositories().contains(repository.name())) {
+                backups.add(view(e, repository.name(), reader));
+            } else if (holds.entrySet().stream().anyMatch(h -> !h.getKey().equals(repository.name())
+                    && h.getValue().contains(e.id()))) {
+                elsewhere.put(e.id(), e.manifest().parent());
+            }
+        }
+        return Planner.plan(rules(job, repository.name(), services.settings()), backups, elsewhere, now);
+    }
+
+    /**
+     * The plans of {@code job} in {@code expiring}, the repositories this run expires. A chain through a backup a
+     * repository lacks is followed as far as the other repositories hold it after this run, not before: when another
+     * repository releases the only copy of that backup now, the chain is broken here too, as the next run would find
+     * it. What each keeps depends on what the others keep, so the plans are made again until they agree.
+     */
+    private Map<String, Planner.Plan> plans(Job job, List<Repository> expiring, List<CatalogEntry> entries,
+                                            Instant now) {
+        Map<String, java.util.Set<String>> holds = holdings(job, entries);
+        Map<String, Planner.Plan> plans = new java.util.LinkedHashMap<>();
+        for (int round = 0; round < 10; round++) {
+            plans.clear();
+            Map<String, java.util.Set<String>> after = new java.util.HashMap<>(holds);
+            for (Repository repository : expiring) {
+                Planner.Plan plan = plan(job, repository, entries, holds, now);
+                plans.put(repository.name(), plan);
+                java.util.Set<String> kept = new java.util.HashSet<>();
+                plan.kept().forEach(b -> kept.add(b.id()));
+                after.put(repository.name(), kept);
+            }
+            if (after.equals(holds)) {
+                break;
+            }
+            holds = after;
+        }
+        return plans;
     }
 
     private LogArchive.Reader reader(Job job) {
@@ -226,19 +286,32 @@ public final class Expiry {
         Instant now = clock.instant();
         List<String> warnings = new ArrayList<>();
         CatalogListing listing = services.catalog().read(job.name(), warnings::add);
+        List<Repository> expiring = new ArrayList<>();
         for (Repository repository : services.repositories().all()) {
             if (options.repository() != null && !options.repository().equals(repository.name())) {
                 continue;
             }
-            String where = "job " + job.name() + " in repository '" + repository.name() + "'";
             if (listing.skipped().contains(repository.name())) {
                 String why = warnings.stream().filter(w -> w.startsWith("repository '" + repository.name() + "'"))
                         .findFirst().orElse("it cannot be listed");
-                report.failures.add(where + ": not expired, " + why);
+                report.failures.add("job " + job.name() + " in repository '" + repository.name() + "': not expired, "
+                        + why);
                 continue;
             }
+            expiring.add(repository);
+        }
+        Map<String, Planner.Plan> plans;
+        try {
+            plans = plans(job, expiring, listing.entries(), now);
+        } catch (RuntimeException e) {
+            expiring.forEach(r -> report.failures.add("job " + job.name() + " in repository '" + r.name() + "': "
+                    + Failures.describe(e)));
+            return;
+        }
+        for (Repository repository : expiring) {
+            String where = "job " + job.name() + " in repository '" + repository.name() + "'";
             try {
-                expireIn(job, repository, listing, options.dryRun(), now, report);
+                expireIn(job, repository, listing, plans.get(repository.name()), options.dryRun(), now, report);
             } catch (IOException | RuntimeException e) {
                 report.failures.add(where + ": " + Failures.describe(e) + "; what was deleted stays deleted, the next "
                         + "expiry finishes");
@@ -247,10 +320,9 @@ public final class Expiry {
         }
     }
 
-    private void expireIn(Job job, Repository repository, CatalogListing listing, boolean dryRun, Instant now,
-                          Report report) throws IOException {
+    private void expireIn(Job job, Repository repository, CatalogListing listing, Planner.Plan plan, boolean dryRun,
+                          Instant now, Report report) throws IOException {
         String name = repository.name();
-        Planner.Plan plan = plan(job, repository, listing.entries(), now);
         // What became of each backup, said only once it is so: a deletion that fails leaves the older ones untried.
         Map<String, Outcome> outcomes = new java.util.HashMap<>();
         try {

@@ -24,14 +24,19 @@ import java.util.Set;
  * <ol>
  *   <li>Without a policy nothing expires.</li>
  *   <li>The policy wants a set of backups: a count wants the newest N fulls and their chains; a window wants the newest
- *       full that finished before the window's start and everything after it; grandfather-father-son wants the newest
+ *       full that finished before the window's start (not damaged here, when there is such a one) and everything after
+ *       it; grandfather-father-son wants the newest
  *       full of each of its periods, with their chains.</li>
  *   <li>{@code retentionDiff} and {@code retentionIncr} release differential and incremental backups older than their
  *       bound, with everything that depends on them.</li>
  *   <li>Whatever the policy says, these are kept: a pinned backup; the newest backup of the job in the repository (and,
- *       when that one is damaged, the newest one that is not); and every backup a kept one depends on.</li>
+ *       when the repository cannot restore that one, because it or a backup it depends on is damaged or missing here,
+ *       the newest one it can restore); with {@code logRetention}, the newest backup that finished before the log's
+ *       window (with the log since its start, it restores the window's first points); and every backup a kept one
+ *       depends on.</li>
  * </ol>
- * A backup therefore only ever goes with everything that depends on it. For the log archive, the plan names the kept
+ * A backup therefore only ever goes with everything that depends on it, here or through a backup this repository lacks
+ * that another one holds (a chain is followed through those). For the log archive, the plan names the kept
  * backups that need log, and the one from whose start the archive stays continuous ({@code logRetention} days back,
  * or the oldest kept one); the engine turns that into log objects ({@link io.stowage.engine.LogArchive.Reader}).
  */
@@ -88,10 +93,28 @@ public final class Planner {
     }
 
     public static Plan plan(Rules rules, List<Backup> backups, Instant now) {
+        return plan(rules, backups, Map.of(), now);
+    }
+
+    /**
+     * The plan of {@code backups}, the backups the repository holds. {@code elsewhere}: backups of the job this
+     * repository lacks (not copied yet, or removed by hand) that the catalog knows from another repository, each with
+     * its parent (null for a full). A chain is followed through them: a backup that depends on one here through a
+     * backup missing here still depends on it, so that it keeps it, and goes with it.
+     */
+    public static Plan plan(Rules rules, List<Backup> backups, Map<String, String> elsewhere, Instant now) {
         List<Backup> all = new ArrayList<>(backups);
         all.sort(java.util.Comparator.comparing(Backup::id));
         Map<String, Backup> byId = new HashMap<>();
         all.forEach(b -> byId.put(b.id(), b));
+        // Each backup's nearest ancestor held here: its parent, or the first one here beyond those missing here.
+        Map<String, String> up = new HashMap<>();
+        for (Backup b : all) {
+            String held = heldAncestor(b, byId, elsewhere);
+            if (held != null) {
+                up.put(b.id(), held);
+            }
+        }
         if (!rules.any()) {
             return new Plan(all.stream().map(b -> new Decision(b, true, "no retention policy")).toList(), List.of(),
                     null);
@@ -107,7 +130,7 @@ public final class Planner {
                 newest.forEach(b -> anchors.add(b.id()));
                 Instant oldestKept = newest.isEmpty() ? null : newest.get(0).started();
                 for (Backup b : all) {
-                    String root = root(b, byId);
+                    String root = root(b.id(), up);
                     if (anchors.contains(b.id())) {
                         wanted.put(b.id(), name + ": one of the newest " + count.fulls() + " full backups");
                     } else if (anchors.contains(root)) {
@@ -121,20 +144,26 @@ public final class Planner {
                 }
         } else if (rules.policy() instanceof RetentionPolicy.Window window) {
                 Instant start = window.start(now);
+                // The newest full that finished before the window's start restores its first points; a copy damaged
+                // here restores nothing, so the newest one that is not (if there is one) is where the window starts.
                 Backup anchor = null;
+                Backup sound = null;
                 for (Backup b : all) {
                     if (b.type() == BackupType.FULL && !b.finished().isAfter(start)) {
                         anchor = b;
+                        sound = b.damaged() ? sound : b;
                     }
                 }
+                boolean skipped = sound != null && sound != anchor;
+                anchor = sound != null ? sound : anchor;
                 String since = DAY.format(start.atZone(ZoneOffset.UTC));
                 for (Backup b : all) {
                     if (anchor == null) {
                         wanted.put(b.id(), name + ": no full backup finished before the window's start (" + since
                                 + "), so every backup is needed");
                     } else if (b == anchor) {
-                        wanted.put(b.id(), name + ": newest full before the window's start (" + since
-                                + "), restores its first points");
+                        wanted.put(b.id(), name + ": newest full before the window's start (" + since + ")"
+                                + (skipped ? " that is not damaged here" : "") + ", restores its first points");
                     } else if (b.started().isBefore(anchor.started())) {
                         released.put(b.id(), name + ": older than " + anchor.id() + ", the newest full before the "
                                 + "window's start (" + since + ")");
@@ -145,7 +174,7 @@ public final class Planner {
         } else if (rules.policy() instanceof RetentionPolicy.Generations gfs) {
                 Map<String, List<String>> periods = generations(gfs, all, now);
                 for (Backup b : all) {
-                    String root = root(b, byId);
+                    String root = root(b.id(), up);
                     if (periods.containsKey(b.id())) {
                         wanted.put(b.id(), name + ": newest full of " + String.join(", ", periods.get(b.id())));
                     } else if (periods.containsKey(root)) {
@@ -167,7 +196,7 @@ public final class Planner {
                 wanted.remove(b.id());
                 released.put(b.id(), parameter + " " + bound + ": older than " + bound + " days");
                 for (Backup d : all) {
-                    if (!d.id().equals(b.id()) && dependsOn(d, b.id(), byId) && wanted.remove(d.id()) != null) {
+                    if (!d.id().equals(b.id()) && dependsOn(d.id(), b.id(), up) && wanted.remove(d.id()) != null) {
                         released.put(d.id(), "depends on " + b.id() + ", which " + parameter + " releases");
                     }
                 }
@@ -183,19 +212,39 @@ public final class Planner {
         if (!all.isEmpty()) {
             Backup newest = all.get(all.size() - 1);
             keep.putIfAbsent(newest.id(), "last backup of the job in this repository");
-            if (newest.damaged()) {
-                for (int i = all.size() - 1; i >= 0; i--) {
-                    if (!all.get(i).damaged()) {
-                        keep.putIfAbsent(all.get(i).id(), "last undamaged backup of the job in this repository");
+            if (!restorable(newest, byId)) {
+                for (int i = all.size() - 2; i >= 0; i--) {
+                    if (restorable(all.get(i), byId)) {
+                        keep.putIfAbsent(all.get(i).id(), "last restorable backup of the job in this repository (the "
+                                + "newer ones are damaged here, or lack part of their chain here)");
                         break;
                     }
                 }
             }
         }
+        // logRetention: the newest backup that finished before the log's window restores the window's first points
+        // with the log since its start. It stays while it is that backup: were it released, the log would have to be
+        // continuous from an older kept backup, and the log before its start may already be gone.
+        Instant logStart = rules.logDays() == null ? null : now.minus(rules.logDays(), ChronoUnit.DAYS);
+        if (logStart != null) {
+            Backup base = null;
+            for (Backup b : all) {
+                if (b.needsLog() && !b.finished().isAfter(logStart)) {
+                    base = b;
+                }
+            }
+            if (base != null) {
+                keep.putIfAbsent(base.id(), "logRetention " + rules.logDays() + ": newest backup before the log's "
+                        + rules.logDays() + " days (since " + DAY.format(logStart.atZone(ZoneOffset.UTC))
+                        + "), with which they restore");
+            }
+        }
         for (int i = all.size() - 1; i >= 0; i--) {
             Backup b = all.get(i);
-            if (keep.containsKey(b.id()) && b.parent() != null && byId.containsKey(b.parent())) {
-                keep.putIfAbsent(b.parent(), "needed by kept backup " + b.id());
+            String parent = up.get(b.id());
+            if (keep.containsKey(b.id()) && parent != null) {
+                keep.putIfAbsent(parent, "needed by kept backup " + b.id() + (parent.equals(b.parent()) ? ""
+                        : " (through " + b.parent() + ", which this repository lacks)"));
             }
         }
         List<Decision> decisions = new ArrayList<>();
@@ -208,10 +257,9 @@ public final class Planner {
         Backup logFrom = null;
         if (!logKept.isEmpty()) {
             logFrom = logKept.get(0);
-            if (rules.logDays() != null) {
-                Instant start = now.minus(rules.logDays(), ChronoUnit.DAYS);
+            if (logStart != null) {
                 for (Backup b : logKept) {
-                    if (!b.finished().isAfter(start)) {
+                    if (!b.finished().isAfter(logStart)) {
                         logFrom = b;
                     }
                 }
@@ -220,24 +268,56 @@ public final class Planner {
         return new Plan(List.copyOf(decisions), logKept, logFrom);
     }
 
-    /** The oldest backup of {@code b}'s chain that this repository holds (its full, when the chain is whole). */
-    static String root(Backup b, Map<String, Backup> byId) {
+    /**
+     * Whether this repository alone restores {@code b}: it and every backup it depends on, down to its full, are here
+     * and none of them is damaged.
+     */
+    private static boolean restorable(Backup b, Map<String, Backup> byId) {
         Backup at = b;
         int guard = 0;
-        while (at.parent() != null && byId.containsKey(at.parent()) && guard++ < 100_000) {
-            at = byId.get(at.parent());
-        }
-        return at.id();
-    }
-
-    private static boolean dependsOn(Backup b, String ancestor, Map<String, Backup> byId) {
-        Backup at = b;
-        int guard = 0;
-        while (at.parent() != null && byId.containsKey(at.parent()) && guard++ < 100_000) {
-            if (at.parent().equals(ancestor)) {
-                return true;
+        while (at != null && !at.damaged() && guard++ < 100_000) {
+            if (at.parent() == null) {
+                return at.type() == BackupType.FULL;
             }
             at = byId.get(at.parent());
+        }
+        return false;
+    }
+
+    /**
+     * The nearest ancestor of {@code b} that this repository holds: its parent, or, when the repository lacks that one,
+     * the first one it holds beyond it, as far as {@code elsewhere} knows the chain; null when there is none.
+     */
+    private static String heldAncestor(Backup b, Map<String, Backup> byId, Map<String, String> elsewhere) {
+        String at = b.parent();
+        int guard = 0;
+        while (at != null && !byId.containsKey(at) && elsewhere.containsKey(at) && guard++ < 100_000) {
+            at = elsewhere.get(at);
+        }
+        return at != null && byId.containsKey(at) ? at : null;
+    }
+
+    /**
+     * The oldest backup of {@code id}'s chain that this repository holds (its full, when the chain is whole here or
+     * lacks only backups that another repository holds); {@code up}: each backup's nearest ancestor held here.
+     */
+    static String root(String id, Map<String, String> up) {
+        String at = id;
+        int guard = 0;
+        while (up.containsKey(at) && guard++ < 100_000) {
+            at = up.get(at);
+        }
+        return at;
+    }
+
+    private static boolean dependsOn(String id, String ancestor, Map<String, String> up) {
+        String at = id;
+        int guard = 0;
+        while (up.containsKey(at) && guard++ < 100_000) {
+            at = up.get(at);
+            if (at.equals(ancestor)) {
+                return true;
+            }
         }
         return false;
     }

@@ -45,8 +45,9 @@ public final class RetentionCheck {
                     : "; log continuous from backup " + plan.logFrom().id()));
             if (r.logDays() != null && r.policy() instanceof RetentionPolicy.Window window
                     && window.start(now).isAfter(now.minus(r.logDays(), ChronoUnit.DAYS))) {
-                report.warn(what + ": logRetention " + r.logDays() + " days is longer than the backups kept ("
-                        + window.text() + "): the log older than the oldest kept backup cannot be used and is not kept");
+                report.warn(what + ": logRetention " + r.logDays() + " days is longer than the backups the policy "
+                        + "keeps (" + window.text() + "): the newest backup before the log's " + r.logDays() + " days "
+                        + "is kept as well, as the base those points are restored from");
             }
         }
         if (!anyPolicy && archives) {

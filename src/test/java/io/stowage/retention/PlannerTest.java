@@ -34,6 +34,12 @@ class PlannerTest {
         return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(), Planner.Decision::keep));
     }
 
+    /** Each backup's fate and reason: {@code keep pinned}, {@code expire policy 1: ...}. */
+    private static Map<String, String> plan(Planner.Plan plan) {
+        return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(),
+                d -> (d.keep() ? "keep " : "expire ") + d.reason()));
+    }
+
     @Test
     void should_parse_the_three_forms_and_refuse_anything_else_naming_the_accepted_forms() {
         assertEquals(new RetentionPolicy.Count(4), RetentionPolicy.parse("4"));
@@ -91,6 +97,82 @@ class PlannerTest {
     }
 
     @Test
+    void should_follow_a_chain_through_a_backup_this_repository_lacks() {
+        // i1 was never copied here (another repository holds it): pinned i2 still depends on f1 through it.
+        Planner.Backup f1 = backup(30, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(29, BackupType.INCR, f1.id(), false);
+        Planner.Backup i2 = backup(28, BackupType.INCR, i1.id(), true);
+        Planner.Backup f2 = backup(10, BackupType.FULL, null, false);
+        Map<String, String> elsewhere = new java.util.HashMap<>();
+        elsewhere.put(i1.id(), f1.id());
+        Planner.Plan plan = Planner.plan(rules("1", null, null, null), List.of(f1, i2, f2), elsewhere, NOW);
+        Map<String, String> why = plan(plan);
+        assertEquals("keep needed by kept backup " + i2.id() + " (through " + i1.id() + ", which this repository "
+                + "lacks)", why.get(f1.id()));
+        assertEquals("keep pinned", why.get(i2.id()));
+
+        // A backup depending on a kept full through the missing one is in its chain; one depending on a released
+        // differential through it goes with it.
+        Planner.Backup d3 = backup(9, BackupType.DIFF, f2.id(), false);
+        Planner.Backup i3 = backup(8, BackupType.INCR, d3.id(), false);
+        Planner.Backup i4 = backup(7, BackupType.INCR, i3.id(), false);
+        Planner.Backup f3 = backup(2, BackupType.FULL, null, false);
+        List<Planner.Backup> held = List.of(f2, d3, i4, f3);
+        why = plan(Planner.plan(rules("2", null, null, null), held, Map.of(i3.id(), d3.id()), NOW));
+        assertEquals("keep policy 2: in the chain of full " + f2.id(), why.get(i4.id()));
+        why = plan(Planner.plan(rules("2", 8, null, null), held, Map.of(i3.id(), d3.id()), NOW));
+        assertEquals("expire retentionDiff 8: older than 8 days", why.get(d3.id()));
+        assertEquals("expire depends on " + d3.id() + ", which retentionDiff releases", why.get(i4.id()));
+        // Without that knowledge the chains are broken here.
+        assertEquals(false, kept(Planner.plan(rules("1", null, null, null), List.of(f1, i2, f2), NOW)).get(f1.id()));
+        assertEquals("keep policy 2: newer than the oldest kept full (its own chain is broken)",
+                plan(Planner.plan(rules("2", 8, null, null), held, NOW)).get(i4.id()));
+    }
+
+    @Test
+    void should_keep_the_newest_backup_the_repository_can_restore_when_the_newest_one_it_holds_is_not() {
+        Planner.Backup f1 = backup(60, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(59, BackupType.INCR, f1.id(), false);
+        Planner.Backup f2 = backup(20, BackupType.FULL, null, false); // never copied here
+        Planner.Backup d2 = backup(2, BackupType.DIFF, f2.id(), false);
+        Planner.Plan plan = Planner.plan(rules("2d,1w", null, null, null), List.of(f1, i1, d2), NOW);
+        Map<String, String> why = plan(plan);
+        assertEquals("keep last backup of the job in this repository", why.get(d2.id()));
+        assertEquals("keep last restorable backup of the job in this repository (the newer ones are damaged here, or "
+                + "lack part of their chain here)", why.get(i1.id()));
+        assertEquals("keep needed by kept backup " + i1.id(), why.get(f1.id()));
+
+        // The newest backup is whole, but the full it depends on is damaged here.
+        Planner.Backup damagedFull = new Planner.Backup(f2.id(), f2.type(), null, f2.started(), f2.finished(), false,
+                true, true);
+        plan = Planner.plan(rules("2d,1w", null, null, null), List.of(f1, i1, damagedFull, d2), NOW);
+        assertEquals(true, kept(plan).get(i1.id()));
+        // Restorable, the newest keeps nothing older.
+        plan = Planner.plan(rules("2d,1w", null, null, null), List.of(f1, i1, f2, d2), NOW);
+        assertEquals(false, kept(plan).get(i1.id()));
+    }
+
+    @Test
+    void should_keep_the_backup_the_log_window_restores_from_while_it_is_that_backup() {
+        Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
+        Planner.Backup i1 = backup(15, BackupType.INCR, f1.id(), false);
+        Planner.Backup d2 = backup(1, BackupType.DIFF, f1.id(), false);
+        // Three days ago i1 was the newest backup, and the log was kept continuous from its start only.
+        Planner.Plan before = Planner.plan(rules("1", null, 5, 10), List.of(f1, i1), NOW.minus(Duration.ofDays(3)));
+        assertEquals(i1.id(), before.logFrom().id());
+        // Now retentionIncr releases i1, but the last 10 days still restore from it: the log before it is gone.
+        Planner.Plan plan = Planner.plan(rules("1", null, 5, 10), List.of(f1, i1, d2), NOW);
+        assertEquals("keep logRetention 10: newest backup before the log's 10 days (since 2026-11-21), with which they "
+                + "restore", plan(plan).get(i1.id()));
+        assertEquals(i1.id(), plan.logFrom().id());
+        // Once a newer backup finished before the window, i1 goes.
+        Planner.Backup d1 = backup(12, BackupType.DIFF, f1.id(), false);
+        plan = Planner.plan(rules("1", null, 5, 10), List.of(f1, i1, d1, d2), NOW);
+        assertEquals(false, kept(plan).get(i1.id()));
+        assertEquals(d1.id(), plan.logFrom().id());
+    }
+
+    @Test
     void should_keep_the_newest_full_before_a_window_and_everything_after_it() {
         Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
         Planner.Backup f2 = backup(35, BackupType.FULL, null, false);
@@ -104,6 +186,24 @@ class PlannerTest {
         assertEquals(true, kept.get(f3.id()));
         // 14 days of log: continuous from the newest kept backup that ended before then.
         assertEquals(f3.id(), plan.logFrom().id());
+    }
+
+    @Test
+    void should_start_a_window_from_the_newest_full_before_it_that_is_not_damaged_here() {
+        Planner.Backup f1 = backup(40, BackupType.FULL, null, false);
+        Planner.Backup f2 = backup(35, BackupType.FULL, null, false);
+        Planner.Backup damaged = new Planner.Backup(f2.id(), f2.type(), null, f2.started(), f2.finished(), false, true,
+                true);
+        Planner.Backup i2 = backup(32, BackupType.INCR, f2.id(), false);
+        Planner.Backup f3 = backup(20, BackupType.FULL, null, false);
+        Planner.Backup f0 = backup(50, BackupType.FULL, null, false);
+        Map<String, String> why = plan(Planner.plan(rules("30d", null, null, null), List.of(f0, f1, damaged, i2, f3),
+                NOW));
+        assertEquals("keep policy 30d: newest full before the window's start (2026-11-01) that is not damaged here, "
+                + "restores its first points", why.get(f1.id()));
+        assertEquals("keep policy 30d: inside the window (since 2026-11-01)", why.get(f2.id()));
+        assertEquals("keep policy 30d: inside the window (since 2026-11-01)", why.get(i2.id()));
+        assertTrue(why.get(f0.id()).startsWith("expire policy 30d: older than " + f1.id()), why.get(f0.id()));
     }
 
     @Test
