@@ -170,7 +170,7 @@ public final class Expiry {
      * still keeps what it depends on here.
      */
     public Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries, Instant now) {
-        return plan(job, repository, entries, holdings(job, entries), now);
+        return plan(job, repository, entries, holdings(job, entries), reader(job), now);
     }
 
     /** Which backups of {@code job} each repository holds, by repository name. */
@@ -186,8 +186,7 @@ public final class Expiry {
 
     /** The plan in {@code repository}, the chains of the backups it lacks known from those {@code holds} names. */
     private Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries,
-                              Map<String, java.util.Set<String>> holds, Instant now) {
-        LogArchive.Reader reader = reader(job);
+                              Map<String, java.util.Set<String>> holds, LogArchive.Reader reader, Instant now) {
         List<Planner.Backup> backups = new ArrayList<>();
         Map<String, String> elsewhere = new java.util.HashMap<>();
         for (CatalogEntry e : entries) {
@@ -195,13 +194,29 @@ public final class Expiry {
                 continue;
             }
             if (e.repositories().contains(repository.name())) {
-                backups.add(view(e, repository.name(), reader));
+                Planner.Backup backup = view(e, repository.name(), reader);
+                if (backup.needsLog() && !backup.damaged() && !logArchived(reader, repository, e.manifest())) {
+                    // Its log is not (yet) in this repository's archive (the log route is behind, or it was lost):
+                    // the repository cannot restore it, so it is not what keeps the older backups from mattering.
+                    backup = new Planner.Backup(backup.id(), backup.type(), backup.parent(), backup.started(),
+                            backup.finished(), backup.pinned(), true, true);
+                }
+                backups.add(backup);
             } else if (holds.entrySet().stream().anyMatch(h -> !h.getKey().equals(repository.name())
                     && h.getValue().contains(e.id()))) {
                 elsewhere.put(e.id(), e.manifest().parent());
             }
         }
         return Planner.plan(rules(job, repository.name(), services.settings()), backups, elsewhere, now);
+    }
+
+    /** Whether {@code repository}'s log archive holds all the log {@code backup} needs; false when it cannot tell. */
+    private static boolean logArchived(LogArchive.Reader reader, Repository repository, Manifest backup) {
+        try {
+            return reader.missing(repository, backup).isEmpty();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -213,12 +228,13 @@ public final class Expiry {
     private Map<String, Planner.Plan> plans(Job job, List<Repository> expiring, List<CatalogEntry> entries,
                                             Instant now) {
         Map<String, java.util.Set<String>> holds = holdings(job, entries);
+        LogArchive.Reader reader = reader(job); // one listing of each repository's log archive for every round
         Map<String, Planner.Plan> plans = new java.util.LinkedHashMap<>();
         for (int round = 0; round < 10; round++) {
             plans.clear();
             Map<String, java.util.Set<String>> after = new java.util.HashMap<>(holds);
             for (Repository repository : expiring) {
-                Planner.Plan plan = plan(job, repository, entries, holds, now);
+                Planner.Plan plan = plan(job, repository, entries, holds, reader, now);
                 plans.put(repository.name(), plan);
                 java.util.Set<String> kept = new java.util.HashSet<>();
                 plan.kept().forEach(b -> kept.add(b.id()));

@@ -47,7 +47,8 @@ public final class Planner {
     }
 
     /**
-     * A backup as the planner sees it. {@code damaged}: its copy in the repository lacks objects; {@code needsLog}:
+     * A backup as the planner sees it. {@code damaged}: its copy in the repository lacks objects, or the repository's
+     * log archive lacks log it needs (the repository cannot restore it); {@code needsLog}:
      * it needs log files to be consistent (a physical backup).
      */
     public record Backup(String id, BackupType type, String parent, Instant started, Instant finished, boolean pinned,

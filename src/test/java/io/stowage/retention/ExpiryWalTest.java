@@ -30,12 +30,8 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * Expiry of the WAL of a job whose server was restored to a point in time earlier than the newest WAL it had
- * archived: timeline 2 branches off timeline 1 at a position below segments of timeline 1 that are already archived,
- * so positions alone do not say what is older.
- */
-class ExpiryTimelineTest {
+/** Expiry of physical PostgreSQL backups and their WAL where the archive is not simply one growing timeline. */
+class ExpiryWalTest {
     private static final String JOB = "pg";
     private static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
     private static final long SEGMENT_SIZE = 16L << 20;
@@ -70,6 +66,41 @@ class ExpiryTimelineTest {
         return id;
     }
 
+    private static Expiry expiry(LocalRepository local, String policy) {
+        Properties properties = new Properties();
+        properties.setProperty("stowage.repository.local.retention", policy);
+        org.apache.camel.component.properties.PropertiesComponent component =
+                new org.apache.camel.component.properties.PropertiesComponent();
+        component.setCamelContext(new org.apache.camel.impl.DefaultCamelContext());
+        component.setInitialProperties(properties);
+        component.start();
+        StowageServices services = new StowageServices(new Repositories(List.of(local),
+                Map.of("local", Repositories.Attributes.local()), true), EngineCatalog.engines());
+        services.settings(Settings.read(component, null));
+        component.stop();
+        services.jobs(JobRegistry.of(Map.of(JOB, new Job(JOB, "postgresql", "physical", "backup-" + JOB, Map.of()))));
+        return new Expiry(services, (job, wait) -> Optional.of(() -> { }), Clock.fixed(NOW, ZoneOffset.UTC));
+    }
+
+    @Test
+    void should_keep_the_newest_backup_whose_wal_is_archived_while_the_newest_one_still_lacks_its_wal() throws Exception {
+        LocalRepository local = new LocalRepository("local", Files.createDirectories(dir.resolve("local")));
+        for (long p = 0x10; p <= 0x20; p++) {
+            wal(local, segment(1, p));
+        }
+        String f1 = backup(local, Instant.parse("2026-11-20T02:00:00Z"), 1, 0x10, 0x11);
+        // The newest full's WAL (0x30, 0x31) is still in the spool: the log route has not shipped it yet.
+        String f2 = backup(local, Instant.parse("2026-12-01T02:00:00Z"), 1, 0x30, 0x31);
+
+        Expiry.Report report = expiry(local, "1").run(new Expiry.Options(JOB, null, false));
+        assertEquals(List.of(), report.failures());
+        assertTrue(Files.exists(local.root().resolve(JOB).resolve(f2).resolve(Manifest.FILE_NAME)));
+        // Until it is shipped, f1 (with its WAL) is the newest backup this repository can restore.
+        assertTrue(Files.exists(local.root().resolve(JOB).resolve(f1).resolve(Manifest.FILE_NAME)),
+                "the only restorable backup was expired");
+        assertTrue(Files.exists(local.root().resolve(JOB).resolve("wal").resolve(segment(1, 0x11) + ".zst")));
+    }
+
     @Test
     void should_keep_the_wal_of_a_timeline_that_branched_below_the_position_the_log_is_kept_from() throws Exception {
         LocalRepository local = new LocalRepository("local", Files.createDirectories(dir.resolve("local")));
@@ -86,20 +117,7 @@ class ExpiryTimelineTest {
         }
         String f3 = backup(local, Instant.parse("2026-11-28T02:00:00Z"), 2, 0x38, 0x39);
 
-        Properties properties = new Properties();
-        properties.setProperty("stowage.repository.local.retention", "2");
-        org.apache.camel.component.properties.PropertiesComponent component =
-                new org.apache.camel.component.properties.PropertiesComponent();
-        component.setCamelContext(new org.apache.camel.impl.DefaultCamelContext());
-        component.setInitialProperties(properties);
-        component.start();
-        StowageServices services = new StowageServices(new Repositories(List.of(local),
-                Map.of("local", Repositories.Attributes.local()), true), EngineCatalog.engines());
-        services.settings(Settings.read(component, null));
-        component.stop();
-        services.jobs(JobRegistry.of(Map.of(JOB, new Job(JOB, "postgresql", "physical", "backup-" + JOB, Map.of()))));
-        Expiry expiry = new Expiry(services, (job, wait) -> Optional.of(() -> { }), Clock.fixed(NOW, ZoneOffset.UTC));
-
+        Expiry expiry = expiry(local, "2");
         Expiry.Report report = expiry.run(new Expiry.Options(JOB, null, false));
         assertEquals(List.of(), report.failures());
         assertTrue(Files.exists(local.root().resolve(JOB).resolve(f2).resolve(Manifest.FILE_NAME)));
