@@ -69,8 +69,11 @@ public final class Expiry {
         }
     }
 
-    /** One backup's fate in one repository: the planner's decision, and what was done. */
-    public record Row(String job, String repository, Planner.Decision decision, Outcome outcome) {
+    /**
+     * One backup's fate in one repository: the planner's decision, and what was done; {@code note}: why the
+     * repository cannot restore it (objects missing, or its log not in the archive), null when it can.
+     */
+    public record Row(String job, String repository, Planner.Decision decision, Outcome outcome, String note) {
     }
 
     /** What a run decided and did. */
@@ -367,8 +370,13 @@ public final class Expiry {
                 LOG.info("expired backup {} of job {} in repository {}", backup.id(), job.name(), name);
             }
         } finally {
+            java.util.Set<String> lacking = new java.util.HashSet<>();
+            listing.entries().stream().filter(e -> e.job().equals(job.name()) && e.damagedIn(name))
+                    .forEach(e -> lacking.add(e.id()));
             plan.decisions().forEach(d -> report.rows.add(new Row(job.name(), name, d, d.keep() ? Outcome.KEPT
-                    : outcomes.getOrDefault(d.backup().id(), Outcome.LEFT))));
+                    : outcomes.getOrDefault(d.backup().id(), Outcome.LEFT), !d.backup().damaged() ? null
+                    : lacking.contains(d.backup().id()) ? "damaged: objects missing here"
+                    : "its log is not in this repository's archive (yet)")));
         }
         expireLog(job, repository, listing, plan, dryRun, report);
         removeOrphans(job, repository, listing, dryRun, now, report);

@@ -99,6 +99,8 @@ class ExpiryWalTest {
         assertTrue(Files.exists(local.root().resolve(JOB).resolve(f1).resolve(Manifest.FILE_NAME)),
                 "the only restorable backup was expired");
         assertTrue(Files.exists(local.root().resolve(JOB).resolve("wal").resolve(segment(1, 0x11) + ".zst")));
+        assertEquals("its log is not in this repository's archive (yet)", report.rows().stream()
+                .filter(r -> r.decision().backup().id().equals(f2)).findFirst().orElseThrow().note());
     }
 
     @Test
