@@ -77,7 +77,7 @@ final class ExpireCommand extends BaseCommand {
                 Planner.Decision d = row.decision();
                 out().printf(format, row.job(), row.repository(), d.backup().id(), d.backup().type().id(),
                         age(Duration.between(d.backup().finished(), now)), row.outcome().word(), d.reason()
-                                + (d.backup().damaged() ? " [damaged: objects missing here]" : ""));
+                                + (row.note() == null ? "" : " [" + row.note() + "]"));
             }
         }
         report.lines().forEach(out()::println);

@@ -69,8 +69,11 @@ public final class Expiry {
         }
     }
 
-    /** One backup's fate in one repository: the planner's decision, and what was done. */
-    public record Row(String job, String repository, Planner.Decision decision, Outcome outcome) {
+    /**
+     * One backup's fate in one repository: the planner's decision, and what was done; {@code note}: why the
+     * repository cannot restore it (objects missing, or its log not in the archive), null when it can.
+     */
+    public record Row(String job, String repository, Planner.Decision decision, Outcome outcome, String note) {
     }
 
     /** What a run decided and did. */
@@ -170,7 +173,7 @@ public final class Expiry {
      * still keeps what it depends on here.
      */
     public Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries, Instant now) {
-        return plan(job, repository, entries, holdings(job, entries), now);
+        return plan(job, repository, entries, holdings(job, entries), reader(job), now);
     }
 
     /** Which backups of {@code job} each repository holds, by repository name. */
@@ -186,8 +189,7 @@ public final class Expiry {
 
     /** The plan in {@code repository}, the chains of the backups it lacks known from those {@code holds} names. */
     private Planner.Plan plan(Job job, Repository repository, List<CatalogEntry> entries,
-                              Map<String, java.util.Set<String>> holds, Instant now) {
-        LogArchive.Reader reader = reader(job);
+                              Map<String, java.util.Set<String>> holds, LogArchive.Reader reader, Instant now) {
         List<Planner.Backup> backups = new ArrayList<>();
         Map<String, String> elsewhere = new java.util.HashMap<>();
         for (CatalogEntry e : entries) {
@@ -195,13 +197,29 @@ public final class Expiry {
                 continue;
             }
             if (e.repositories().contains(repository.name())) {
-                backups.add(view(e, repository.name(), reader));
+                Planner.Backup backup = view(e, repository.name(), reader);
+                if (backup.needsLog() && !backup.damaged() && !logArchived(reader, repository, e.manifest())) {
+                    // Its log is not (yet) in this repository's archive (the log route is behind, or it was lost):
+                    // the repository cannot restore it, so it is not what keeps the older backups from mattering.
+                    backup = new Planner.Backup(backup.id(), backup.type(), backup.parent(), backup.started(),
+                            backup.finished(), backup.pinned(), true, true);
+                }
+                backups.add(backup);
             } else if (holds.entrySet().stream().anyMatch(h -> !h.getKey().equals(repository.name())
                     && h.getValue().contains(e.id()))) {
                 elsewhere.put(e.id(), e.manifest().parent());
             }
         }
         return Planner.plan(rules(job, repository.name(), services.settings()), backups, elsewhere, now);
+    }
+
+    /** Whether {@code repository}'s log archive holds all the log {@code backup} needs; false when it cannot tell. */
+    private static boolean logArchived(LogArchive.Reader reader, Repository repository, Manifest backup) {
+        try {
+            return reader.missing(repository, backup).isEmpty();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -213,12 +231,13 @@ public final class Expiry {
     private Map<String, Planner.Plan> plans(Job job, List<Repository> expiring, List<CatalogEntry> entries,
                                             Instant now) {
         Map<String, java.util.Set<String>> holds = holdings(job, entries);
+        LogArchive.Reader reader = reader(job); // one listing of each repository's log archive for every round
         Map<String, Planner.Plan> plans = new java.util.LinkedHashMap<>();
         for (int round = 0; round < 10; round++) {
             plans.clear();
             Map<String, java.util.Set<String>> after = new java.util.HashMap<>(holds);
             for (Repository repository : expiring) {
-                Planner.Plan plan = plan(job, repository, entries, holds, now);
+                Planner.Plan plan = plan(job, repository, entries, holds, reader, now);
                 plans.put(repository.name(), plan);
                 java.util.Set<String> kept = new java.util.HashSet<>();
                 plan.kept().forEach(b -> kept.add(b.id()));
@@ -351,8 +370,13 @@ public final class Expiry {
                 LOG.info("expired backup {} of job {} in repository {}", backup.id(), job.name(), name);
             }
         } finally {
+            java.util.Set<String> lacking = new java.util.HashSet<>();
+            listing.entries().stream().filter(e -> e.job().equals(job.name()) && e.damagedIn(name))
+                    .forEach(e -> lacking.add(e.id()));
             plan.decisions().forEach(d -> report.rows.add(new Row(job.name(), name, d, d.keep() ? Outcome.KEPT
-                    : outcomes.getOrDefault(d.backup().id(), Outcome.LEFT))));
+                    : outcomes.getOrDefault(d.backup().id(), Outcome.LEFT), !d.backup().damaged() ? null
+                    : lacking.contains(d.backup().id()) ? "damaged: objects missing here"
+                    : "its log is not in this repository's archive (yet)")));
         }
         expireLog(job, repository, listing, plan, dryRun, report);
         removeOrphans(job, repository, listing, dryRun, now, report);

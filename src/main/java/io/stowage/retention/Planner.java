@@ -47,7 +47,8 @@ public final class Planner {
     }
 
     /**
-     * A backup as the planner sees it. {@code damaged}: its copy in the repository lacks objects; {@code needsLog}:
+     * A backup as the planner sees it. {@code damaged}: its copy in the repository lacks objects, or the repository's
+     * log archive lacks log it needs (the repository cannot restore it); {@code needsLog}:
      * it needs log files to be consistent (a physical backup).
      */
     public record Backup(String id, BackupType type, String parent, Instant started, Instant finished, boolean pinned,
@@ -209,18 +210,13 @@ public final class Planner {
                 keep.put(b.id(), "pinned");
             }
         }
-        if (!all.isEmpty()) {
-            Backup newest = all.get(all.size() - 1);
-            keep.putIfAbsent(newest.id(), "last backup of the job in this repository");
-            if (!restorable(newest, byId)) {
-                for (int i = all.size() - 2; i >= 0; i--) {
-                    if (restorable(all.get(i), byId)) {
-                        keep.putIfAbsent(all.get(i).id(), "last restorable backup of the job in this repository (the "
-                                + "newer ones are damaged here, or lack part of their chain here)");
-                        break;
-                    }
-                }
-            }
+        keepNewest(all, byId, keep, "");
+        // A backup whose id is ahead of the clock (made on a host whose clock was ahead, or a directory named so) sorts
+        // after every real one: the newest backup that did not start in the future is kept too, with the same care.
+        List<Backup> present = all.stream().filter(b -> !b.started().isAfter(now)).toList();
+        if (present.size() < all.size()) {
+            keepNewest(present, byId, keep, " that did not start in the future (backup " + all.get(all.size() - 1).id()
+                    + " did: a clock ahead?)");
         }
         // logRetention: the newest backup that finished before the log's window restores the window's first points
         // with the log since its start. It stays while it is that backup: were it released, the log would have to be
@@ -266,6 +262,25 @@ public final class Planner {
             }
         }
         return new Plan(List.copyOf(decisions), logKept, logFrom);
+    }
+
+    /** Keeps the newest of {@code all} (oldest first) and, when this repository cannot restore it, the newest it can. */
+    private static void keepNewest(List<Backup> all, Map<String, Backup> byId, Map<String, String> keep,
+                                   String which) {
+        if (all.isEmpty()) {
+            return;
+        }
+        Backup newest = all.get(all.size() - 1);
+        keep.putIfAbsent(newest.id(), "last backup of the job in this repository" + which);
+        if (!restorable(newest, byId)) {
+            for (int i = all.size() - 2; i >= 0; i--) {
+                if (restorable(all.get(i), byId)) {
+                    keep.putIfAbsent(all.get(i).id(), "last restorable backup of the job in this repository" + which
+                            + " (the newer ones are damaged here, or lack part of their chain here)");
+                    break;
+                }
+            }
+        }
     }
 
     /**

@@ -238,4 +238,18 @@ class PlannerTest {
                 .orElseThrow().reason().startsWith("policy 7d,4w,12m,2y: newest full of ")
                 || b == backups.get(backups.size() - 1)));
     }
+    @Test
+    void should_keep_the_newest_backup_that_did_not_start_in_the_future_beside_one_whose_id_is_ahead_of_the_clock() {
+        // A backup made on a host whose clock was years ahead: its id sorts after every real one.
+        Planner.Backup f1 = backup(10, BackupType.FULL, null, false);
+        Planner.Backup f2 = backup(3, BackupType.FULL, null, false);
+        Planner.Backup i2 = backup(1, BackupType.INCR, f2.id(), false);
+        Planner.Backup ahead = backup(-1000, BackupType.FULL, null, false);
+        Planner.Plan plan = Planner.plan(rules("1", null, null, null), List.of(f1, f2, i2, ahead), NOW);
+        Map<String, Boolean> kept = kept(plan);
+        assertEquals(true, kept.get(ahead.id()));
+        assertEquals(true, kept.get(i2.id()), plan(plan).get(i2.id()));
+        assertEquals(true, kept.get(f2.id()), plan(plan).get(f2.id()));
+        assertEquals(false, kept.get(f1.id()));
+    }
 }

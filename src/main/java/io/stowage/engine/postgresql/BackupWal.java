@@ -120,7 +120,8 @@ public final class BackupWal implements io.stowage.engine.LogArchive.Reader {
     /**
      * Released: segments (and backup history files, and the checksum files of both) before the segment where
      * {@code continuousFrom} starts, compared by position whatever their timeline, that no kept backup's own range
-     * holds. Kept whatever else: timeline history files (tiny, and needed to follow any timeline), partial copies,
+     * holds, and that are not at or after the start of a kept backup (from {@code continuousFrom} on) of their own
+     * timeline or a lower-numbered one (a timeline branched off at an earlier position). Kept whatever else: timeline history files (tiny, and needed to follow any timeline), partial copies,
      * and anything that is not a WAL object.
      */
     @Override
@@ -132,6 +133,18 @@ public final class BackupWal implements io.stowage.engine.LogArchive.Reader {
             }
         }
         String from = PgDetails.wal(continuousFrom).startSegment().substring(8);
+        // A timeline that branched off below that position (a point-in-time restore to an earlier point) holds WAL
+        // at lower positions that a kept backup after continuousFrom needs to roll forward: on each timeline the log
+        // stays continuous from the lowest start of such a backup on it or on a lower-numbered timeline (its
+        // ancestors have lower numbers).
+        TreeMap<Integer, String> since = new TreeMap<>();
+        for (Manifest backup : kept) {
+            PgDetails.Wal wal = PgDetails.wal(backup);
+            if (wal != null && backup.id().compareTo(continuousFrom.id()) >= 0) {
+                String start = wal.startSegment().substring(8);
+                since.merge(WalNames.timeline(wal.startSegment()), start, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+            }
+        }
         List<String> released = new ArrayList<>();
         for (String key : archive) {
             WalObject object = WalObject.ofKey(key).orElse(null);
@@ -140,6 +153,11 @@ public final class BackupWal implements io.stowage.engine.LogArchive.Reader {
             }
             String segment = object.walName().substring(0, 24);
             if (!WalNames.isSegment(segment) || segment.substring(8).compareTo(from) >= 0 || needed.contains(segment)) {
+                continue;
+            }
+            String position = segment.substring(8);
+            if (since.headMap(WalNames.timeline(segment), true).values().stream()
+                    .anyMatch(start -> position.compareTo(start) >= 0)) {
                 continue;
             }
             released.add(key);
