@@ -538,61 +538,14 @@ abstract class RepositoryContract {
     }
 
     /** A repository that offers no local file: copies from it read a stream, as from S3 to a local directory. */
-    static final class StreamOnly implements Repository {
-        private final Repository inner;
-
+    static final class StreamOnly extends io.stowage.testing.ForwardingRepository {
         StreamOnly(Repository inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
         public String name() {
-            return "stream-" + inner.name();
-        }
-
-        @Override
-        public String location() {
-            return inner.location();
-        }
-
-        @Override
-        public long write(String key, ObjectWriter writer) throws IOException {
-            return inner.write(key, writer);
-        }
-
-        @Override
-        public void upload(String key, Path file) throws IOException {
-            inner.upload(key, file);
-        }
-
-        @Override
-        public InputStream open(String key) throws IOException {
-            return inner.open(key);
-        }
-
-        @Override
-        public boolean exists(String key) throws IOException {
-            return inner.exists(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) throws IOException {
-            return inner.list(prefix);
-        }
-
-        @Override
-        public List<String> children(String directory) throws IOException {
-            return inner.children(directory);
-        }
-
-        @Override
-        public void delete(String key) throws IOException {
-            inner.delete(key);
-        }
-
-        @Override
-        public void check() throws IOException {
-            inner.check();
+            return "stream-" + delegate.name();
         }
     }
 }

@@ -45,13 +45,12 @@ class ExpiryFailureTest {
     Path dir;
 
     /** A real local repository whose batch deletes fail while {@link #failing} is positive (counting down). */
-    private static final class Failing implements Repository {
-        final LocalRepository delegate;
+    private static final class Failing extends io.stowage.testing.ForwardingRepository {
         final AtomicInteger failing = new AtomicInteger();
         final AtomicInteger passBefore = new AtomicInteger();
 
         Failing(LocalRepository delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -62,56 +61,6 @@ class ExpiryFailureTest {
                         + "not answer", null, true);
             }
             delegate.delete(keys);
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public String location() {
-            return delegate.location();
-        }
-
-        @Override
-        public long write(String key, ObjectWriter writer) throws IOException {
-            return delegate.write(key, writer);
-        }
-
-        @Override
-        public void upload(String key, Path file) throws IOException {
-            delegate.upload(key, file);
-        }
-
-        @Override
-        public InputStream open(String key) throws IOException {
-            return delegate.open(key);
-        }
-
-        @Override
-        public boolean exists(String key) throws IOException {
-            return delegate.exists(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) throws IOException {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public List<String> children(String directory) throws IOException {
-            return delegate.children(directory);
-        }
-
-        @Override
-        public void delete(String key) throws IOException {
-            delegate.delete(key);
-        }
-
-        @Override
-        public void check() throws IOException {
-            delegate.check();
         }
     }
 

@@ -56,42 +56,11 @@ class BeginStepTest {
     }
 
     /** A real repository whose listings and clean-ups are recorded. */
-    private static final class Recording implements Repository {
-        final Repository delegate;
+    private static final class Recording extends io.stowage.testing.ForwardingRepository {
         final List<String> prefixes = new CopyOnWriteArrayList<>();
 
         Recording(Repository delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public String location() {
-            return delegate.location();
-        }
-
-        @Override
-        public long write(String key, ObjectWriter writer) throws IOException {
-            return delegate.write(key, writer);
-        }
-
-        @Override
-        public void upload(String key, Path file) throws IOException {
-            delegate.upload(key, file);
-        }
-
-        @Override
-        public InputStream open(String key) throws IOException {
-            return delegate.open(key);
-        }
-
-        @Override
-        public boolean exists(String key) throws IOException {
-            return delegate.exists(key);
+            super(delegate);
         }
 
         @Override
@@ -107,19 +76,9 @@ class BeginStepTest {
         }
 
         @Override
-        public void delete(String key) throws IOException {
-            delegate.delete(key);
-        }
-
-        @Override
         public void cleanUpInterruptedWrites(String prefix) throws IOException {
             prefixes.add(prefix);
             delegate.cleanUpInterruptedWrites(prefix);
-        }
-
-        @Override
-        public void check() throws IOException {
-            delegate.check();
         }
     }
 }
