@@ -63,6 +63,12 @@ public interface LogArchive {
          */
         List<String> releasable(List<String> archive, List<Manifest> kept, Manifest continuousFrom);
 
+        /**
+         * The keys under {@code <job>/<directory>/} in {@code repository}, listed once per reader (what the other
+         * questions are answered from).
+         */
+        List<String> archive(Repository repository, String job) throws IOException;
+
         /** Log file names for a message: all of a few, or the first and last of many. */
         String describe(List<String> names);
     }

@@ -229,9 +229,8 @@ public final class Expiry {
      * it. What each keeps depends on what the others keep, so the plans are made again until they agree.
      */
     private Map<String, Planner.Plan> plans(Job job, List<Repository> expiring, List<CatalogEntry> entries,
-                                            Instant now) {
+                                            LogArchive.Reader reader, Instant now) {
         Map<String, java.util.Set<String>> holds = holdings(job, entries);
-        LogArchive.Reader reader = reader(job); // one listing of each repository's log archive for every round
         Map<String, Planner.Plan> plans = new java.util.LinkedHashMap<>();
         for (int round = 0; round < 10; round++) {
             plans.clear();
@@ -319,9 +318,10 @@ public final class Expiry {
             }
             expiring.add(repository);
         }
+        LogArchive.Reader reader = reader(job); // one listing of each repository's log archive for the whole run
         Map<String, Planner.Plan> plans;
         try {
-            plans = plans(job, expiring, listing.entries(), now);
+            plans = plans(job, expiring, listing.entries(), reader, now);
         } catch (RuntimeException e) {
             expiring.forEach(r -> report.failures.add("job " + job.name() + " in repository '" + r.name() + "': "
                     + Failures.describe(e)));
@@ -330,7 +330,8 @@ public final class Expiry {
         for (Repository repository : expiring) {
             String where = "job " + job.name() + " in repository '" + repository.name() + "'";
             try {
-                expireIn(job, repository, listing, plans.get(repository.name()), options.dryRun(), now, report);
+                expireIn(job, repository, listing, plans.get(repository.name()), reader, options.dryRun(), now,
+                        report);
             } catch (IOException | RuntimeException e) {
                 report.failures.add(where + ": " + Failures.describe(e) + "; what was deleted stays deleted, the next "
                         + "expiry finishes");
@@ -339,8 +340,8 @@ public final class Expiry {
         }
     }
 
-    private void expireIn(Job job, Repository repository, CatalogListing listing, Planner.Plan plan, boolean dryRun,
-                          Instant now, Report report) throws IOException {
+    private void expireIn(Job job, Repository repository, CatalogListing listing, Planner.Plan plan,
+                          LogArchive.Reader reader, boolean dryRun, Instant now, Report report) throws IOException {
         String name = repository.name();
         // What became of each backup, said only once it is so: a deletion that fails leaves the older ones untried.
         Map<String, Outcome> outcomes = new java.util.HashMap<>();
@@ -378,7 +379,7 @@ public final class Expiry {
                     : lacking.contains(d.backup().id()) ? "damaged: objects missing here"
                     : "its log is not in this repository's archive (yet)")));
         }
-        expireLog(job, repository, listing, plan, dryRun, report);
+        expireLog(job, repository, listing, plan, reader, dryRun, report);
         removeOrphans(job, repository, listing, dryRun, now, report);
         if (!dryRun) {
             measure(job, repository, listing, plan);
@@ -391,8 +392,8 @@ public final class Expiry {
         repository.delete(repository.list(job + "/" + id + "/"));
     }
 
-    private void expireLog(Job job, Repository repository, CatalogListing listing, Planner.Plan plan, boolean dryRun,
-                           Report report) throws IOException {
+    private void expireLog(Job job, Repository repository, CatalogListing listing, Planner.Plan plan,
+                           LogArchive.Reader reader, boolean dryRun, Report report) throws IOException {
         Optional<LogArchive> archive = services.engines().get(job.engine()).logArchive();
         if (archive.isEmpty() || plan.logFrom() == null) {
             return;
@@ -404,9 +405,10 @@ public final class Expiry {
                     + "it needs is unknown ('stowage check' names it)");
             return;
         }
-        LogArchive.Reader reader = archive.get().reader();
         String prefix = job.name() + "/" + archive.get().directory() + "/";
-        List<String> keys = repository.list(prefix);
+        // The listing the plan was made from (one per repository and run): log shipped since is newer than anything
+        // releasable, so it is never missed.
+        List<String> keys = reader.archive(repository, job.name());
         Map<String, Manifest> manifests = new java.util.HashMap<>();
         listing.entries().stream().filter(e -> e.job().equals(job.name())).forEach(e -> manifests.put(e.id(),
                 e.manifest()));

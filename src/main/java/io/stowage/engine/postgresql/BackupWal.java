@@ -175,6 +175,7 @@ public final class BackupWal implements io.stowage.engine.LogArchive.Reader {
     }
 
     /** The keys of every object under {@code <job>/wal/} in {@code repository}, as this instance listed them. */
+    @Override
     public List<String> archive(Repository repository, String job) throws IOException {
         String key = repository.name() + "/" + job;
         List<String> keys = listings.get(key);
